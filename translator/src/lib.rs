@@ -5,7 +5,20 @@
 //!
 //! The pipeline follows PostgREST's: `api_request` (HTTP -> ApiRequest),
 //! `plan`, `query` (SQL text), `response`, beside `schema_cache`, `auth`,
-//! `config` and `error`.
+//! `config` and `error`; `app` drives it and `engine` is the exported surface.
 
+// `ApiError` carries PostgREST's full error data; it travels only on the
+// cold path, and the Ok values (plans, statements) are as large.
+#![allow(clippy::result_large_err)]
+
+pub mod api_request;
+pub mod app;
+pub mod auth;
+pub mod config;
 pub mod contract;
+pub mod engine;
 pub mod error;
+pub mod plan;
+pub mod query;
+pub mod response;
+pub mod schema_cache;

@@ -1,0 +1,259 @@
+//! The translator component under wasmtime: compiled once (with an on-disk
+//! cache of the native code), then a pool of ready instances per schema
+//! generation, each holding a loaded `engine`.
+//!
+//! Calls are synchronous and short; an instance is taken from the pool for
+//! one call and never held across an `.await`. A trap poisons an instance:
+//! it is dropped and the next call builds a fresh one.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::{Component, Linker, ResourceAny};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+wasmtime::component::bindgen!({ world: "translator", path: "wit" });
+
+pub use exports::pgrest::translator::api as wit;
+
+static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translator.wasm"));
+
+/// Guest memory cap per instance: generous for large request bodies, but a
+/// runaway guest cannot take the host down.
+const MAX_MEMORY_BYTES: usize = 1 << 30;
+
+pub struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The compiled component, ready to instantiate.
+pub struct Compiled {
+    engine: Engine,
+    pre: TranslatorPre<State>,
+}
+
+impl Compiled {
+    pub fn new() -> wasmtime::Result<Arc<Compiled>> {
+        let mut config = Config::new();
+        config.max_wasm_stack(2 << 20);
+        let engine = Engine::new(&config)?;
+        let component = load_cached(&engine)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let pre = TranslatorPre::new(linker.instantiate_pre(&component)?)?;
+        Ok(Arc::new(Compiled { engine, pre }))
+    }
+
+    /// A fresh instance, for the engine-less exports.
+    pub fn instantiate(&self) -> wasmtime::Result<(Store<State>, Translator)> {
+        let state = State {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(MAX_MEMORY_BYTES)
+                .build(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let bindings = self.pre.instantiate(&mut store)?;
+        Ok((store, bindings))
+    }
+
+    pub fn resolve_config(
+        &self,
+        env: &[(String, String)],
+    ) -> wasmtime::Result<Result<String, String>> {
+        let (mut store, b) = self.instantiate()?;
+        b.pgrest_translator_api()
+            .call_resolve_config(&mut store, None, env, &[])
+    }
+
+    pub fn introspection(
+        &self,
+        config_json: &str,
+        server_version_num: u32,
+    ) -> wasmtime::Result<Result<Vec<wit::Statement>, String>> {
+        let (mut store, b) = self.instantiate()?;
+        b.pgrest_translator_api()
+            .call_introspection(&mut store, config_json, server_version_num)
+    }
+
+    pub fn render_host_error(&self, err: &wit::HostError) -> wasmtime::Result<wit::HttpResponse> {
+        let (mut store, b) = self.instantiate()?;
+        b.pgrest_translator_api()
+            .call_render_host_error(&mut store, err)
+    }
+}
+
+/// One instance with its loaded engine.
+pub struct Instance {
+    store: Store<State>,
+    bindings: Translator,
+    engine: ResourceAny,
+}
+
+impl Instance {
+    pub fn verify_token(&mut self, authorization: &str) -> wasmtime::Result<wit::TokenCheck> {
+        let engine = self.engine;
+        self.call(|api, store| api.call_verify_token(store, engine, authorization))
+    }
+
+    pub fn plan(
+        &mut self,
+        req: &wit::HttpRequest,
+        claims: Option<&str>,
+        now: i64,
+    ) -> wasmtime::Result<wit::Outcome> {
+        let engine = self.engine;
+        self.call(|api, store| api.call_plan(store, engine, req, claims, now))
+    }
+
+    pub fn respond(
+        &mut self,
+        context: &[u8],
+        results: &[wit::Rows],
+    ) -> wasmtime::Result<wit::Answer> {
+        let engine = self.engine;
+        self.call(|api, store| api.call_respond(store, engine, context, results))
+    }
+
+    pub fn respond_error(
+        &mut self,
+        context: &[u8],
+        err: &wit::DbError,
+    ) -> wasmtime::Result<wit::HttpResponse> {
+        let engine = self.engine;
+        self.call(|api, store| api.call_respond_error(store, engine, context, err))
+    }
+
+    pub fn dump_schema(&mut self) -> wasmtime::Result<String> {
+        let engine = self.engine;
+        self.call(|api, store| api.call_dump_schema(store, engine))
+    }
+
+    fn call<R>(
+        &mut self,
+        f: impl FnOnce(wit::GuestEngine<'_>, &mut Store<State>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        f(
+            self.bindings.pgrest_translator_api().engine(),
+            &mut self.store,
+        )
+    }
+}
+
+/// The instances of one schema generation: same configuration, same
+/// introspection results.
+pub struct Generation {
+    translator: Arc<Compiled>,
+    config_json: String,
+    introspection: Vec<String>,
+    idle: Mutex<Vec<Instance>>,
+}
+
+impl Generation {
+    /// Loads the first instance, so a bad schema cache fails here.
+    pub fn new(
+        translator: Arc<Compiled>,
+        config_json: String,
+        introspection: Vec<String>,
+    ) -> wasmtime::Result<Generation> {
+        let generation = Generation {
+            translator,
+            config_json,
+            introspection,
+            idle: Mutex::new(Vec::new()),
+        };
+        let first = generation.load_instance()?;
+        generation.idle.lock().expect("pool lock").push(first);
+        Ok(generation)
+    }
+
+    fn load_instance(&self) -> wasmtime::Result<Instance> {
+        let (mut store, bindings) = self.translator.instantiate()?;
+        let engine = bindings
+            .pgrest_translator_api()
+            .engine()
+            .call_load(&mut store, &self.config_json, &self.introspection)?
+            .map_err(|e| wasmtime::format_err!("loading the schema cache failed: {e}"))?;
+        Ok(Instance {
+            store,
+            bindings,
+            engine,
+        })
+    }
+
+    /// Runs `f` on an idle instance (or a new one). An instance whose call
+    /// failed (a trap) is dropped instead of returned to the pool.
+    pub fn with_instance<R>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        let idle = self.idle.lock().expect("pool lock").pop();
+        let mut instance = match idle {
+            Some(i) => i,
+            None => self.load_instance()?,
+        };
+        let result = f(&mut instance);
+        if result.is_ok() {
+            self.idle.lock().expect("pool lock").push(instance);
+        }
+        result
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        &self.translator
+    }
+}
+
+/// Compiles the embedded component, or loads its native code from the cache
+/// (keyed by the component's bytes and the engine's compatibility hash).
+fn load_cached(engine: &Engine) -> wasmtime::Result<Component> {
+    let mut hasher = DefaultHasher::new();
+    COMPONENT.hash(&mut hasher);
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let path = cache_dir().map(|d| d.join(format!("translator-{:016x}.cwasm", hasher.finish())));
+    if let Some(path) = &path
+        && path.exists()
+    {
+        // SAFETY: the file was written by `Component::serialize` of this same
+        // engine configuration (the name carries both hashes), only by us.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, path) } {
+            return Ok(component);
+        }
+    }
+    let component = Component::new(engine, COMPONENT)?;
+    if let Some(path) = path {
+        // Best effort: a cache we cannot write only costs start-up time.
+        let _ = write_atomically(&path, &component.serialize()?);
+    }
+    Ok(component)
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("pgrest"))
+}
+
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("cache path has a parent");
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::write(tmp.path(), bytes)?;
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+}

@@ -1,0 +1,43 @@
+//! Demo mode: with no database configured, pgrest-host starts a throwaway
+//! PostgreSQL with a small schema, so a first run needs nothing else.
+
+use crate::throwaway_pg::Cluster;
+
+const SCHEMA: &str = include_str!("demo.sql");
+
+/// True when neither a db-uri nor libpq connection variables are given.
+pub fn wanted(env: &[(String, String)]) -> bool {
+    !env.iter().any(|(k, _)| {
+        matches!(
+            k.as_str(),
+            "PGRST_DB_URI" | "PGHOST" | "PGDATABASE" | "PGSERVICE"
+        )
+    })
+}
+
+/// Starts the cluster, loads the demo schema, and returns the variables
+/// that point pgrest at it.
+pub fn start() -> Result<(Cluster, Vec<(String, String)>), String> {
+    let cluster = Cluster::start()?;
+    cluster.psql_exec(SCHEMA)?;
+    let env = vec![
+        (
+            "PGRST_DB_URI".to_string(),
+            cluster.conninfo("authenticator", "postgres"),
+        ),
+        ("PGRST_DB_SCHEMAS".to_string(), "api".to_string()),
+        ("PGRST_DB_ANON_ROLE".to_string(), "web_anon".to_string()),
+    ];
+    Ok((cluster, env))
+}
+
+/// What to try once the demo server listens.
+pub fn examples(addr: std::net::SocketAddr) -> String {
+    let base = format!("http://{addr}");
+    format!(
+        "Demo database started (schema \"api\", table \"todos\"). Try:\n  \
+         curl '{base}/todos'\n  \
+         curl '{base}/todos?select=id,task&done=eq.false'\n  \
+         curl '{base}/todos?id=eq.1&select=task'\n"
+    )
+}

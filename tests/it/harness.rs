@@ -1,0 +1,177 @@
+//! One throwaway PostgreSQL cluster per test binary, the fixtures loaded once,
+//! and pgrest servers started in-process on port 0, each on a runtime thread
+//! of its own so they outlive any single test's runtime.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use pgrest_host::throwaway_pg::Cluster;
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+static SHARED: OnceLock<Server> = OnceLock::new();
+
+pub fn cluster() -> &'static Cluster {
+    CLUSTER.get_or_init(|| {
+        let cluster = Cluster::start().expect("starting the test cluster");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("tests/fixtures")
+            .map(|e| e.expect("fixture entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+        for file in files {
+            let sql = std::fs::read_to_string(&file).expect("fixture readable");
+            cluster
+                .psql_exec(&sql)
+                .unwrap_or_else(|e| panic!("loading {}: {e}", file.display()));
+        }
+        cluster
+    })
+}
+
+/// The configuration of the shared test server (PostgREST's suite style:
+/// every request rolls back unless it sends `Prefer: tx=commit`).
+pub fn base_env() -> Vec<(String, String)> {
+    vec![
+        (
+            "PGRST_DB_URI".into(),
+            cluster().conninfo("Authenticator", "postgres"),
+        ),
+        ("PGRST_DB_SCHEMAS".into(), "test".into()),
+        ("PGRST_DB_ANON_ROLE".into(), "Web Anon".into()),
+        ("PGRST_DB_TX_END".into(), "rollback-allow-override".into()),
+        ("PGRST_SERVER_HOST".into(), "127.0.0.1".into()),
+        ("PGRST_SERVER_PORT".into(), "0".into()),
+    ]
+}
+
+/// A running pgrest; stopped when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    pub fn start(env: Vec<(String, String)>) -> Server {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("server runtime");
+            rt.block_on(async move {
+                match pgrest_host::start(env).await {
+                    Ok(running) => {
+                        ready_tx.send(Ok(running.addr)).expect("test waits");
+                        let _ = stop_rx.await;
+                        running.shutdown().await;
+                    }
+                    Err(e) => ready_tx.send(Err(e)).expect("test waits"),
+                }
+            });
+        });
+        let addr = ready_rx
+            .recv()
+            .expect("server thread reports")
+            .unwrap_or_else(|e| panic!("starting pgrest: {e}"));
+        Server {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://{}{}", self.addr, path_and_query)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The server most tests share.
+pub fn shared() -> &'static Server {
+    SHARED.get_or_init(|| Server::start(base_env()))
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().build().expect("http client")
+}
+
+/// A superuser connection for checking database state from outside.
+pub async fn superuser() -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(
+        &cluster().conninfo("postgres", "postgres"),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("superuser connection");
+    tokio::spawn(conn);
+    client
+}
+
+/// Polls `check` until it returns true or the deadline passes.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// A response read whole: status, headers, body as JSON (Null if empty).
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub async fn send(req: reqwest::RequestBuilder) -> Reply {
+    let resp = req.send().await.expect("request sent");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.expect("body read");
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+    };
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// GET on the shared server.
+pub async fn get(path_and_query: &str) -> Reply {
+    send(client().get(shared().url(path_and_query))).await
+}

@@ -1,0 +1,143 @@
+//! The WIT export of the translator: converts between wit-bindgen's types and
+//! `pgrest_translator::contract` and forwards every call. No logic lives here.
+
+wit_bindgen::generate!({ world: "translator", path: "../../wit" });
+
+use exports::pgrest::translator::api as wit;
+use pgrest_translator::{contract as c, engine};
+
+struct Component;
+
+impl wit::Guest for Component {
+    type Engine = Engine;
+
+    fn resolve_config(
+        file_text: Option<String>,
+        env: Vec<(String, String)>,
+        db_settings: Vec<(String, String)>,
+    ) -> Result<String, String> {
+        engine::resolve_config(file_text.as_deref(), &env, &db_settings)
+    }
+
+    fn introspection(
+        config_json: String,
+        server_version_num: u32,
+    ) -> Result<Vec<wit::Statement>, String> {
+        engine::introspection(&config_json, server_version_num)
+            .map(|stmts| stmts.into_iter().map(statement).collect())
+    }
+
+    fn render_host_error(err: wit::HostError) -> wit::HttpResponse {
+        let err = match err {
+            wit::HostError::DbUnreachable(m) => c::HostError::DbUnreachable(m),
+            wit::HostError::DbConnectionLost(m) => c::HostError::DbConnectionLost(m),
+            wit::HostError::SchemaCacheNotLoaded => c::HostError::SchemaCacheNotLoaded,
+            wit::HostError::PoolTimeout => c::HostError::PoolTimeout,
+        };
+        response(engine::render_host_error(&err))
+    }
+}
+
+struct Engine(engine::Engine);
+
+impl wit::GuestEngine for Engine {
+    fn load(config_json: String, results: Vec<String>) -> Result<wit::Engine, String> {
+        engine::Engine::load(&config_json, &results).map(|e| wit::Engine::new(Engine(e)))
+    }
+
+    fn verify_token(&self, authorization: String) -> wit::TokenCheck {
+        match self.0.verify_token(&authorization) {
+            c::TokenCheck::Valid(v) => wit::TokenCheck::Valid(wit::Verified {
+                claims_json: v.claims_json,
+                expires_at: v.expires_at,
+            }),
+            c::TokenCheck::Invalid(r) => wit::TokenCheck::Invalid(response(r)),
+        }
+    }
+
+    fn plan(
+        &self,
+        req: wit::HttpRequest,
+        claims_json: Option<String>,
+        now_epoch_seconds: i64,
+    ) -> wit::Outcome {
+        let req = c::HttpRequest {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            headers: req.headers,
+            body: req.body,
+        };
+        match self.0.plan(&req, claims_json.as_deref(), now_epoch_seconds) {
+            c::Outcome::Run(p) => wit::Outcome::Run(wit::Plan {
+                statements: p.statements.into_iter().map(statement).collect(),
+                tx_end: match p.tx_end {
+                    c::TxEnd::Commit => wit::TxEnd::Commit,
+                    c::TxEnd::Rollback => wit::TxEnd::Rollback,
+                    c::TxEnd::AfterRespond => wit::TxEnd::AfterRespond,
+                },
+                context: p.context,
+            }),
+            c::Outcome::Reply(r) => wit::Outcome::Reply(response(r)),
+        }
+    }
+
+    fn respond(&self, context: Vec<u8>, results: Vec<wit::Rows>) -> wit::Answer {
+        let a = self.0.respond(&context, &results);
+        wit::Answer {
+            status: a.status,
+            headers: a.headers,
+            body: match a.body {
+                c::AnswerBody::Empty => wit::AnswerBody::Empty,
+                c::AnswerBody::FromStatement => wit::AnswerBody::FromStatement,
+                c::AnswerBody::Bytes(b) => wit::AnswerBody::Bytes(b),
+            },
+            commit: a.commit,
+        }
+    }
+
+    fn respond_error(&self, context: Vec<u8>, err: wit::DbError) -> wit::HttpResponse {
+        let err = c::DbError {
+            sqlstate: err.sqlstate,
+            message: err.message,
+            detail: err.detail,
+            hint: err.hint,
+        };
+        response(self.0.respond_error(&context, &err))
+    }
+
+    fn dump_schema(&self) -> String {
+        self.0.dump_schema()
+    }
+}
+
+fn statement(s: c::Statement) -> wit::Statement {
+    wit::Statement {
+        sql: s.sql,
+        params: s
+            .params
+            .into_iter()
+            .map(|p| match p {
+                c::Param::SqlNull => wit::Param::SqlNull,
+                c::Param::Text(t) => wit::Param::Text(t),
+                c::Param::Bytes(b) => wit::Param::Bytes(b),
+                c::Param::RequestBody => wit::Param::RequestBody,
+            })
+            .collect(),
+        rows: match s.rows {
+            c::RowUse::Ignore => wit::RowUse::Ignore,
+            c::RowUse::ToRespond => wit::RowUse::ToRespond,
+            c::RowUse::Body => wit::RowUse::Body,
+        },
+    }
+}
+
+fn response(r: c::HttpResponse) -> wit::HttpResponse {
+    wit::HttpResponse {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+    }
+}
+
+export!(Component);

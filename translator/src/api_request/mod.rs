@@ -1,0 +1,14 @@
+//! HTTP request -> ApiRequest: target, query-string grammar, Prefer, Accept /
+//! Content-Type negotiation, Range, profiles.
+
+pub mod ast;
+mod cursor;
+mod filter;
+mod order;
+pub mod preferences;
+pub mod query_params;
+mod select;
+pub mod target;
+
+#[cfg(test)]
+mod query_params_tests;

@@ -1,0 +1,174 @@
+//! One request from HTTP to plan, and from results to response: PostgREST's
+//! pipeline (ApiRequest -> Plan -> Query -> Response) driven in order.
+
+use crate::api_request::preferences::{Preferences, TxPreference};
+use crate::api_request::query_params;
+use crate::api_request::target::{self, Target};
+use crate::auth;
+use crate::config::{Config, TxEndMode};
+use crate::contract::{
+    Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Plan, Rows, Statement, TxEnd,
+};
+use crate::contract::{Param, RowUse};
+use crate::error::ApiError;
+use crate::plan::read::ReadPlan;
+use crate::query;
+use crate::response::{self, Context, Kind};
+use crate::schema_cache::SchemaCache;
+
+pub fn plan(
+    config: &Config,
+    cache: &SchemaCache,
+    req: &HttpRequest,
+    claims: Option<&str>,
+) -> Outcome {
+    match try_plan(config, cache, req, claims) {
+        Ok(plan) => Outcome::Run(plan),
+        Err(err) => Outcome::Reply(err.to_response()),
+    }
+}
+
+fn try_plan(
+    config: &Config,
+    cache: &SchemaCache,
+    req: &HttpRequest,
+    claims: Option<&str>,
+) -> Result<Plan, ApiError> {
+    if claims.is_some() {
+        // Tokens are refused by verify-token until JWT support lands; a host
+        // that passes claims anyway must not get a request run with them.
+        return Err(ApiError::JwtSecretMissing);
+    }
+    let auth = auth::anonymous(config)?;
+    let target = target::parse(&req.path)?;
+    let head = match req.method.as_str() {
+        "GET" => false,
+        "HEAD" => true,
+        "POST" | "PATCH" | "PUT" | "DELETE" | "OPTIONS" => {
+            return Err(not_yet(&format!("{} requests", req.method)));
+        }
+        other => {
+            return Err(ApiError::UnsupportedMethod {
+                method: other.to_string(),
+            });
+        }
+    };
+    let Target::Relation(name) = target else {
+        return Err(not_yet("the OpenAPI root and /rpc"));
+    };
+    let schema = config
+        .db_schemas
+        .first()
+        .map(String::as_str)
+        .unwrap_or("public");
+    let table = cache
+        .table(schema, &name)
+        .ok_or_else(|| ApiError::table_not_found(schema, &name, None))?;
+    let params = query_params::parse_query(&req.query)?;
+    let read = ReadPlan::new(table, params)?;
+    let main = query::read::statement(&read)?;
+
+    let mut search_path = vec![schema];
+    search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
+    let settings = query::settings::statement(&query::settings::RequestSettings {
+        role: &auth.role,
+        search_path,
+        claims_json: &auth.claims_json,
+        method: &req.method,
+        path: &req.path,
+        headers: &req.headers,
+    });
+    let prefs = Preferences::parse(
+        req.headers
+            .iter()
+            .filter(|(n, _)| n == "prefer")
+            .map(|(_, v)| v.as_str()),
+    );
+    let context = Context {
+        authenticated: false,
+        kind: Kind::Read {
+            offset: read.offset,
+            head,
+        },
+    };
+    Ok(Plan {
+        statements: vec![begin(true), settings, main],
+        tx_end: tx_end(config.db_tx_end, prefs.tx),
+        context: context.encode(),
+    })
+}
+
+pub fn respond(context: &[u8], results: &[Rows]) -> Answer {
+    let answer = Context::decode(context).and_then(|ctx| match ctx.kind {
+        Kind::Read { offset, head } => response::read(offset, head, results),
+    });
+    answer.unwrap_or_else(|err| {
+        let r = err.to_response();
+        Answer {
+            status: r.status,
+            headers: r.headers,
+            body: AnswerBody::Bytes(r.body),
+            commit: false,
+        }
+    })
+}
+
+pub fn respond_error(context: &[u8], err: &DbError) -> HttpResponse {
+    let authenticated = Context::decode(context).is_ok_and(|c| c.authenticated);
+    ApiError::from_db(err.clone(), authenticated).to_response()
+}
+
+/// `BEGIN` with PostgREST's isolation level and access mode.
+fn begin(read_only: bool) -> Statement {
+    let mode = if read_only { " READ ONLY" } else { "" };
+    Statement {
+        sql: format!("BEGIN ISOLATION LEVEL READ COMMITTED{mode}"),
+        params: Vec::<Param>::new(),
+        rows: RowUse::Ignore,
+    }
+}
+
+/// `db-tx-end`, overridden by `Prefer: tx=` where the mode allows it.
+fn tx_end(mode: TxEndMode, preference: Option<TxPreference>) -> TxEnd {
+    let (default, overridable) = match mode {
+        TxEndMode::Commit => (TxEnd::Commit, false),
+        TxEndMode::CommitAllowOverride => (TxEnd::Commit, true),
+        TxEndMode::Rollback => (TxEnd::Rollback, false),
+        TxEndMode::RollbackAllowOverride => (TxEnd::Rollback, true),
+    };
+    match preference {
+        Some(TxPreference::Commit) if overridable => TxEnd::Commit,
+        Some(TxPreference::Rollback) if overridable => TxEnd::Rollback,
+        _ => default,
+    }
+}
+
+fn not_yet(feature: &str) -> ApiError {
+    ApiError::NotImplemented {
+        details: format!("{feature} are not supported by pgrest yet"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tx_end_follows_mode_and_allowed_overrides() {
+        use TxEndMode::*;
+        assert_eq!(tx_end(Commit, Some(TxPreference::Rollback)), TxEnd::Commit);
+        assert_eq!(
+            tx_end(CommitAllowOverride, Some(TxPreference::Rollback)),
+            TxEnd::Rollback
+        );
+        assert_eq!(
+            tx_end(Rollback, Some(TxPreference::Commit)),
+            TxEnd::Rollback
+        );
+        assert_eq!(
+            tx_end(RollbackAllowOverride, Some(TxPreference::Commit)),
+            TxEnd::Commit
+        );
+        assert_eq!(tx_end(RollbackAllowOverride, None), TxEnd::Rollback);
+    }
+}

@@ -1,0 +1,72 @@
+//! The component's exports as plain Rust: what `wit/translator.wit` declares,
+//! over `contract` types. The component crate only converts types.
+
+use crate::app;
+use crate::auth;
+use crate::config::Config;
+use crate::contract::{
+    Answer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TokenCheck,
+};
+use crate::error::ApiError;
+use crate::schema_cache::{self, SchemaCache};
+
+pub fn resolve_config(
+    file_text: Option<&str>,
+    env: &[(String, String)],
+    db_settings: &[(String, String)],
+) -> Result<String, String> {
+    Config::resolve(file_text, env, db_settings).map(|c| c.to_json())
+}
+
+pub fn introspection(config_json: &str, server_version_num: u32) -> Result<Vec<Statement>, String> {
+    let config = Config::from_json(config_json)?;
+    Ok(schema_cache::introspection_statements(
+        &config,
+        server_version_num,
+    ))
+}
+
+pub fn render_host_error(err: &HostError) -> HttpResponse {
+    ApiError::from_host(err).to_response()
+}
+
+/// Configuration and schema cache of one schema generation.
+pub struct Engine {
+    config: Config,
+    cache: SchemaCache,
+}
+
+impl Engine {
+    pub fn load(config_json: &str, introspection_results: &[String]) -> Result<Engine, String> {
+        Ok(Engine {
+            config: Config::from_json(config_json)?,
+            cache: SchemaCache::load(introspection_results)?,
+        })
+    }
+
+    pub fn verify_token(&self, authorization: &str) -> TokenCheck {
+        auth::verify_token(&self.config, authorization)
+    }
+
+    /// `now_epoch_seconds` will check token expiry once tokens are accepted.
+    pub fn plan(
+        &self,
+        req: &HttpRequest,
+        claims_json: Option<&str>,
+        _now_epoch_seconds: i64,
+    ) -> Outcome {
+        app::plan(&self.config, &self.cache, req, claims_json)
+    }
+
+    pub fn respond(&self, context: &[u8], results: &[Rows]) -> Answer {
+        app::respond(context, results)
+    }
+
+    pub fn respond_error(&self, context: &[u8], err: &DbError) -> HttpResponse {
+        app::respond_error(context, err)
+    }
+
+    pub fn dump_schema(&self) -> String {
+        serde_json::to_string(&self.cache).expect("the schema cache serializes")
+    }
+}

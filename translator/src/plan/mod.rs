@@ -1,0 +1,3 @@
+//! Plans: the request resolved against the schema cache, ready for SQL.
+
+pub mod read;

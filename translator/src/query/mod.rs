@@ -1,0 +1,5 @@
+//! SQL generation: every identifier quoted, every value a parameter.
+
+pub mod read;
+pub mod settings;
+pub mod sql;

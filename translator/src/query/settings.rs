@@ -1,0 +1,104 @@
+//! The statement that opens a request's transaction context: role,
+//! search_path and the `request.*` settings, all as parameters of one
+//! `set_config` SELECT (SET takes no parameters).
+
+use super::sql::{Params, ident};
+use crate::contract::{RowUse, Statement};
+use serde_json::{Map, Value};
+
+/// What a request exposes to SQL.
+pub struct RequestSettings<'a> {
+    pub role: &'a str,
+    /// Exposed schema first, then `db-extra-search-path`.
+    pub search_path: Vec<&'a str>,
+    pub claims_json: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: &'a [(String, String)],
+}
+
+pub fn statement(s: &RequestSettings) -> Statement {
+    let mut params = Params::default();
+    let search_path: Vec<String> = s.search_path.iter().map(|x| ident(x)).collect();
+    let settings = [
+        ("role", s.role.to_string()),
+        ("search_path", search_path.join(", ")),
+        ("request.jwt.claims", s.claims_json.to_string()),
+        ("request.method", s.method.to_string()),
+        ("request.path", s.path.to_string()),
+        ("request.headers", headers_json(s.headers)),
+        ("request.cookies", cookies_json(s.headers)),
+    ];
+    let calls: Vec<String> = settings
+        .into_iter()
+        .map(|(name, value)| {
+            let name = params.text(name);
+            let value = params.text(value);
+            format!("set_config({name}, {value}, true)")
+        })
+        .collect();
+    Statement {
+        sql: format!("SELECT {}", calls.join(", ")),
+        params: params.into_vec(),
+        rows: RowUse::Ignore,
+    }
+}
+
+/// Headers as a JSON object (names are lower-case already; a repeated header
+/// keeps its last value).
+fn headers_json(headers: &[(String, String)]) -> String {
+    let map: Map<String, Value> = headers
+        .iter()
+        .filter(|(name, _)| name != "cookie")
+        .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+/// Cookies of every Cookie header as a JSON object.
+fn cookies_json(headers: &[(String, String)]) -> String {
+    let map: Map<String, Value> = headers
+        .iter()
+        .filter(|(name, _)| name == "cookie")
+        .flat_map(|(_, v)| v.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), Value::String(v.trim().to_string())))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::Param;
+
+    #[test]
+    fn everything_is_a_parameter() {
+        let headers = vec![
+            ("accept".to_string(), "*/*".to_string()),
+            ("cookie".to_string(), "a=1; b = x=y".to_string()),
+        ];
+        let st = statement(&RequestSettings {
+            role: "anon'; drop",
+            search_path: vec!["api", "pub\"lic"],
+            claims_json: "{}",
+            method: "GET",
+            path: "/items",
+            headers: &headers,
+        });
+        assert!(
+            st.sql
+                .starts_with("SELECT set_config($1, $2, true), set_config($3, $4, true)")
+        );
+        assert!(!st.sql.contains("anon"));
+        let text = |i: usize| match &st.params[i] {
+            Param::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(text(1), "anon'; drop");
+        assert_eq!(text(3), r#""api", "pub""lic""#);
+        assert_eq!(text(11), r#"{"accept":"*/*"}"#);
+        assert_eq!(text(13), r#"{"a":"1","b":"x=y"}"#);
+        assert_eq!(st.rows, RowUse::Ignore);
+    }
+}
