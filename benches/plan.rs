@@ -1,1 +1,93 @@
-fn main() {}
+//! Planning `GET /items?select=a,b&a=eq.1`: natively with the translator
+//! crate, and through the wasm component with a reused instance (the host's
+//! per-request cost of crossing the component boundary).
+//!
+//! cargo bench --bench plan
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use pgrest_host::component::{Compiled, Generation, wit};
+use pgrest_translator::contract::{HttpRequest, Outcome};
+use pgrest_translator::engine::{self, Engine};
+
+/// The introspection result of one table `public.items(a int, b text)`.
+const TABLES: &str = r#"[{"schema":"public","name":"items","is_view":false,"insertable":true,
+  "updatable":true,"deletable":true,"description":null,"primary_key":["a"],
+  "columns":[{"name":"a","data_type":"integer","nullable":false,"default":null,"description":null},
+             {"name":"b","data_type":"text","nullable":true,"default":null,"description":null}]}]"#;
+
+const QUERY: &str = "select=a,b&a=eq.1";
+
+fn headers() -> Vec<(String, String)> {
+    [
+        ("host", "localhost:3000"),
+        ("accept", "*/*"),
+        ("user-agent", "bench"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_string(), v.to_string()))
+    .collect()
+}
+
+fn planning(c: &mut Criterion) {
+    let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
+    let config = engine::resolve_config(None, &env, &[]).expect("config");
+    let introspection = vec![TABLES.to_string()];
+
+    let native = Engine::load(&config, &introspection).expect("native engine");
+    let request = HttpRequest {
+        method: "GET".into(),
+        path: "/items".into(),
+        query: QUERY.into(),
+        headers: headers(),
+        body: Vec::new(),
+    };
+
+    let compiled = Compiled::new().expect("component");
+    let generation = Generation::new(compiled, config, introspection).expect("component engine");
+    let wit_request = wit::HttpRequest {
+        method: "GET".into(),
+        path: "/items".into(),
+        query: QUERY.into(),
+        headers: headers(),
+        body: Vec::new(),
+    };
+
+    // Both must plan the same SQL, or the comparison means nothing.
+    let Outcome::Run(native_plan) = native.plan(&request, None, 0) else {
+        panic!("native planning failed")
+    };
+    let Ok(wit::Outcome::Run(component_plan)) =
+        generation.with_instance(|i| i.plan(&wit_request, None, 0))
+    else {
+        panic!("component planning failed")
+    };
+    let sql = |plan: &[String]| plan.join(";\n");
+    assert_eq!(
+        sql(&native_plan
+            .statements
+            .iter()
+            .map(|s| s.sql.clone())
+            .collect::<Vec<_>>()),
+        sql(&component_plan
+            .statements
+            .iter()
+            .map(|s| s.sql.clone())
+            .collect::<Vec<_>>()),
+    );
+
+    c.bench_function("plan/native", |b| {
+        b.iter(|| native.plan(black_box(&request), None, 0))
+    });
+    c.bench_function("plan/component", |b| {
+        b.iter(|| {
+            generation
+                .with_instance(|i| i.plan(black_box(&wit_request), None, 0))
+                .expect("component plans")
+        })
+    });
+}
+
+criterion_group!(benches, planning);
+criterion_main!(benches);

@@ -3,7 +3,7 @@
 //! until then every token is refused (never downgraded to anonymous).
 
 use crate::config::Config;
-use crate::contract::{HttpResponse, TokenCheck};
+use crate::contract::TokenCheck;
 use crate::error::ApiError;
 
 /// The role and claims a request's transaction runs with.
@@ -17,11 +17,7 @@ pub struct AuthResult {
 /// Checks an Authorization header value. No secret can be configured yet, so
 /// this answers as PostgREST does without a JWT secret.
 pub fn verify_token(_config: &Config, _authorization: &str) -> TokenCheck {
-    TokenCheck::Invalid(refusal(ApiError::JwtSecretMissing))
-}
-
-fn refusal(err: ApiError) -> HttpResponse {
-    err.to_response()
+    TokenCheck::Invalid(ApiError::JwtSecretMissing.to_response())
 }
 
 /// The role for a request that carried no token.
