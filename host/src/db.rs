@@ -284,11 +284,11 @@ impl ToSql for Bound<'_> {
         true
     }
 
-    fn encode_format(&self, ty: &Type) -> Format {
+    /// Parameter types go out as `unknown`, so only explicit `bytes` are
+    /// binary; a request body is text (see the bytea note on issue 2).
+    fn encode_format(&self, _ty: &Type) -> Format {
         match self {
             Bound::Bytes(_) => Format::Binary,
-            // Only with a known parameter type (read_texts' prepared path).
-            Bound::Body(_) if *ty == Type::BYTEA => Format::Binary,
             _ => Format::Text,
         }
     }
