@@ -1,12 +1,14 @@
 //! HTTP request -> ApiRequest: target, query-string grammar, Prefer, Accept /
 //! Content-Type negotiation, Range, profiles.
 
+pub mod accept;
 pub mod ast;
 mod cursor;
 mod filter;
 mod order;
 pub mod preferences;
 pub mod query_params;
+pub mod range;
 mod select;
 pub mod target;
 

@@ -1,6 +1,8 @@
 //! HTTP responses built from statement results: status, headers, and where
 //! the body comes from.
 
+pub mod range;
+
 use serde::{Deserialize, Serialize};
 
 use crate::contract::{Answer, AnswerBody, Rows};
