@@ -32,12 +32,14 @@ pub fn start() -> Result<(Cluster, Vec<(String, String)>), String> {
 }
 
 /// What to try once the demo server listens.
-pub fn examples(addr: std::net::SocketAddr) -> String {
+pub fn examples(addr: std::net::SocketAddr, cluster: &Cluster) -> String {
     let base = format!("http://{addr}");
     format!(
-        "Demo database started (schema \"api\", table \"todos\"). Try:\n  \
-         curl '{base}/todos'\n  \
-         curl '{base}/todos?select=id,task&done=eq.false'\n  \
-         curl '{base}/todos?id=eq.1&select=task'\n"
+        "Demo database in {} (removed on exit): schema \"api\" with tables \
+         authors, books and todos. Try:\n  \
+         curl '{base}/books?select=title,year&year=gte.1970&order=year.desc'\n  \
+         curl '{base}/books?tags=cs.%7Bscience-fiction%7D&limit=2' -H 'Prefer: count=exact'\n  \
+         curl '{base}/authors?or=(born.lt.1925,name.ilike.*butler*)' -H 'Accept: text/csv'\n",
+        cluster.dir().display()
     )
 }

@@ -26,8 +26,8 @@ async fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     println!("pgrest listening on http://{}", server.addr);
-    if demo.is_some() {
-        print!("{}", pgrest_host::demo::examples(server.addr));
+    if let Some(cluster) = &demo {
+        print!("{}", pgrest_host::demo::examples(server.addr, cluster));
     }
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),

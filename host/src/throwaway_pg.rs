@@ -131,6 +131,11 @@ impl Cluster {
     }
 
     /// Directory holding the unix socket (the `host` to connect to).
+    /// The cluster's directory (data, socket, log), removed on drop.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn socket_dir(&self) -> &Path {
         &self.socket_dir
     }
