@@ -1,6 +1,7 @@
-//! Planning `GET /items?select=a,b&a=eq.1`: natively with the translator
-//! crate, and through the wasm component with a reused instance (the host's
-//! per-request cost of crossing the component boundary).
+//! Planning a representative read (3 columns, 3 filters including an `or`,
+//! order, limit): natively with the translator crate, and through the wasm
+//! component with a reused instance (the host's per-request cost of crossing
+//! the component boundary).
 //!
 //! cargo bench --bench plan
 
@@ -11,13 +12,14 @@ use pgrest_host::component::{Compiled, Generation, wit};
 use pgrest_translator::contract::{HttpRequest, Outcome};
 use pgrest_translator::engine::{self, Engine};
 
-/// The introspection result of one table `public.items(a int, b text)`.
+/// The introspection result of one table `public.items(a int, b text, c int)`.
 const TABLES: &str = r#"[{"schema":"public","name":"items","is_view":false,"insertable":true,
   "updatable":true,"deletable":true,"description":null,"primary_key":["a"],
   "columns":[{"name":"a","data_type":"integer","nullable":false,"default":null,"description":null},
-             {"name":"b","data_type":"text","nullable":true,"default":null,"description":null}]}]"#;
+             {"name":"b","data_type":"text","nullable":true,"default":null,"description":null},
+             {"name":"c","data_type":"integer","nullable":true,"default":null,"description":null}]}]"#;
 
-const QUERY: &str = "select=a,b&a=eq.1";
+const QUERY: &str = "select=a,b,c&a=gte.1&b=like.*x*&or=(c.is.null,c.lt.10)&order=a.desc&limit=20";
 
 fn headers() -> Vec<(String, String)> {
     [

@@ -209,18 +209,32 @@ async fn run_pipelined(
     Ok(executed)
 }
 
-/// Columns `from..` of every row, which the SQL casts to text.
+/// Columns `from..` of every row, which the SQL casts to text (or which are
+/// `json`, e.g. `EXPLAIN (FORMAT JSON)`).
 fn text_rows(rows: &[Row], from: usize) -> Result<wit::Rows, tokio_postgres::Error> {
     rows.iter()
         .map(|row| {
             (from..row.len())
-                .map(|i| {
-                    row.try_get::<_, Option<&str>>(i)
-                        .map(|v| v.map(str::to_owned))
-                })
+                .map(|i| row.try_get::<_, Option<Text>>(i).map(|v| v.map(|t| t.0)))
                 .collect()
         })
         .collect()
+}
+
+/// A column whose binary form is its UTF-8 text: text types and `json`.
+struct Text(String);
+
+impl<'a> FromSql<'a> for Text {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        <&str as FromSql>::from_sql(ty, raw).map(|s| Text(s.to_owned()))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSON || <&str as FromSql>::accepts(ty)
+    }
 }
 
 fn failure(e: tokio_postgres::Error) -> Failure {

@@ -25,6 +25,14 @@ async fn unknown_table_is_pgrst205() {
 }
 
 #[tokio::test]
+async fn unknown_table_close_to_a_real_one_gets_a_hint() {
+    let r = get("/itemz").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["code"], "PGRST205");
+    assert_eq!(r.body["hint"], "Perhaps you meant the table 'test.items'");
+}
+
+#[tokio::test]
 async fn table_in_another_schema_is_not_exposed() {
     // pg_catalog tables exist but are outside db-schemas.
     let r = get("/pg_class").await;

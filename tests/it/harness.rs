@@ -139,7 +139,8 @@ where
     false
 }
 
-/// A response read whole: status, headers, body as JSON (Null if empty).
+/// A response read whole: status, headers, body as JSON (Null if empty or
+/// not JSON) and as text.
 pub struct Reply {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
@@ -158,7 +159,12 @@ pub async fn send(req: reqwest::RequestBuilder) -> Reply {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("body read");
-    let body = if text.is_empty() {
+    let json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    // Bodies in other media types (CSV, …) are read from `text`.
+    let body = if text.is_empty() || !json {
         serde_json::Value::Null
     } else {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
@@ -174,4 +180,13 @@ pub async fn send(req: reqwest::RequestBuilder) -> Reply {
 /// GET on the shared server.
 pub async fn get(path_and_query: &str) -> Reply {
     send(client().get(shared().url(path_and_query))).await
+}
+
+/// GET on the shared server with extra request headers.
+pub async fn get_with(path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = client().get(shared().url(path_and_query));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    send(req).await
 }

@@ -2,6 +2,11 @@
 //! PostgreSQL (one throwaway cluster for the whole binary).
 
 mod cancellation;
+mod demo;
 mod errors;
 mod harness;
+mod media;
+mod operators;
+mod paging;
 mod read;
+mod resources;

@@ -1,9 +1,10 @@
 //! One request from HTTP to plan, and from results to response: PostgREST's
 //! pipeline (ApiRequest -> Plan -> Query -> Response) driven in order.
 
-use crate::api_request::preferences::{Preferences, TxPreference};
-use crate::api_request::query_params;
+use crate::api_request::accept::{self, MediaType};
+use crate::api_request::preferences::{Count as PreferCount, Preferences, TxPreference};
 use crate::api_request::target::{self, Target};
+use crate::api_request::{query_params, range};
 use crate::auth;
 use crate::config::{Config, TxEndMode};
 use crate::contract::{
@@ -13,8 +14,10 @@ use crate::contract::{Param, RowUse};
 use crate::error::ApiError;
 use crate::plan::read::ReadPlan;
 use crate::query;
+use crate::query::read::{BodyShape, Count, Output};
+use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{self, Context, Kind};
-use crate::schema_cache::SchemaCache;
+use crate::schema_cache::{SchemaCache, Table};
 
 pub fn plan(
     config: &Config,
@@ -61,12 +64,45 @@ fn try_plan(
         .first()
         .map(String::as_str)
         .unwrap_or("public");
-    let table = cache
-        .table(schema, &name)
-        .ok_or_else(|| ApiError::table_not_found(schema, &name, None))?;
+    let table = cache.table(schema, &name).ok_or_else(|| {
+        ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
+    })?;
+    read(config, req, &auth, schema, table, head)
+}
+
+/// GET/HEAD on a table or view.
+fn read(
+    config: &Config,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    schema: &str,
+    table: &Table,
+    head: bool,
+) -> Result<Plan, ApiError> {
     let params = query_params::parse_query(&req.query)?;
-    let read = ReadPlan::new(table, params)?;
-    let main = query::read::statement(&read)?;
+    let prefs = Preferences::parse(header_values(req, "prefer"));
+    let page = range::page(
+        &req.method,
+        header_values(req, "range").next(),
+        last_value(&req.query, "limit").as_deref(),
+        last_value(&req.query, "offset").as_deref(),
+        None,
+    )?;
+    let read = ReadPlan::new(table, params, page)?;
+    let media = accept::negotiate(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &accept::relation_read_types(),
+        false,
+    )?;
+    prefs.check_strict()?;
+
+    let (count, total) = counting(prefs.count, None);
+    let statements = query::read::statements(
+        &read,
+        output(&media)?,
+        count,
+        matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
+    )?;
 
     let mut search_path = vec![schema];
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
@@ -78,29 +114,87 @@ fn try_plan(
         path: &req.path,
         headers: &req.headers,
     });
-    let prefs = Preferences::parse(
-        req.headers
-            .iter()
-            .filter(|(n, _)| n == "prefer")
-            .map(|(_, v)| v.as_str()),
-    );
+    let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
+    // Time zones are not applied yet, so they are not reported as applied.
+    let mut applied = prefs.applied_to_read(tx_overridable);
+    applied.timezone = None;
+    let canonical = query_params::canonical(&req.query);
     let context = Context {
         authenticated: false,
-        kind: Kind::Read {
+        kind: Kind::Read(ReadContext {
             offset: read.offset,
             head,
-        },
+            content_type: media.content_type(),
+            singular: matches!(media, MediaType::Object { .. }),
+            total,
+            content_location: if canonical.is_empty() {
+                format!("/{}", table.name)
+            } else {
+                format!("/{}?{canonical}", table.name)
+            },
+            preference_applied: applied.applied_header(),
+        }),
     };
     Ok(Plan {
-        statements: vec![begin(true), settings, main],
-        tx_end: tx_end(config.db_tx_end, prefs.tx),
+        statements: [begin(true), settings, statements.main]
+            .into_iter()
+            .chain(statements.planned_count)
+            .collect(),
+        tx_end,
         context: context.encode(),
     })
 }
 
+/// The values of one request header, in order (names are lowercase).
+fn header_values<'a>(req: &'a HttpRequest, name: &'a str) -> impl Iterator<Item = &'a str> {
+    req.headers
+        .iter()
+        .filter(move |(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The decoded value of the last top-level `name=value` parameter.
+fn last_value(query: &str, name: &str) -> Option<String> {
+    query_params::split_query(query)
+        .into_iter()
+        .rev()
+        .find(|(n, v)| n == name && v.is_some())
+        .and_then(|(_, v)| v)
+}
+
+/// What the main statement counts, and where `respond` takes the total from.
+fn counting(preference: Option<PreferCount>, max_rows: Option<i64>) -> (Count, TotalFrom) {
+    match preference {
+        None => (Count::None, TotalFrom::None),
+        Some(PreferCount::Exact) => (Count::Exact, TotalFrom::Exact),
+        Some(PreferCount::Planned) => (Count::None, TotalFrom::Planned),
+        Some(PreferCount::Estimated) => (
+            max_rows.map_or(Count::Exact, |max| Count::UpTo(max.saturating_add(1))),
+            TotalFrom::Estimated { max_rows },
+        ),
+    }
+}
+
+/// How the body is built for a negotiated media type.
+fn output(media: &MediaType) -> Result<Output, ApiError> {
+    let (shape, strip_nulls) = match media {
+        MediaType::Json => (BodyShape::JsonArray, false),
+        MediaType::ArrayStripped => (BodyShape::JsonArray, true),
+        MediaType::Object { stripped } => (BodyShape::JsonObject, *stripped),
+        MediaType::Csv => (BodyShape::Csv, false),
+        MediaType::GeoJson => (BodyShape::GeoJson, false),
+        other => {
+            return Err(ApiError::Internal {
+                message: format!("no body for negotiated {}", other.to_mime()),
+            });
+        }
+    };
+    Ok(Output { shape, strip_nulls })
+}
+
 pub fn respond(context: &[u8], results: &[Rows]) -> Answer {
     let answer = Context::decode(context).and_then(|ctx| match ctx.kind {
-        Kind::Read { offset, head } => response::read(offset, head, results),
+        Kind::Read(read) => response::read::respond(&read, results),
     });
     answer.unwrap_or_else(|err| {
         let r = err.to_response();
@@ -128,19 +222,21 @@ fn begin(read_only: bool) -> Statement {
     }
 }
 
-/// `db-tx-end`, overridden by `Prefer: tx=` where the mode allows it.
-fn tx_end(mode: TxEndMode, preference: Option<TxPreference>) -> TxEnd {
+/// `db-tx-end`, overridden by `Prefer: tx=` where the mode allows it; and
+/// whether it allows it.
+fn tx_end(mode: TxEndMode, preference: Option<TxPreference>) -> (TxEnd, bool) {
     let (default, overridable) = match mode {
         TxEndMode::Commit => (TxEnd::Commit, false),
         TxEndMode::CommitAllowOverride => (TxEnd::Commit, true),
         TxEndMode::Rollback => (TxEnd::Rollback, false),
         TxEndMode::RollbackAllowOverride => (TxEnd::Rollback, true),
     };
-    match preference {
+    let end = match preference {
         Some(TxPreference::Commit) if overridable => TxEnd::Commit,
         Some(TxPreference::Rollback) if overridable => TxEnd::Rollback,
         _ => default,
-    }
+    };
+    (end, overridable)
 }
 
 fn not_yet(feature: &str) -> ApiError {
@@ -156,19 +252,19 @@ mod tests {
     #[test]
     fn tx_end_follows_mode_and_allowed_overrides() {
         use TxEndMode::*;
-        assert_eq!(tx_end(Commit, Some(TxPreference::Rollback)), TxEnd::Commit);
+        let end = |mode, pref| tx_end(mode, pref).0;
+        assert_eq!(end(Commit, Some(TxPreference::Rollback)), TxEnd::Commit);
         assert_eq!(
-            tx_end(CommitAllowOverride, Some(TxPreference::Rollback)),
+            end(CommitAllowOverride, Some(TxPreference::Rollback)),
             TxEnd::Rollback
         );
+        assert_eq!(end(Rollback, Some(TxPreference::Commit)), TxEnd::Rollback);
         assert_eq!(
-            tx_end(Rollback, Some(TxPreference::Commit)),
-            TxEnd::Rollback
-        );
-        assert_eq!(
-            tx_end(RollbackAllowOverride, Some(TxPreference::Commit)),
+            end(RollbackAllowOverride, Some(TxPreference::Commit)),
             TxEnd::Commit
         );
-        assert_eq!(tx_end(RollbackAllowOverride, None), TxEnd::Rollback);
+        assert_eq!(end(RollbackAllowOverride, None), TxEnd::Rollback);
+        assert!(!tx_end(Commit, None).1);
+        assert!(tx_end(CommitAllowOverride, None).1);
     }
 }

@@ -31,12 +31,10 @@ pub enum ApiError {
     PoolTimeout,
 
     // ----- Group 1: API request -----
-    /// PGRST100 (400): a query parameter does not parse.
-    ParseError {
-        param: String,
-        value: String,
-        details: String,
-    },
+    /// PGRST100 (400): a query parameter does not parse. `message` is
+    /// PostgREST's whole text, e.g. `"failed to parse filter (x)" (line 1,
+    /// column 1)`, `details` what the parser expected.
+    ParseError { message: String, details: String },
     /// PGRST101 (405): `/rpc/` called with a method other than GET, HEAD or POST.
     InvalidRpcMethod { method: String },
     /// PGRST102 (400): the request body is invalid; `message` is the reason
@@ -454,9 +452,7 @@ impl ApiError {
             }
             PoolTimeout => "Timed out acquiring connection from connection pool.".into(),
 
-            ParseError { param, value, .. } => {
-                format!("failed to parse {param} parameter ({value})")
-            }
+            ParseError { message, .. } => message.clone(),
             InvalidRpcMethod { method } => format!("Cannot use the {method} method on RPC"),
             InvalidBody { message } => message.clone(),
             InvalidRange(_) => "Requested range not satisfiable".into(),
@@ -1055,12 +1051,12 @@ mod tests {
     fn request_errors() {
         check(
             ApiError::ParseError {
-                param: "select".into(),
-                value: "id,".into(),
+                message: "\"failed to parse select parameter (id,)\" (line 1, column 4)".into(),
                 details: "unexpected end of input".into(),
             },
             400,
-            json!({"code": "PGRST100", "message": "failed to parse select parameter (id,)",
+            json!({"code": "PGRST100",
+                   "message": "\"failed to parse select parameter (id,)\" (line 1, column 4)",
                    "details": "unexpected end of input", "hint": null}),
         );
         check(

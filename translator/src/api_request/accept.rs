@@ -5,8 +5,9 @@
 //! sorted, stably, by quality and then specificity (`;` count minus `*`
 //! count), highest first. `q=0` only sorts last: it does not refuse a type.
 //! Each entry is then read as a media type, case-insensitively for type,
-//! subtype and parameter names. Only `*/*` is a wildcard: `application/*`
-//! or `text/*` name no type PostgREST produces.
+//! subtype and parameter names. `*/*` answers with the endpoint's first
+//! type; `application/*` and `text/*` with its first type of that family
+//! (PostgREST refuses them; pgrest follows RFC 9110 there).
 //!
 //! Negotiation takes the first entry, in that order, that the endpoint can
 //! produce; none gives PGRST107 listing every entry.
@@ -203,6 +204,16 @@ pub fn negotiate(
     let producible = |m: &MediaType| match m {
         MediaType::Object { .. } | MediaType::ArrayStripped => Some(m.clone()),
         MediaType::Any => produces.first().cloned(),
+        // `application/*`, `text/*`: the first producible type of the
+        // family. PostgREST refuses subtype wildcards; accepting them is a
+        // deliberate superset (RFC 9110 defines them).
+        MediaType::Other(range) if range.ends_with("/*") => {
+            let family = range.strip_suffix('*').unwrap_or(range);
+            produces
+                .iter()
+                .find(|p| p.to_mime().starts_with(family))
+                .cloned()
+        }
         other => produces.contains(other).then(|| other.clone()),
     };
     accepts
@@ -657,17 +668,21 @@ mod tests {
             Ok(ArrayStripped)
         );
         assert_eq!(pick(Some("application/vnd.pgrst.array+json")), Ok(Json));
+        // Subtype wildcards take the first type of their family.
+        assert_eq!(pick(Some("application/*")), Ok(Json));
+        assert_eq!(pick(Some("text/*")), Ok(Csv));
+        assert_eq!(pick(Some("image/*, text/*;q=0.5")), Ok(Csv));
         let other_server = [TextPlain, Json];
         assert_eq!(negotiate(&[Any], &other_server, false), Ok(TextPlain));
     }
 
     #[test]
     fn nothing_producible_is_pgrst107() {
-        let err = pick(Some("text/xml, application/*;q=0.5, text/*;q=0.4")).unwrap_err();
+        let err = pick(Some("text/xml, image/*;q=0.5, text/html;q=0.4")).unwrap_err();
         assert_eq!(
             err,
             ApiError::MediaTypeError {
-                media_types: vec!["text/xml".into(), "application/*".into(), "text/*".into()]
+                media_types: vec!["text/xml".into(), "image/*".into(), "text/html".into()]
             }
         );
         assert_eq!((err.status(), err.code()), (406, "PGRST107"));

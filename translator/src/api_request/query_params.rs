@@ -122,20 +122,6 @@ impl ParamKind {
             ParamKind::LogicPath => "logic path",
         }
     }
-
-    /// The short name used for [`ApiError::ParseError`]'s `param`.
-    pub fn param(self) -> &'static str {
-        match self {
-            ParamKind::Select => "select",
-            ParamKind::OnConflict => "on_conflict",
-            ParamKind::Columns => "columns",
-            ParamKind::Filter => "filter",
-            ParamKind::Order => "order",
-            ParamKind::LogicTree => "logic tree",
-            ParamKind::TreePath => "tree path",
-            ParamKind::LogicPath => "logic path",
-        }
-    }
 }
 
 /// A PGRST100 with everything PostgREST reports.
@@ -168,8 +154,7 @@ impl QueryParamError {
 impl From<QueryParamError> for ApiError {
     fn from(e: QueryParamError) -> ApiError {
         ApiError::ParseError {
-            param: e.kind.param().to_string(),
-            value: e.value,
+            message: e.message(),
             details: e.details,
         }
     }
@@ -394,6 +379,35 @@ pub fn split_query(query: &str) -> Vec<(String, Option<String>)> {
             None => (decode(pair), None),
         })
         .collect()
+}
+
+/// The query string in PostgREST's canonical form (for `Content-Location`):
+/// the decoded pairs sorted by name, the values of a repeated name joined by
+/// `,`, and every byte but ASCII letters, digits and `-_.~` percent-encoded.
+pub fn canonical(query: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encode = |s: &str| utf8_percent_encode(s, RESERVED).to_string();
+    let mut pairs = split_query(query);
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<String> = Vec::new();
+    let mut last: Option<&str> = None;
+    for (name, value) in &pairs {
+        let value = encode(value.as_deref().unwrap_or(""));
+        match out.last_mut() {
+            Some(prev) if last == Some(name.as_str()) => {
+                prev.push(',');
+                prev.push_str(&value);
+            }
+            _ => out.push(format!("{}={value}", encode(name))),
+        }
+        last = Some(name);
+    }
+    out.join("&")
 }
 
 /// Percent-decoding as `application/x-www-form-urlencoded`: `+` is a space,

@@ -1113,8 +1113,7 @@ fn error_order_and_api_error() {
     assert_eq!(
         api,
         ApiError::ParseError {
-            param: "filter".into(),
-            value: "noop.1".into(),
+            message: "\"failed to parse filter (noop.1)\" (line 1, column 1)".into(),
             details: "unexpected \"o\" expecting \"not\" or operator (eq, gt, ...)".into()
         }
     );
@@ -1259,4 +1258,16 @@ fn logic_negation_is_on_the_operator() {
     err("or=(not.c.lt.3)");
     // and an operator cannot be separated by spaces
     err("or=(a. eq.1)");
+}
+
+#[test]
+fn canonical_query_is_sorted_and_re_encoded() {
+    assert_eq!(canonical(""), "");
+    assert_eq!(
+        canonical("select=id,name&id=eq.1&a=x%20y+z"),
+        "a=x%20y%20z&id=eq.1&select=id%2Cname"
+    );
+    // Repeated names are joined by a comma; no `=` is an empty value.
+    assert_eq!(canonical("b=2&a&b=1"), "a=&b=2,1");
+    assert_eq!(canonical("name=eq.%C3%A9-_.~*"), "name=eq.%C3%A9-_.~%2A");
 }

@@ -5,6 +5,7 @@ use crate::api_request::ast::{
     EmbedPath, Field, LogicTree, OrderTerm, PathFilter, PathLogic, PathOrder, PathRange, SelectItem,
 };
 use crate::api_request::query_params::QueryParams;
+use crate::api_request::range::Page;
 use crate::error::ApiError;
 use crate::schema_cache::Table;
 
@@ -28,7 +29,13 @@ pub struct ReadPlan<'a> {
 }
 
 impl<'a> ReadPlan<'a> {
-    pub fn new(table: &'a Table, params: QueryParams) -> Result<ReadPlan<'a>, ApiError> {
+    /// `page`: the top-level rows asked for (`limit`/`offset`, `Range`,
+    /// `db-max-rows`), already combined.
+    pub fn new(
+        table: &'a Table,
+        params: QueryParams,
+        page: Page,
+    ) -> Result<ReadPlan<'a>, ApiError> {
         let select = params
             .select
             .into_iter()
@@ -65,21 +72,13 @@ impl<'a> ReadPlan<'a> {
         if order.iter().any(|t| t.relation.is_some()) {
             return Err(not_yet("ordering by embedded resources"));
         }
-        let root = params.ranges.into_iter().next();
-        let limit = root.as_ref().and_then(|r| r.limit);
-        let offset = root.and_then(|r| r.offset).unwrap_or(0);
-        if limit.is_some_and(|l| l < 0) {
-            return Err(ApiError::InvalidRange(
-                crate::error::RangeError::NegativeLimit,
-            ));
-        }
         Ok(ReadPlan {
             table,
             select,
             conditions,
             order,
-            limit,
-            offset: offset.max(0),
+            limit: page.limit,
+            offset: page.offset,
         })
     }
 }

@@ -10,55 +10,163 @@ use crate::contract::{RowUse, Statement};
 use crate::error::ApiError;
 use crate::plan::read::{ReadPlan, SelectField};
 
-/// The columns after the body, in this order, read by `response::read`.
-pub const RESPONSE_COLUMNS: &str = "null::text AS total_result_set, \
-     pg_catalog.count(_postgrest_t)::text AS page_total, \
-     nullif(current_setting('response.headers', true), '') AS response_headers, \
-     nullif(current_setting('response.status', true), '') AS response_status";
+/// How the body column is built from the selected rows (PostgREST's bodyF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyShape {
+    /// `application/json`, `vnd.pgrst.array+json`: a JSON array.
+    JsonArray,
+    /// `vnd.pgrst.object+json`: the first row as an object (`null` without
+    /// rows; `respond` refuses any count but one).
+    JsonObject,
+    /// `text/csv`: a header line of column names, then one line per row.
+    Csv,
+    /// `application/geo+json`: a FeatureCollection (needs PostGIS).
+    GeoJson,
+}
 
-pub fn statement(plan: &ReadPlan) -> Result<Statement, ApiError> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Output {
+    pub shape: BodyShape,
+    /// `nulls=stripped`: keys with null values are left out.
+    pub strip_nulls: bool,
+}
+
+/// Which total the main statement computes (`Prefer: count=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    None,
+    /// Every row matching the filters.
+    Exact,
+    /// Matching rows, but no more than this many (`count=estimated` counts
+    /// exactly up to `db-max-rows` + 1).
+    UpTo(i64),
+}
+
+/// The statements of a read: the main one, and for `count=planned` or
+/// `count=estimated` the planner's row estimate of the same filters.
+#[derive(Debug)]
+pub struct ReadStatements {
+    pub main: Statement,
+    pub planned_count: Option<Statement>,
+}
+
+/// The CTE holding the page of rows, as PostgREST names it (visible to
+/// functions that read `pg_stat_activity` and in query logs).
+const SOURCE: &str = "pgrst_source";
+
+pub fn statements(
+    plan: &ReadPlan,
+    output: Output,
+    count: Count,
+    planned_count: bool,
+) -> Result<ReadStatements, ApiError> {
     let mut params = Params::default();
     let source = qualified(&plan.table.schema, &plan.table.name);
+    let filters = where_clause(plan, &source, &mut params)?;
+    let planned_count = planned_count.then(|| Statement {
+        sql: format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM {source}{filters}"),
+        params: params.snapshot(),
+        rows: RowUse::ToRespond,
+    });
+
     let select = plan
         .select
         .iter()
         .map(|item| select_item(&source, item, &mut params))
         .collect::<Result<Vec<_>, _>>()?
         .join(", ");
-    let mut sql = format!("SELECT {select} FROM {source}");
-    if !plan.conditions.is_empty() {
-        let conds: Vec<String> = plan
-            .conditions
-            .iter()
-            .map(|c| logic(&source, c, &mut params))
-            .collect::<Result<_, _>>()?;
-        sql.push_str(" WHERE ");
-        sql.push_str(&conds.join(" AND "));
-    }
+    let mut page = format!("SELECT {select} FROM {source}{filters}");
     if !plan.order.is_empty() {
         let terms: Vec<String> = plan
             .order
             .iter()
             .map(|t| order_term(&source, t, &mut params))
             .collect();
-        sql.push_str(" ORDER BY ");
-        sql.push_str(&terms.join(", "));
+        page.push_str(" ORDER BY ");
+        page.push_str(&terms.join(", "));
     }
     if let Some(limit) = plan.limit {
         let p = params.text(limit.to_string());
-        sql.push_str(&format!(" LIMIT {p}::bigint"));
+        page.push_str(&format!(" LIMIT {p}::bigint"));
     }
     if plan.offset > 0 {
         let p = params.text(plan.offset.to_string());
-        sql.push_str(&format!(" OFFSET {p}::bigint"));
+        page.push_str(&format!(" OFFSET {p}::bigint"));
     }
-    Ok(Statement {
-        sql: format!(
-            "SELECT coalesce(json_agg(_postgrest_t), '[]') AS body, {RESPONSE_COLUMNS} FROM ({sql}) _postgrest_t"
-        ),
-        params: params.into_vec(),
-        rows: RowUse::Body,
+
+    let (count_cte, total) = match count {
+        Count::None => (String::new(), "null::text"),
+        Count::Exact | Count::UpTo(_) => {
+            let limit = match count {
+                Count::UpTo(n) => format!(" LIMIT {}::bigint", params.text(n.to_string())),
+                _ => String::new(),
+            };
+            (
+                format!(", pgrst_source_count AS (SELECT 1 FROM {source}{filters}{limit})"),
+                "(SELECT pg_catalog.count(*) FROM pgrst_source_count)::text",
+            )
+        }
+    };
+    let body = body(output);
+    Ok(ReadStatements {
+        main: Statement {
+            sql: format!(
+                "WITH {SOURCE} AS ({page}){count_cte} \
+                 SELECT {body} AS body, {total} AS total_result_set, {RESPONSE_COLUMNS} \
+                 FROM (SELECT * FROM {SOURCE}) _postgrest_t"
+            ),
+            params: params.into_vec(),
+            rows: RowUse::Body,
+        },
+        planned_count,
     })
+}
+
+/// The columns after the body and the total, in this order, read by
+/// `response::read`.
+const RESPONSE_COLUMNS: &str = "pg_catalog.count(_postgrest_t)::text AS page_total, \
+     nullif(current_setting('response.headers', true), '') AS response_headers, \
+     nullif(current_setting('response.status', true), '') AS response_status";
+
+/// ` WHERE …` for the root filters, or nothing.
+fn where_clause(plan: &ReadPlan, source: &str, params: &mut Params) -> Result<String, ApiError> {
+    if plan.conditions.is_empty() {
+        return Ok(String::new());
+    }
+    let conds: Vec<String> = plan
+        .conditions
+        .iter()
+        .map(|c| logic(plan, source, c, params))
+        .collect::<Result<_, _>>()?;
+    Ok(format!(" WHERE {}", conds.join(" AND ")))
+}
+
+fn body(output: Output) -> String {
+    let strip = |json: &str| {
+        if output.strip_nulls {
+            format!("json_strip_nulls({json})")
+        } else {
+            json.to_string()
+        }
+    };
+    match output.shape {
+        BodyShape::JsonArray => format!("coalesce({}, '[]')", strip("json_agg(_postgrest_t)")),
+        BodyShape::JsonObject => {
+            format!("coalesce({}, 'null')", strip("json_agg(_postgrest_t)->0"))
+        }
+        BodyShape::GeoJson => "json_build_object('type', 'FeatureCollection', 'features', \
+             coalesce(json_agg(ST_AsGeoJSON(_postgrest_t)::json), '[]'))"
+            .to_string(),
+        // The header comes from the first row's keys, so a CSV body of no
+        // rows is a lone newline, as in PostgREST.
+        BodyShape::Csv => format!(
+            "(SELECT coalesce(string_agg(k, ','), '') FROM \
+               (SELECT json_object_keys(row_to_json(h)) AS k FROM \
+                 (SELECT * FROM {SOURCE} LIMIT 1) h) keys) \
+             || '\n' || \
+             coalesce(string_agg(substring(_postgrest_t::text, 2, length(_postgrest_t::text) - 2), '\n'), '')"
+        ),
+    }
 }
 
 fn select_item(source: &str, item: &SelectField, params: &mut Params) -> Result<String, ApiError> {
@@ -95,8 +203,7 @@ fn type_name(cast: &str) -> Result<String, ApiError> {
         Ok(cast.to_string())
     } else {
         Err(ApiError::ParseError {
-            param: "select".into(),
-            value: cast.to_string(),
+            message: format!("\"failed to parse select parameter ({cast})\""),
             details: "a cast must be a type name".into(),
         })
     }
@@ -118,9 +225,14 @@ fn field_expr(source: &str, field: &Field, params: &mut Params) -> String {
     expr
 }
 
-fn logic(source: &str, tree: &LogicTree, params: &mut Params) -> Result<String, ApiError> {
+fn logic(
+    plan: &ReadPlan,
+    source: &str,
+    tree: &LogicTree,
+    params: &mut Params,
+) -> Result<String, ApiError> {
     match tree {
-        LogicTree::Stmnt(filter) => condition(source, filter, params),
+        LogicTree::Stmnt(filter) => condition(plan, source, filter, params),
         LogicTree::Expr {
             negated,
             op,
@@ -132,7 +244,7 @@ fn logic(source: &str, tree: &LogicTree, params: &mut Params) -> Result<String, 
             };
             let parts: Vec<String> = children
                 .iter()
-                .map(|c| logic(source, c, params))
+                .map(|c| logic(plan, source, c, params))
                 .collect::<Result<_, _>>()?;
             let expr = format!("({})", parts.join(joiner));
             Ok(if *negated {
@@ -144,7 +256,12 @@ fn logic(source: &str, tree: &LogicTree, params: &mut Params) -> Result<String, 
     }
 }
 
-fn condition(source: &str, filter: &Filter, params: &mut Params) -> Result<String, ApiError> {
+fn condition(
+    plan: &ReadPlan,
+    source: &str,
+    filter: &Filter,
+    params: &mut Params,
+) -> Result<String, ApiError> {
     let field = field_expr(source, &filter.field, params);
     let expr = match &filter.expr.operation {
         Operation::Simple { op, value } => {
@@ -181,18 +298,19 @@ fn condition(source: &str, filter: &Filter, params: &mut Params) -> Result<Strin
             language,
             value,
         } => {
-            let query = match language {
-                Some(lang) => {
-                    let l = params.text(lang.clone());
-                    format!(
-                        "{}({l}::regconfig, {})",
-                        op.sql_function(),
-                        params.text(value.clone())
-                    )
-                }
-                None => format!("{}({})", op.sql_function(), params.text(value.clone())),
+            let language = language
+                .as_ref()
+                .map(|l| format!("{}::regconfig, ", params.text(l.clone())));
+            let language = language.as_deref().unwrap_or("");
+            // Text and JSON columns are searched through `to_tsvector`, as
+            // PostgREST does; tsvector columns as they are.
+            let document = if is_text_document(plan, &filter.field) {
+                format!("to_tsvector({language}{field})")
+            } else {
+                field
             };
-            format!("{field} @@ {query}")
+            let query = params.text(value.clone());
+            format!("{document} @@ {}({language}{query})", op.sql_function())
         }
     };
     Ok(if filter.expr.negated {
@@ -200,6 +318,15 @@ fn condition(source: &str, filter: &Filter, params: &mut Params) -> Result<Strin
     } else {
         expr
     })
+}
+
+/// A plain column (no JSON path) of a text or JSON type.
+fn is_text_document(plan: &ReadPlan, field: &Field) -> bool {
+    field.json_path.is_empty()
+        && plan.table.column(&field.name).is_some_and(|c| {
+            matches!(c.data_type.as_str(), "text" | "json" | "jsonb")
+                || c.data_type.starts_with("character")
+        })
 }
 
 fn order_term(source: &str, term: &OrderTerm, params: &mut Params) -> String {

@@ -38,6 +38,12 @@ impl Params {
         format!("${}", self.0.len())
     }
 
+    /// The parameters so far, for a statement that shares a prefix of the
+    /// SQL (the planned count reuses the filters' placeholders).
+    pub fn snapshot(&self) -> Vec<Param> {
+        self.0.clone()
+    }
+
     pub fn into_vec(self) -> Vec<Param> {
         self.0
     }

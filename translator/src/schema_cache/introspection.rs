@@ -6,7 +6,7 @@ use crate::contract::{Param, RowUse, Statement};
 use crate::query::sql::text_array;
 
 /// Tables, views, materialized views, foreign and partitioned tables of the
-/// exposed schemas, with columns and primary keys. Privileges are not
+/// exposed schemas (never the partitions themselves), with columns and primary keys. Privileges are not
 /// filtered: PostgreSQL checks them per request, as in PostgREST.
 const TABLES: &str = r#"
 SELECT coalesce(json_agg(t), '[]')::text FROM (
@@ -36,6 +36,7 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')
+    AND NOT c.relispartition
     AND n.nspname = ANY($1::text[])
   ORDER BY n.nspname, c.relname
 ) t"#;

@@ -57,6 +57,27 @@ impl SchemaCache {
         Ok(SchemaCache { tables })
     }
 
+    /// The table of `schema` whose name is closest to `name`, for the
+    /// "Perhaps you meant" hint of PGRST205: case-insensitive normalized
+    /// Levenshtein similarity of at least 1/3, as PostgREST's fuzzy set.
+    pub fn closest_table(&self, schema: &str, name: &str) -> Option<&str> {
+        let wanted = name.to_lowercase();
+        self.tables
+            .iter()
+            .filter(|t| t.schema == schema)
+            .map(|t| {
+                let score = strsim::normalized_levenshtein(&wanted, &t.name.to_lowercase());
+                (score, t.name.as_str())
+            })
+            .filter(|(score, _)| *score >= 1.0 / 3.0)
+            // Highest score; on a tie the first name in sort order.
+            .fold(None, |best: Option<(f64, &str)>, cand| match best {
+                Some(b) if b.0 >= cand.0 => Some(b),
+                _ => Some(cand),
+            })
+            .map(|(_, name)| name)
+    }
+
     pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
         self.tables
             .binary_search_by(|t| (t.schema.as_str(), t.name.as_str()).cmp(&(schema, name)))
@@ -85,6 +106,30 @@ mod tests {
         assert!(cache.table("public", "b").unwrap().is_view);
         assert!(cache.table("public", "c").is_none());
         assert!(cache.table("other", "a").is_none());
+    }
+
+    #[test]
+    fn closest_table_suggests_near_names_only() {
+        let table = |name: &str| Table {
+            schema: "api".into(),
+            name: name.into(),
+            is_view: false,
+            insertable: true,
+            updatable: true,
+            deletable: true,
+            description: None,
+            columns: vec![],
+            primary_key: vec![],
+        };
+        let mut other = table("projects");
+        other.schema = "other".into();
+        let cache = SchemaCache {
+            tables: vec![table("clients"), table("projects"), other],
+        };
+        assert_eq!(cache.closest_table("api", "projcts"), Some("projects"));
+        assert_eq!(cache.closest_table("api", "CLIENT"), Some("clients"));
+        assert_eq!(cache.closest_table("api", "zzzzzzzzzz"), None);
+        assert_eq!(cache.closest_table("nowhere", "projects"), None);
     }
 
     #[test]
