@@ -137,3 +137,59 @@ async fn without_anon_role_anonymous_requests_are_pgrst302() {
     );
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
 }
+
+#[tokio::test]
+async fn undecodable_urls_are_client_errors() {
+    // Percent-encoded invalid UTF-8 decodes to U+FFFD, as in PostgREST.
+    let r = get("/items?select=id&name=eq.%FF").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([]));
+    let r = get("/%FF%FE").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body["code"], "PGRST205");
+}
+
+/// The status line of a raw HTTP/1.1 exchange.
+async fn raw_status(request: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(shared().addr)
+        .await
+        .expect("connect");
+    stream.write_all(&request).await.expect("request written");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("answer read");
+    let answer = String::from_utf8_lossy(&answer);
+    answer.lines().next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn malformed_request_lines_get_an_answer_not_a_reset() {
+    // Raw bytes that are not a valid URI, and a URI past hyper's limit, are
+    // refused by the HTTP parser itself before any handler runs.
+    let invalid = b"GET /items?x=\xff HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_vec();
+    assert_eq!(raw_status(invalid).await, "HTTP/1.1 400 Bad Request");
+    let long = format!(
+        "GET /items?name=eq.{} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    assert_eq!(
+        raw_status(long.into_bytes()).await,
+        "HTTP/1.1 414 URI Too Long"
+    );
+}
+
+#[tokio::test]
+async fn sqlstates_raised_while_reading_map_to_statuses() {
+    // PTxyz: the status is xyz, the rest is the raised error.
+    let r = get("/payment_required").await;
+    assert_eq!(r.status, 402, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"code": "PT402", "message": "Pay first", "details": "raised by a view", "hint": "read the docs"})
+    );
+    // Division by zero (22012) is a client-visible 400.
+    let r = get("/division").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["code"], "22012");
+    assert_eq!(r.body["message"], "division by zero");
+}

@@ -169,3 +169,18 @@ async fn runs_as_anonymous_role_in_a_read_only_read_committed_transaction() {
         }])
     );
 }
+
+#[tokio::test]
+async fn json_paths_reach_into_array_columns() {
+    let r = get("/items?select=id,first:tags->0,second:tags->>1&id=eq.1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([{"id": 1, "first": "fruit", "second": "red"}])
+    );
+    let r = get("/items?select=id&tags->>0=eq.odd").await;
+    assert_eq!(r.body, json!([{"id": 2}]));
+    let r = get("/items?select=id&tags=not.is.null&order=tags->>0.desc,id").await;
+    // DESC puts the NULL of the empty array first, as PostgreSQL does.
+    assert_eq!(r.body, json!([{"id": 3}, {"id": 2}, {"id": 1}, {"id": 4}]));
+}

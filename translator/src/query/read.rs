@@ -9,6 +9,7 @@ use crate::api_request::ast::{
 use crate::contract::{RowUse, Statement};
 use crate::error::ApiError;
 use crate::plan::read::{ReadPlan, SelectField};
+use crate::schema_cache::Table;
 
 /// How the body column is built from the selected rows (PostgREST's bodyF).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +73,7 @@ pub fn statements(
     let select = plan
         .select
         .iter()
-        .map(|item| select_item(&source, item, &mut params))
+        .map(|item| select_item(plan.table, &source, item, &mut params))
         .collect::<Result<Vec<_>, _>>()?
         .join(", ");
     let mut page = format!("SELECT {select} FROM {source}{filters}");
@@ -80,7 +81,7 @@ pub fn statements(
         let terms: Vec<String> = plan
             .order
             .iter()
-            .map(|t| order_term(&source, t, &mut params))
+            .map(|t| order_term(plan.table, &source, t, &mut params))
             .collect();
         page.push_str(" ORDER BY ");
         page.push_str(&terms.join(", "));
@@ -169,12 +170,17 @@ fn body(output: Output) -> String {
     }
 }
 
-fn select_item(source: &str, item: &SelectField, params: &mut Params) -> Result<String, ApiError> {
+fn select_item(
+    table: &Table,
+    source: &str,
+    item: &SelectField,
+    params: &mut Params,
+) -> Result<String, ApiError> {
     let SelectField { field, alias, cast } = item;
     if field.name == "*" {
         return Ok(format!("{source}.*"));
     }
-    let mut expr = field_expr(source, field, params);
+    let mut expr = field_expr(table, source, field, params);
     if let Some(cast) = cast {
         expr = format!("CAST({expr} AS {})", type_name(cast)?);
     }
@@ -209,8 +215,15 @@ fn type_name(cast: &str) -> Result<String, ApiError> {
     }
 }
 
-fn field_expr(source: &str, field: &Field, params: &mut Params) -> String {
+fn field_expr(table: &Table, source: &str, field: &Field, params: &mut Params) -> String {
     let mut expr = format!("{source}.{}", ident(&field.name));
+    // JSON paths on array columns go through `to_jsonb`, as in PostgREST.
+    let is_array = table
+        .column(&field.name)
+        .is_some_and(|c| c.data_type.ends_with("[]"));
+    if is_array && !field.json_path.is_empty() {
+        expr = format!("to_jsonb({expr})");
+    }
     for op in &field.json_path {
         let arrow = match op.arrow {
             JsonArrow::Arrow => "->",
@@ -262,7 +275,7 @@ fn condition(
     filter: &Filter,
     params: &mut Params,
 ) -> Result<String, ApiError> {
-    let field = field_expr(source, &filter.field, params);
+    let field = field_expr(plan.table, source, &filter.field, params);
     let expr = match &filter.expr.operation {
         Operation::Simple { op, value } => {
             format!("{field} {} {}", op.sql(), params.text(value.clone()))
@@ -329,8 +342,8 @@ fn is_text_document(plan: &ReadPlan, field: &Field) -> bool {
         })
 }
 
-fn order_term(source: &str, term: &OrderTerm, params: &mut Params) -> String {
-    let mut sql = field_expr(source, &term.field, params);
+fn order_term(table: &Table, source: &str, term: &OrderTerm, params: &mut Params) -> String {
+    let mut sql = field_expr(table, source, &term.field, params);
     match term.direction {
         Some(OrderDirection::Asc) => sql.push_str(" ASC"),
         Some(OrderDirection::Desc) => sql.push_str(" DESC"),
