@@ -193,3 +193,29 @@ async fn sqlstates_raised_while_reading_map_to_statuses() {
     assert_eq!(r.body["code"], "22012");
     assert_eq!(r.body["message"], "division by zero");
 }
+
+#[tokio::test]
+async fn pool_exhaustion_is_pgrst003() {
+    let mut env = base_env();
+    env.push(("PGRST_DB_POOL".into(), "1".into()));
+    env.push(("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "1".into()));
+    let server = Server::start(env);
+    // Each request holds the only connection for 0.5 s, so the fourth waits
+    // at least 1.5 s for it.
+    let requests = (0..4).map(|_| send(client().get(server.url("/slow"))));
+    let replies = futures_util::future::join_all(requests).await;
+    let timed_out: Vec<_> = replies.iter().filter(|r| r.status == 504).collect();
+    assert!(!timed_out.is_empty(), "no request timed out");
+    for r in &replies {
+        assert!(matches!(r.status, 200 | 504), "{} {}", r.status, r.text);
+    }
+    assert_eq!(
+        timed_out[0].body,
+        json!({
+            "code": "PGRST003",
+            "message": "Timed out acquiring connection from connection pool.",
+            "details": null,
+            "hint": null,
+        })
+    );
+}

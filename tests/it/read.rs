@@ -142,6 +142,9 @@ async fn head_has_headers_but_no_body() {
     assert_eq!(r.status, 200);
     assert_eq!(r.text, "");
     assert_eq!(r.header("content-range"), Some("0-1/*"));
+    // As PostgREST: neither a length nor a chunked encoding for HEAD.
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.header("transfer-encoding"), None);
 }
 
 #[tokio::test]
