@@ -10,6 +10,7 @@ pub enum Command {
     Version,
     Example,
     DumpConfig,
+    DumpSchema,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +20,8 @@ pub struct Cli {
 }
 
 pub const USAGE: &str = "\
-Usage: pgrest-host [-v|--version] [-e|--example] [--dump-config] [FILENAME]
+Usage: pgrest-host [-v|--version] [-e|--example] [--dump-config | --dump-schema]
+                   [FILENAME]
 
   pgrest: a PostgREST-compatible REST API for a PostgreSQL database
 
@@ -28,6 +30,8 @@ Available options:
   -v,--version             Show the version
   -e,--example             Show an example configuration file
   --dump-config            Show the resolved configuration and exit
+  --dump-schema            Show the loaded schema cache as JSON and exit (for
+                           debugging; its structure may change)
   FILENAME                 Configuration file (PostgREST's format); PGRST_*
                            environment variables override its values
 ";
@@ -54,6 +58,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
             "-v" | "--version" => Command::Version,
             "-e" | "--example" => Command::Example,
             "--dump-config" => Command::DumpConfig,
+            "--dump-schema" => Command::DumpSchema,
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!("Invalid option `{flag}'"));
             }
@@ -98,6 +103,10 @@ mod tests {
         assert_eq!(cli.config_file, Some(PathBuf::from("app.conf")));
         assert_eq!(parse_args(&["-v"]).unwrap().command, Command::Version);
         assert_eq!(parse_args(&["-e"]).unwrap().command, Command::Example);
+        assert_eq!(
+            parse_args(&["--dump-schema"]).unwrap().command,
+            Command::DumpSchema
+        );
         assert_eq!(
             parse_args(&["--version", "--help"]).unwrap().command,
             Command::Help

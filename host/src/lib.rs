@@ -51,17 +51,7 @@ pub async fn start_with_file(
     config_file: Option<&Path>,
     env: Vec<(String, String)>,
 ) -> Result<Running, String> {
-    let compiled = load_component().await?;
-    let config_json = settings::resolve_config(&compiled, config_file, &env)?;
-    let settings = settings::HostSettings::from_config_json(&config_json)?;
-    let (pg_config, tls) = settings.pg_config(&env)?;
-    let db = Db::new(
-        pg_config,
-        &tls,
-        settings.db_pool,
-        settings.acquisition_timeout(),
-    )?;
-    let generation = load_generation(&compiled, &config_json, &db).await?;
+    let (settings, db, generation) = connect_and_load(config_file, &env).await?;
     let listener = TcpListener::bind(settings.bind_addr())
         .await
         .map_err(|e| format!("binding {:?}: {e}", settings.bind_addr()))?;
@@ -74,6 +64,36 @@ pub async fn start_with_file(
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, state, settings.log_level, stopped));
     Ok(Running { addr, stop, task })
+}
+
+/// The loaded schema cache as JSON (`--dump-schema`).
+pub async fn dump_schema(
+    config_file: Option<&Path>,
+    env: Vec<(String, String)>,
+) -> Result<String, String> {
+    let (_, _, generation) = connect_and_load(config_file, &env).await?;
+    generation
+        .with_instance(|instance| instance.dump_schema())
+        .map_err(|e| format!("translator: {e:?}"))
+}
+
+/// Resolves the configuration, opens the pool and loads the schema cache.
+async fn connect_and_load(
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<(settings::HostSettings, Db, Generation), String> {
+    let compiled = load_component().await?;
+    let config_json = settings::resolve_config(&compiled, config_file, env)?;
+    let settings = settings::HostSettings::from_config_json(&config_json)?;
+    let (pg_config, tls) = settings.pg_config(env)?;
+    let db = Db::new(
+        pg_config,
+        &tls,
+        settings.db_pool,
+        settings.acquisition_timeout(),
+    )?;
+    let generation = load_generation(&compiled, &config_json, &db).await?;
+    Ok((settings, db, generation))
 }
 
 /// The translator component, compiled (or loaded from the cache).

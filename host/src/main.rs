@@ -23,6 +23,15 @@ async fn main() -> ExitCode {
         Command::Version => println!("{}", cli::version()),
         Command::Example => print!("{}", cli::EXAMPLE),
         Command::DumpConfig => return dump_config(cli.config_file.as_deref(), &env).await,
+        Command::DumpSchema => {
+            return match pgrest_host::dump_schema(cli.config_file.as_deref(), env).await {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            };
+        }
         Command::Run => return run(cli.config_file.as_deref(), env).await,
     }
     ExitCode::SUCCESS

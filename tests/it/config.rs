@@ -50,7 +50,13 @@ fn help_version_and_bad_options() {
     let (out, stdout, _) = output(&mut binary(&["--help"]));
     assert!(out.status.success());
     assert!(stdout.starts_with("Usage: pgrest-host "), "{stdout}");
-    for option in ["--version", "--example", "--dump-config", "FILENAME"] {
+    for option in [
+        "--version",
+        "--example",
+        "--dump-config",
+        "--dump-schema",
+        "FILENAME",
+    ] {
         assert!(stdout.contains(option), "{option} in {stdout}");
     }
     let (out, stdout, _) = output(&mut binary(&["-v"]));
@@ -103,6 +109,21 @@ fn dump_config_merges_the_file_and_the_environment() {
     ] {
         assert!(stdout.lines().any(|l| l == line), "{line:?} in\n{stdout}");
     }
+}
+
+#[test]
+fn dump_schema_prints_the_schema_cache() {
+    let (out, stdout, stderr) = output(
+        binary(&["--dump-schema"])
+            .env(
+                "PGRST_DB_URI",
+                cluster().conninfo("Authenticator", "postgres"),
+            )
+            .env("PGRST_DB_SCHEMAS", "test"),
+    );
+    assert!(out.status.success(), "{stderr}");
+    let cache: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert!(cache.to_string().contains("\"items\""), "{stdout}");
 }
 
 #[test]
