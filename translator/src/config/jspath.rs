@@ -1,63 +1,141 @@
-//! The `jwt-role-claim-key` path, e.g. `.role`, `.realm_access.roles[0]` or
-//! `."https://example.com/role"`: keys after periods (letters, digits,
-//! `_ $ @`, or double-quoted), each optionally followed by one `[index]`.
+//! The `jwt-role-claim-key` path, e.g. `.role`, `.realm_access.roles[0]`,
+//! `."https://example.com/role"` or `.roles[?(@ ^== "app_")]`: one or more
+//! steps, each a key after a period (letters, digits, `_ $ @`, or
+//! double-quoted), an `[index]`, or, last only, a filter on the strings of
+//! an array (`==`, `!=`, `^==` starts with, `==^` ends with, `*==` contains).
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     Key(String),
     Index(usize),
+    Filter(FilterOp, String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    Equals,
+    NotEquals,
+    StartsWith,
+    EndsWith,
+    Contains,
 }
 
 /// Parses a role claim key; the error names the value as PostgREST does.
 pub fn parse(text: &str) -> Result<Vec<Step>, String> {
-    let fail = |what: &str, at: usize| {
-        format!(
-            "failed to parse role-claim-key value ({text}): expecting {what} at column {}",
-            at + 1
-        )
-    };
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
+    let mut p = Cursor { text, pos: 0 };
     let mut steps = Vec::new();
-    loop {
-        if chars.get(i) != Some(&'.') {
-            return Err(fail("period (.)", i));
+    while p.pos < text.len() {
+        if matches!(steps.last(), Some(Step::Filter(..))) {
+            return Err(p.fail("the end (a filter is the last step)"));
         }
-        i += 1;
-        if chars.get(i) == Some(&'"') {
-            let close = chars[i + 1..]
-                .iter()
-                .position(|&c| c == '"')
-                .ok_or_else(|| fail("closing quote (\")", chars.len()))?;
-            steps.push(Step::Key(chars[i + 1..i + 1 + close].iter().collect()));
-            i += close + 2;
-        } else {
-            let len = chars[i..]
-                .iter()
+        steps.push(p.step()?);
+    }
+    if steps.is_empty() {
+        return Err(p.fail("a key (.name), an index ([0]) or a filter ([?(@ == \"x\")])"));
+    }
+    Ok(steps)
+}
+
+struct Cursor<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn rest(&self) -> &str {
+        &self.text[self.pos..]
+    }
+
+    fn eat(&mut self, s: &str) -> bool {
+        let found = self.rest().starts_with(s);
+        if found {
+            self.pos += s.len();
+        }
+        found
+    }
+
+    fn fail(&self, expected: &str) -> String {
+        format!(
+            "failed to parse role-claim-key value ({}): expecting {expected} at column {}",
+            self.text,
+            self.text[..self.pos].chars().count() + 1
+        )
+    }
+
+    fn step(&mut self) -> Result<Step, String> {
+        if self.eat(".") {
+            if self.rest().starts_with('"') {
+                return self.quoted().map(Step::Key);
+            }
+            let len: usize = self
+                .rest()
+                .chars()
                 .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '@'))
-                .count();
+                .map(char::len_utf8)
+                .sum();
             if len == 0 {
-                return Err(fail("attribute name [a..z0..9_$@]", i));
+                return Err(self.fail("an attribute name [a..z0..9_$@] or a \"quoted name\""));
             }
-            steps.push(Step::Key(chars[i..i + len].iter().collect()));
-            i += len;
+            self.pos += len;
+            return Ok(Step::Key(self.text[self.pos - len..self.pos].to_string()));
         }
-        if chars.get(i) == Some(&'[') {
-            let digits = chars[i + 1..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-            if digits == 0 || chars.get(i + 1 + digits) != Some(&']') {
-                return Err(fail("array index [0..n]", i));
-            }
-            let index: String = chars[i + 1..i + 1 + digits].iter().collect();
-            let index = index.parse().map_err(|_| fail("array index [0..n]", i))?;
-            steps.push(Step::Index(index));
-            i += digits + 2;
+        if self.eat("[?(") {
+            return self.filter();
         }
-        if i == chars.len() {
-            return Ok(steps);
+        if self.eat("[") {
+            let digits = self.rest().chars().take_while(char::is_ascii_digit).count();
+            let index = self.rest()[..digits].parse().ok();
+            self.pos += digits;
+            return match index {
+                Some(i) if self.eat("]") => Ok(Step::Index(i)),
+                _ => Err(self.fail("an array index [0..n]")),
+            };
         }
+        Err(self.fail("a period (.) or a bracket ([)"))
+    }
+
+    /// After `[?(`: `@ op "value")]`.
+    fn filter(&mut self) -> Result<Step, String> {
+        if !self.eat("@") {
+            return Err(self.fail("@"));
+        }
+        self.skip_spaces();
+        let op = [
+            ("==^", FilterOp::EndsWith),
+            ("==", FilterOp::Equals),
+            ("!=", FilterOp::NotEquals),
+            ("^==", FilterOp::StartsWith),
+            ("*==", FilterOp::Contains),
+        ]
+        .into_iter()
+        .find(|(token, _)| self.eat(token))
+        .map(|(_, op)| op)
+        .ok_or_else(|| self.fail("an operator (== != ^== ==^ *==)"))?;
+        self.skip_spaces();
+        let value = self.quoted()?;
+        if !self.eat(")]") {
+            return Err(self.fail(")]"));
+        }
+        Ok(Step::Filter(op, value))
+    }
+
+    fn skip_spaces(&mut self) {
+        let len = self.rest().len() - self.rest().trim_start().len();
+        self.pos += len;
+    }
+
+    /// `"..."` without escapes (a `"` cannot be part of the value).
+    fn quoted(&mut self) -> Result<String, String> {
+        if !self.eat("\"") {
+            return Err(self.fail("a quoted value (\")"));
+        }
+        let Some(len) = self.rest().find('"') else {
+            self.pos = self.text.len();
+            return Err(self.fail("a closing quote (\")"));
+        };
+        let value = self.rest()[..len].to_string();
+        self.pos += len + 1;
+        Ok(value)
     }
 }
 
@@ -65,25 +143,56 @@ pub fn parse(text: &str) -> Result<Vec<Step>, String> {
 mod tests {
     use super::*;
 
+    fn key(k: &str) -> Step {
+        Step::Key(k.to_string())
+    }
+
     #[test]
-    fn keys_quoted_keys_and_indexes() {
-        assert_eq!(parse(".role").unwrap(), [Step::Key("role".into())]);
+    fn keys_quoted_keys_indexes_and_filters() {
+        assert_eq!(parse(".role").unwrap(), [key("role")]);
         assert_eq!(
             parse(r#".realm_access.roles[1]."a.b-c""#).unwrap(),
             [
-                Step::Key("realm_access".into()),
-                Step::Key("roles".into()),
+                key("realm_access"),
+                key("roles"),
                 Step::Index(1),
-                Step::Key("a.b-c".into()),
+                key("a.b-c")
             ]
         );
-        assert_eq!(parse(".$a@b").unwrap(), [Step::Key("$a@b".into())]);
+        assert_eq!(parse(".$a@b").unwrap(), [key("$a@b")]);
+        assert_eq!(parse("[0][2]").unwrap(), [Step::Index(0), Step::Index(2)]);
+        for (text, op) in [
+            (r#".roles[?(@ == "admin")]"#, FilterOp::Equals),
+            (r#".roles[?(@!="admin")]"#, FilterOp::NotEquals),
+            (r#".roles[?(@ ^== "admin")]"#, FilterOp::StartsWith),
+            (r#".roles[?(@ ==^ "admin")]"#, FilterOp::EndsWith),
+            (r#".roles[?(@ *== "admin")]"#, FilterOp::Contains),
+        ] {
+            assert_eq!(
+                parse(text).unwrap(),
+                [key("roles"), Step::Filter(op, "admin".to_string())],
+                "{text}"
+            );
+        }
     }
 
     #[test]
     fn malformed_paths_are_refused() {
         for bad in [
-            "", "role", ".", "a..", ".a.", ".a[", ".a[]", ".a[x]", ".a-b", r#"."x"#,
+            "",
+            "role",
+            ".",
+            "a..",
+            ".a.",
+            ".a[",
+            ".a[]",
+            ".a[x]",
+            ".a-b",
+            r#"."x"#,
+            r#".a[?(@ = "x")]"#,
+            r#".a[?(@ == x)]"#,
+            r#".a[?(@ == "x")].b"#,
+            r#".a[?(@ == "x""#,
         ] {
             let err = parse(bad).unwrap_err();
             assert!(
