@@ -112,6 +112,34 @@ fn dump_config_merges_the_file_and_the_environment() {
 }
 
 #[test]
+fn jwt_secret_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = temp_file(&dir, "secret", "reallyreallyreallyreallyverysafe\n");
+    let file = temp_file(
+        &dir,
+        "pgrest.conf",
+        &format!("jwt-secret = \"@{}\"\n", secret.display()),
+    );
+    let (out, stdout, stderr) = output(&mut binary(&["--dump-config", file.to_str().unwrap()]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "jwt-secret = \"reallyreallyreallyreallyverysafe\""),
+        "{stdout}"
+    );
+    // The file's contents are validated like a secret given inline.
+    let short = temp_file(&dir, "short", "tooshort\n");
+    let (out, _, stderr) =
+        output(binary(&["--dump-config"]).env("PGRST_JWT_SECRET", format!("@{}", short.display())));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr,
+        "pgrest: The JWT secret must be at least 32 characters long.\n"
+    );
+}
+
+#[test]
 fn dump_schema_prints_the_schema_cache() {
     let (out, stdout, stderr) = output(
         binary(&["--dump-schema"])
