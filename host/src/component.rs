@@ -74,11 +74,12 @@ impl Compiled {
 
     pub fn resolve_config(
         &self,
+        file_text: Option<&str>,
         env: &[(String, String)],
     ) -> wasmtime::Result<Result<String, String>> {
         let (mut store, b) = self.instantiate()?;
         b.pgrest_translator_api()
-            .call_resolve_config(&mut store, None, env, &[])
+            .call_resolve_config(&mut store, file_text, env, &[])
     }
 
     pub fn introspection(

@@ -2,6 +2,7 @@
 //! PostgreSQL (one throwaway cluster for the whole binary).
 
 mod cancellation;
+mod config;
 mod demo;
 mod errors;
 mod harness;

@@ -86,7 +86,7 @@ fn read(
         header_values(req, "range").next(),
         last_value(&req.query, "limit").as_deref(),
         last_value(&req.query, "offset").as_deref(),
-        None,
+        config.db_max_rows,
     )?;
     let read = ReadPlan::new(table, params, page)?;
     let media = accept::negotiate(
@@ -96,7 +96,7 @@ fn read(
     )?;
     prefs.check_strict()?;
 
-    let (count, total) = counting(prefs.count, None);
+    let (count, total) = counting(prefs.count, config.db_max_rows);
     let statements = query::read::statements(
         &read,
         output(&media)?,
