@@ -9,5 +9,6 @@ mod harness;
 mod media;
 mod operators;
 mod paging;
+mod profiles;
 mod read;
 mod resources;

@@ -3,6 +3,7 @@
 
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::preferences::{Count as PreferCount, Preferences, TxPreference};
+use crate::api_request::profile::{self, Profile};
 use crate::api_request::target::{self, Target};
 use crate::api_request::{query_params, range};
 use crate::auth;
@@ -59,15 +60,16 @@ fn try_plan(
     let Target::Relation(name) = target else {
         return Err(not_yet("the OpenAPI root and /rpc"));
     };
-    let schema = config
-        .db_schemas
-        .first()
-        .map(String::as_str)
-        .unwrap_or("public");
+    let profile = profile::select(
+        &config.db_schemas,
+        &req.method,
+        req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )?;
+    let schema = profile.schema.as_str();
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
-    read(config, req, &auth, schema, table, head)
+    read(config, req, &auth, &profile, table, head)
 }
 
 /// GET/HEAD on a table or view.
@@ -75,7 +77,7 @@ fn read(
     config: &Config,
     req: &HttpRequest,
     auth: &auth::AuthResult,
-    schema: &str,
+    profile: &Profile,
     table: &Table,
     head: bool,
 ) -> Result<Plan, ApiError> {
@@ -104,7 +106,7 @@ fn read(
         matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
     )?;
 
-    let mut search_path = vec![schema];
+    let mut search_path = vec![profile.schema.as_str()];
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
     let settings = query::settings::statement(&query::settings::RequestSettings {
         role: &auth.role,
@@ -133,6 +135,7 @@ fn read(
                 format!("/{}?{canonical}", table.name)
             },
             preference_applied: applied.applied_header(),
+            content_profile: profile.negotiated.then(|| profile.schema.clone()),
         }),
     };
     Ok(Plan {
