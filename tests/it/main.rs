@@ -4,4 +4,6 @@
 mod cancellation;
 mod errors;
 mod harness;
+mod npm;
+mod postgrest_js;
 mod read;
