@@ -33,3 +33,26 @@ test('a value of the wrong type is 22P02 (400)', async () => {
     hint: null,
   })
 })
+
+// PostgREST 13+ (12.0.2 answered 42P01 "relation \"test.nope\" does not exist").
+test('an unknown table is PGRST205 (404)', async () => {
+  const res = await db.from('nope').select('id')
+  fails(res, 404, {
+    code: 'PGRST205',
+    message: "Could not find the table 'test.nope' in the schema cache",
+    details: null,
+    hint: null,
+  })
+})
+
+// PostgREST 13.1+ (12.0.2 said "The schema must be one of the following: test"
+// with no hint).
+test('a schema outside db-schemas is PGRST106 (406)', async () => {
+  const res = await db.schema('nope').from('js_books').select('id')
+  fails(res, 406, {
+    code: 'PGRST106',
+    message: 'Invalid schema: nope',
+    details: null,
+    hint: 'Only the following schemas are exposed: test',
+  })
+})
