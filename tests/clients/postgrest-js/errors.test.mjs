@@ -45,7 +45,7 @@ test('an unknown table is PGRST205 (404)', async () => {
   })
 })
 
-// PostgREST 13.1+ (12.0.2 said "The schema must be one of the following: test"
+// PostgREST after 13.0 (12.0.2 said "The schema must be one of the following: test"
 // with no hint).
 test('a schema outside db-schemas is PGRST106 (406)', async () => {
   const res = await db.schema('nope').from('js_books').select('id')
