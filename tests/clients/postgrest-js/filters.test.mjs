@@ -60,6 +60,8 @@ test('is null, is true/false, not is null', async () => {
   assert.deepEqual(await books((q) => q.not('price', 'is', null)), [1, 2, 3, 5, 6])
   assert.deepEqual(await books((q) => q.is('available', true)), [1, 2, 6])
   assert.deepEqual(await books((q) => q.is('available', false)), [3, 5])
+  assert.deepEqual(await books((q) => q.filter('available', 'is', 'unknown')), [4])
+  assert.deepEqual(await books((q) => q.not('available', 'is', true)), [3, 4, 5])
 })
 
 test('isDistinct treats null as a value', async () => {
@@ -117,6 +119,13 @@ test('textSearch on a text column', async () => {
   assert.deepEqual(await fts('planets', { config: 'english' }), [1, 2])
   assert.deepEqual(await fts('pulled & time', { config: 'english' }), [4])
   assert.deepEqual(await fts('sentient ocean', { type: 'plain' }), [3])
+})
+
+test('(any) and (all) modifiers through filter()', async () => {
+  assert.deepEqual(await books((q) => q.filter('id', 'eq(any)', '{1,3,99}')), [1, 3])
+  assert.deepEqual(await books((q) => q.filter('year', 'gt(all)', '{1960,1970}')), [1, 4, 6])
+  assert.deepEqual(await books((q) => q.filter('year', 'lt(any)', '{1962,1970}')), [2, 3])
+  assert.deepEqual(await books((q) => q.not('id', 'eq(any)', '{1,2,3,4}')), [5, 6])
 })
 
 test('match combines eq filters', async () => {

@@ -78,3 +78,17 @@ test('a JSON path missing from a row is null', async () => {
     { id: 5, translated: null },
   ])
 })
+
+test('quoted names: a view and columns with spaces and commas', async () => {
+  const data = await rows(
+    db
+      .from('js shelf')
+      .select('"Book Id", "title, full", year:"Year Published"')
+      .gt('"Year Published"', 1975)
+      .order('"Book Id"', { ascending: false }),
+  )
+  assert.deepEqual(data, [
+    { 'Book Id': 6, 'title, full': 'Parable of the Sower', year: 1993 },
+    { 'Book Id': 4, 'title, full': 'Kindred', year: 1979 },
+  ])
+})
