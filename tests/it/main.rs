@@ -4,4 +4,8 @@
 mod cancellation;
 mod errors;
 mod harness;
+mod jco;
+mod node_host;
+mod npm;
+mod parity;
 mod read;
