@@ -3,6 +3,7 @@
 
 mod cancellation;
 mod errors;
+mod gateway;
 mod harness;
 mod jco;
 mod node_host;

@@ -86,7 +86,9 @@ async function execute(plan, requestBody) {
     client = await pool.connect();
   } catch (e) {
     return api.renderHostError(
-      /timeout/.test(e.message) ? { tag: 'pool-timeout' } : { tag: 'db-unreachable', val: e.message },
+      /timeout exceeded when trying to connect/.test(e.message)
+        ? { tag: 'pool-timeout' }
+        : { tag: 'db-unreachable', val: e.message },
     );
   }
   let broken = false;
@@ -117,7 +119,11 @@ async function execute(plan, requestBody) {
       });
     }
     const answer = engine.respond(plan.context, results);
-    if (plan.txEnd === 'after-respond') await client.query(answer.commit ? 'COMMIT' : 'ROLLBACK');
+    if (plan.txEnd === 'after-respond') {
+      // The answer stands either way (as in pgrest-host); a connection whose
+      // transaction did not end cleanly is discarded.
+      await client.query(answer.commit ? 'COMMIT' : 'ROLLBACK').catch(() => (broken = true));
+    }
     const body = { empty: new Uint8Array(), 'from-statement': bodyColumn, bytes: answer.body.val }[answer.body.tag];
     return { status: answer.status, headers: answer.headers, body };
   } catch (e) {
