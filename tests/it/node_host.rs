@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{Reply, base_env, client, eventually, send, shared, superuser};
+use crate::harness::{Reply, Server, base_env, client, eventually, send, shared, superuser};
 use crate::jco;
 
 /// `node server.mjs` as a child process; killed when dropped (also when a
@@ -176,7 +176,10 @@ fn compared(r: &Reply) -> (u16, String, Vec<(&'static str, Option<String>)>) {
 
 #[tokio::test]
 async fn node_host_answers_like_pgrest_host() {
-    let node = NodeHost::start(base_env());
+    // Its own application_name, to find its connections below.
+    let mut env = base_env();
+    env.push(("PGAPPNAME".into(), "pgrest-node-e2e".into()));
+    let node = NodeHost::start(env);
     let rust = format!("http://{}", shared().addr);
     let node_base = node.base.as_str();
     for (method, path, headers) in REQUESTS {
@@ -216,7 +219,7 @@ async fn node_host_answers_like_pgrest_host() {
     let db = superuser().await;
     let states = || async {
         db.query(
-            "SELECT state FROM pg_stat_activity WHERE application_name = 'pgrest-node'",
+            "SELECT state FROM pg_stat_activity WHERE application_name = 'pgrest-node-e2e'",
             &[],
         )
         .await
@@ -231,4 +234,23 @@ async fn node_host_answers_like_pgrest_host() {
     })
     .await;
     assert!(all_idle, "Node host connections: {:?}", states().await);
+}
+
+#[tokio::test]
+async fn node_host_follows_the_configuration_like_pgrest_host() {
+    // No anonymous role: every request without a token is PGRST302.
+    let env: Vec<_> = base_env()
+        .into_iter()
+        .filter(|(k, _)| k != "PGRST_DB_ANON_ROLE")
+        .collect();
+    let node = NodeHost::start(env.clone());
+    let rust = Server::start(env);
+    let rust = format!("http://{}", rust.addr);
+    for path in ["/items", "/nope", "/items?id=eqq.1"] {
+        let expected = request(&rust, "GET", path, &[]).await;
+        let actual = request(&node.base, "GET", path, &[]).await;
+        assert_eq!(compared(&actual), compared(&expected), "GET {path}");
+    }
+    let r = request(&node.base, "GET", "/items", &[]).await;
+    assert_eq!((r.status, &r.body["code"]), (401, &json!("PGRST302")));
 }
