@@ -110,8 +110,12 @@ fn native_wasmtime_and_jco_agree_on_the_corpus() {
     );
     let introspection = introspection_results();
 
-    let native = run_all(&Native::load(&introspection), &cases);
-    let wasmtime = run_all(&Wasmtime::load(&introspection), &cases);
+    let native = run_all(|env| Native::load(env, &introspection), &cases);
+    let compiled = Compiled::new().expect("component");
+    let wasmtime = run_all(
+        |env| Wasmtime::load(compiled.clone(), env, &introspection),
+        &cases,
+    );
     let node = run_node(&cases, &introspection);
 
     for (name, other) in [("wasmtime", &wasmtime), ("jco/Node", &node)] {
@@ -165,6 +169,8 @@ fn first_difference(a: &Value, b: &Value, at: String) -> Option<(String, Value, 
 
 /// One request of the corpus.
 struct Case {
+    /// The configuration: [`env`] with the corpus's `@env` lines applied.
+    env: Vec<(String, String)>,
     method: String,
     path: String,
     query: String,
@@ -179,7 +185,12 @@ impl Case {
         } else {
             format!("?{}", self.query)
         };
-        format!("{} {}{query} {:?}", self.method, self.path, self.headers)
+        let base = env();
+        let overrides: Vec<_> = self.env.iter().filter(|kv| !base.contains(kv)).collect();
+        format!(
+            "{} {}{query} {:?} (config overrides: {overrides:?})",
+            self.method, self.path, self.headers
+        )
     }
 
     fn request(&self) -> c::HttpRequest {
@@ -194,6 +205,7 @@ impl Case {
 
     fn json(&self) -> Value {
         json!({
+            "env": self.env,
             "method": self.method, "path": self.path, "query": self.query,
             "headers": self.headers, "body": self.body,
         })
@@ -201,15 +213,30 @@ impl Case {
 }
 
 /// `METHOD /path?query` lines, each followed by indented `name: value` header
-/// lines and `< text` body lines; `#` comments and blank lines are skipped.
+/// lines and `< text` body lines; `@env NAME=value` changes the configuration
+/// of the requests after it, `@reset` restores [`env`]; `#` comments and
+/// blank lines are skipped.
 fn corpus() -> Vec<Case> {
     let mut cases: Vec<Case> = Vec::new();
+    let mut config = env();
     for (n, line) in CORPUS.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
         let at = || format!("tests/parity/requests.txt:{}: {line:?}", n + 1);
+        if trimmed == "@reset" {
+            config = env();
+            continue;
+        }
+        if let Some(setting) = trimmed.strip_prefix("@env ") {
+            let (name, value) = setting
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{}", at()));
+            config.retain(|(k, _)| k != name);
+            config.push((name.to_string(), value.to_string()));
+            continue;
+        }
         if line.starts_with(char::is_whitespace) {
             let case = cases
                 .last_mut()
@@ -230,6 +257,7 @@ fn corpus() -> Vec<Case> {
             .unwrap_or_else(|| panic!("{}", at()));
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         cases.push(Case {
+            env: config.clone(),
             method: method.to_string(),
             path: path.to_string(),
             query: query.to_string(),
@@ -268,18 +296,33 @@ trait Translator {
     fn respond_error(&self, context: &[u8], err: &c::DbError) -> c::HttpResponse;
 }
 
-/// Engine-less outputs, then one transcript per case.
-fn run_all(t: &impl Translator, cases: &[Case]) -> (Value, Vec<Value>) {
-    let config = t.resolve_config(&env()).expect("configuration");
+/// Engine-less outputs, then one transcript per case, each planned by a
+/// translator `load`ed with the case's configuration.
+fn run_all<T: Translator>(
+    load: impl Fn(&[(String, String)]) -> T,
+    cases: &[Case],
+) -> (Value, Vec<Value>) {
+    let mut loaded: Vec<(&[(String, String)], T)> = vec![];
+    let base = env();
+    let t = load(&base);
+    let config = t.resolve_config(&base).expect("configuration");
     let global = json!({
         "config": config,
         "bad-config": result_json(t.resolve_config(&bad_env())),
         "introspection": result_json(t.introspection(&config).map(|s| statements_json(&s))),
         "host-errors": host_errors().iter().map(|e| response_json(&t.render_host_error(e))).collect::<Vec<_>>(),
     });
+    loaded.push((&base, t));
     let transcripts = cases
         .iter()
         .map(|case| {
+            let t = match loaded.iter().position(|(env, _)| *env == case.env.as_slice()) {
+                Some(i) => &loaded[i].1,
+                None => {
+                    loaded.push((&case.env, load(&case.env)));
+                    &loaded.last().expect("just pushed").1
+                }
+            };
             let req = case.request();
             // As a host does it: verify the Authorization header, then plan.
             let (token, claims) = match req.header("authorization") {
@@ -360,8 +403,8 @@ struct Native {
 }
 
 impl Native {
-    fn load(introspection: &[String]) -> Native {
-        let config = engine::resolve_config(None, &env(), &[]).expect("configuration");
+    fn load(env: &[(String, String)], introspection: &[String]) -> Native {
+        let config = engine::resolve_config(None, env, &[]).expect("configuration");
         Native {
             engine: engine::Engine::load(&config, introspection)
                 .unwrap_or_else(|e| panic!("{}", stale(&e))),
@@ -400,10 +443,13 @@ struct Wasmtime {
 }
 
 impl Wasmtime {
-    fn load(introspection: &[String]) -> Wasmtime {
-        let compiled = Compiled::new().expect("component");
+    fn load(
+        compiled: std::sync::Arc<Compiled>,
+        env: &[(String, String)],
+        introspection: &[String],
+    ) -> Wasmtime {
         let config = compiled
-            .resolve_config(&env())
+            .resolve_config(env)
             .expect("no trap")
             .expect("configuration");
         let generation = Generation::new(compiled.clone(), config, introspection.to_vec())

@@ -56,7 +56,15 @@ const global = {
   'host-errors': input['host-errors'].map((e) => response(api.renderHostError(e))),
 };
 
-const engine = api.Engine.load(config, input.introspection);
+// One engine per configuration the cases use.
+const engines = new Map();
+function engineFor(env) {
+  const key = JSON.stringify(env);
+  if (!engines.has(key)) {
+    engines.set(key, api.Engine.load(api.resolveConfig(undefined, env, []), input.introspection));
+  }
+  return engines.get(key);
+}
 const now = BigInt(input.now);
 const dbErrors = input['db-errors'].map((e) => ({
   sqlstate: e.sqlstate,
@@ -67,6 +75,7 @@ const dbErrors = input['db-errors'].map((e) => ({
 const resultSets = input['result-sets'].map((rows) => rows.map((row) => row.map((v) => v ?? undefined)));
 
 const cases = input.cases.map((c) => {
+  const engine = engineFor(c.env);
   const req = { method: c.method, path: c.path, query: c.query, headers: c.headers, body: utf8.encode(c.body) };
   // As a host does it: verify the Authorization header, then plan.
   let token = null;
