@@ -18,7 +18,11 @@ wasmtime::component::bindgen!({ world: "translator", path: "wit" });
 
 pub use exports::pgrest::translator::api as wit;
 
-static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translator.wasm"));
+/// Where host/build.rs put the component: what this host embeds, and what
+/// other hosts (tests/hosts/node) transpile.
+pub const COMPONENT_PATH: &str = env!("PGREST_TRANSLATOR_WASM");
+
+static COMPONENT: &[u8] = include_bytes!(env!("PGREST_TRANSLATOR_WASM"));
 
 /// Guest memory cap per instance: generous for large request bodies, but a
 /// runaway guest cannot take the host down.
