@@ -449,7 +449,7 @@ impl Wasmtime {
         introspection: &[String],
     ) -> Wasmtime {
         let config = compiled
-            .resolve_config(env)
+            .resolve_config(None, env)
             .expect("no trap")
             .expect("configuration");
         let generation = Generation::new(compiled.clone(), config, introspection.to_vec())
@@ -469,7 +469,7 @@ impl Wasmtime {
 
 impl Translator for Wasmtime {
     fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String> {
-        self.compiled.resolve_config(env).expect("no trap")
+        self.compiled.resolve_config(None, env).expect("no trap")
     }
     fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String> {
         let statements = self
@@ -674,7 +674,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn regenerate_parity_introspection() {
     let compiled = Compiled::new().expect("component");
     let config = compiled
-        .resolve_config(&env())
+        .resolve_config(None, &env())
         .expect("no trap")
         .expect("configuration");
     let statements = compiled
@@ -682,8 +682,11 @@ async fn regenerate_parity_introspection() {
         .expect("no trap")
         .expect("statements");
     let conninfo = crate::harness::cluster().conninfo("Authenticator", "postgres");
+    // A unix socket: never TLS.
+    let tls = pgrest_host::tls::TlsOptions::new(&[], &[]).expect("plain connection");
     let db = pgrest_host::db::Db::new(
         conninfo.parse().expect("conninfo"),
+        &tls,
         1,
         std::time::Duration::from_secs(10),
     )
