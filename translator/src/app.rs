@@ -86,10 +86,11 @@ fn read(
     let page = range::page(
         &req.method,
         header_values(req, "range").next(),
-        last_value(&req.query, "limit").as_deref(),
-        last_value(&req.query, "offset").as_deref(),
+        last_value(&params.raw, "limit"),
+        last_value(&params.raw, "offset"),
         config.db_max_rows,
     )?;
+    let canonical = query_params::canonical(&params.raw);
     let read = ReadPlan::new(table, params, page)?;
     let media = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
@@ -120,7 +121,6 @@ fn read(
     // Time zones are not applied yet, so they are not reported as applied.
     let mut applied = prefs.applied_to_read(tx_overridable);
     applied.timezone = None;
-    let canonical = query_params::canonical(&req.query);
     let context = Context {
         authenticated: false,
         kind: Kind::Read(ReadContext {
@@ -157,12 +157,12 @@ fn header_values<'a>(req: &'a HttpRequest, name: &'a str) -> impl Iterator<Item 
 }
 
 /// The decoded value of the last top-level `name=value` parameter.
-fn last_value(query: &str, name: &str) -> Option<String> {
-    query_params::split_query(query)
-        .into_iter()
+fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
         .rev()
         .find(|(n, v)| n == name && v.is_some())
-        .and_then(|(_, v)| v)
+        .and_then(|(_, v)| v.as_deref())
 }
 
 /// What the main statement counts, and where `respond` takes the total from.
