@@ -219,8 +219,12 @@ impl Generation {
         result
     }
 
-    pub fn compiled(&self) -> &Compiled {
+    pub fn compiled(&self) -> &Arc<Compiled> {
         &self.translator
+    }
+
+    pub fn config_json(&self) -> &str {
+        &self.config_json
     }
 }
 

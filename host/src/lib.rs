@@ -7,6 +7,7 @@ pub mod component;
 pub mod db;
 pub mod demo;
 pub mod log;
+pub mod recovery;
 pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
@@ -60,6 +61,7 @@ pub async fn start_with_file(
         generation: RwLock::new(Arc::new(generation)),
         db,
         max_body_bytes: settings.max_body_bytes,
+        recovery: Default::default(),
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, state, settings.log_level, stopped));
@@ -102,6 +104,15 @@ pub async fn load_component() -> Result<Arc<Compiled>, String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("loading the translator component: {e:?}"))
+}
+
+/// Reloads the schema cache into a new generation with the same
+/// configuration, and serves it from now on.
+pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
+    let current = state.generation.read().expect("generation lock").clone();
+    let next = load_generation(current.compiled(), current.config_json(), &state.db).await?;
+    *state.generation.write().expect("generation lock") = Arc::new(next);
+    Ok(())
 }
 
 /// Reads the schema cache with the component's statements and loads it.

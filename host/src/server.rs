@@ -11,11 +11,13 @@ use hyper::{Request, Response};
 
 use crate::component::{Generation, wit};
 use crate::db::{Db, Failure, Finish};
+use crate::recovery::Recovery;
 
 pub struct AppState {
     pub generation: RwLock<Arc<Generation>>,
     pub db: Db,
     pub max_body_bytes: usize,
+    pub recovery: Arc<Recovery>,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -50,7 +52,7 @@ pub async fn handle(
 }
 
 async fn serve(
-    state: &AppState,
+    state: &Arc<AppState>,
     generation: Arc<Generation>,
     request: wit::HttpRequest,
     body: Bytes,
@@ -72,12 +74,37 @@ async fn serve(
         Err(trap) => return component_failure(trap),
     };
     let context = plan.context.clone();
+    let recovering = state.clone();
     state
         .db
         .execute(plan, body, move |outcome| {
-            answer(&generation, &context, outcome)
+            let unreachable = matches!(
+                outcome,
+                Err(Failure::Host(
+                    wit::HostError::DbUnreachable(_) | wit::HostError::DbConnectionLost(_)
+                ))
+            );
+            let mut finish = answer(&generation, &context, outcome);
+            if unreachable {
+                let seconds = recover(&recovering);
+                finish
+                    .value
+                    .headers_mut()
+                    .insert("retry-after", seconds.into());
+            }
+            finish
         })
         .await
+}
+
+/// Starts (or joins) the recovery loop after the database went away, and
+/// returns the seconds to the next reconnection attempt.
+fn recover(state: &Arc<AppState>) -> u64 {
+    let reloading = state.clone();
+    state.recovery.start(move || {
+        let state = reloading.clone();
+        async move { crate::reload_schema_cache(&state).await }
+    })
 }
 
 /// Turns the statements' outcome into the response, through the component.

@@ -57,6 +57,8 @@ pub struct Cluster {
     /// `(uid, gid)` of the `postgres` OS user when we run as root.
     run_as: Option<(u32, u32)>,
     postgres: Option<Child>,
+    /// `-c` settings postgres is started with.
+    settings: Vec<String>,
     // Last field: removed after `Drop::drop` has stopped postgres.
     dir: tempfile::TempDir,
 }
@@ -105,6 +107,7 @@ impl Cluster {
             log: root.join("postgres.log"),
             run_as,
             postgres: None,
+            settings: Vec::new(),
             dir,
         };
         // From here on, an early return drops `cluster`, which cleans up.
@@ -132,23 +135,32 @@ impl Cluster {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        let log = fs::File::create(&cluster.log).map_err(|e| format!("creating log file: {e}"))?;
+        cluster.settings = SETTINGS.iter().map(|s| s.to_string()).collect();
+        if let Some(tls) = &options.tls {
+            cluster.settings.extend(cluster.tls_settings(tls)?);
+        }
+        cluster.launch()?;
+        Ok(cluster)
+    }
+
+    /// Starts postgres on the initialised data directory and waits until it
+    /// accepts connections.
+    fn launch(&mut self) -> Result<(), String> {
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .map_err(|e| format!("opening log file: {e}"))?;
         let log2 = log.try_clone().map_err(|e| format!("log file: {e}"))?;
-        let mut postgres = cluster.server("postgres");
+        let mut postgres = self.server("postgres");
         postgres
             .arg("-D")
-            .arg(&data)
+            .arg(self.data_dir())
             .arg("-k")
-            .arg(&cluster.socket_dir);
-        postgres.args(["-p", &cluster.port.to_string()]);
-        // Unix socket only; durability is pointless for a throwaway cluster.
-        for setting in SETTINGS {
+            .arg(&self.socket_dir);
+        postgres.args(["-p", &self.port.to_string()]);
+        for setting in &self.settings {
             postgres.args(["-c", setting]);
-        }
-        if let Some(tls) = &options.tls {
-            for setting in cluster.tls_settings(tls)? {
-                postgres.args(["-c", &setting]);
-            }
         }
         let child = postgres
             .stdin(Stdio::null())
@@ -156,9 +168,28 @@ impl Cluster {
             .stderr(log2)
             .spawn()
             .map_err(|e| format!("starting postgres: {e}"))?;
-        cluster.postgres = Some(child);
-        cluster.wait_ready()?;
-        Ok(cluster)
+        self.postgres = Some(child);
+        self.wait_ready()
+    }
+
+    /// Stops postgres (fast shutdown), keeping the data directory.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.postgres.take() {
+            // SIGINT = fast shutdown: abort transactions, disconnect, exit.
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
+            let deadline = Instant::now() + STOP_TIMEOUT;
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(POLL);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts postgres again after `stop`, on the same data and socket.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.stop();
+        self.launch()
     }
 
     /// Directory holding the unix socket (the `host` to connect to).
@@ -322,16 +353,7 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if let Some(mut child) = self.postgres.take() {
-            // SIGINT = fast shutdown: abort transactions, disconnect, exit.
-            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
-            let deadline = Instant::now() + STOP_TIMEOUT;
-            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(POLL);
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.stop();
         // `self.dir` (TempDir) removes the directory when dropped after this.
     }
 }

@@ -221,8 +221,8 @@ async fn pool_exhaustion_is_pgrst003() {
 }
 
 #[tokio::test]
-async fn a_database_that_goes_away_is_503() {
-    let cluster = pgrest_host::throwaway_pg::Cluster::start().expect("own cluster");
+async fn a_database_that_goes_away_is_503_until_it_comes_back() {
+    let mut cluster = pgrest_host::throwaway_pg::Cluster::start().expect("own cluster");
     cluster
         .psql_exec("CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1);")
         .expect("schema");
@@ -239,10 +239,12 @@ async fn a_database_that_goes_away_is_503() {
     let server = Server::start(env);
     let r = send(client().get(server.url("/t"))).await;
     assert_eq!((r.status, r.body.clone()), (200, json!([{"id": 1}])));
+    assert_eq!(r.header("retry-after"), None);
 
-    drop(cluster);
+    cluster.stop();
     // The pooled connection breaks (PGRST001) or a new one cannot be made
-    // (PGRST000); both are 503, and the server keeps answering.
+    // (PGRST000); both are 503 with the seconds to the next reconnection
+    // attempt, and the server keeps answering.
     for _ in 0..2 {
         let r = send(client().get(server.url("/t"))).await;
         assert_eq!(r.status, 503, "{}", r.text);
@@ -252,5 +254,33 @@ async fn a_database_that_goes_away_is_503() {
             r.header("proxy-status"),
             Some(format!("PostgREST; error={code}").as_str())
         );
+        let retry: u64 = r
+            .header("retry-after")
+            .expect("Retry-After")
+            .parse()
+            .unwrap();
+        assert!((1..=32).contains(&retry), "{retry}");
     }
+
+    // Back up, with a table made meanwhile: the recovery loop reconnects
+    // and reloads the schema cache, so it is served without a restart.
+    cluster.restart().expect("restart");
+    cluster
+        .psql_exec("CREATE TABLE public.t2 (id int); INSERT INTO public.t2 VALUES (2);")
+        .expect("schema");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let r = loop {
+        let r = send(client().get(server.url("/t2"))).await;
+        if r.status == 200 || std::time::Instant::now() > deadline {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (200, json!([{"id": 2}])),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.header("retry-after"), None);
 }
