@@ -7,6 +7,7 @@ pub mod component;
 pub mod db;
 pub mod demo;
 pub mod log;
+pub mod parse_errors;
 pub mod recovery;
 pub mod server;
 pub mod settings;
@@ -151,7 +152,8 @@ async fn accept_loop(
                 let service = hyper::service::service_fn(move |req| {
                     handle_logged(state.clone(), req, peer.ip(), log_level)
                 });
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let io = parse_errors::ParseErrorBodies::new(TokioIo::new(stream));
+                let conn = builder.serve_connection(io, service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;

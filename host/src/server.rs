@@ -29,7 +29,14 @@ pub async fn handle(
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, state.max_body_bytes).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => return Ok(plain(413, "request body too large or interrupted")),
+        Err(_) => {
+            return Ok(host_error(
+                413,
+                "PGRSTX02",
+                "The request body is too large or was interrupted",
+                format!("At most {} bytes are accepted", state.max_body_bytes),
+            ));
+        }
     };
     let request = wit::HttpRequest {
         method: parts.method.as_str().to_string(),
@@ -155,35 +162,43 @@ fn build(status: u16, headers: &[(String, String)], body: Bytes) -> HttpResponse
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
-    builder
-        .body(Full::new(body))
-        .unwrap_or_else(|e| plain(500, &format!("invalid response from the translator: {e}")))
+    builder.body(Full::new(body)).unwrap_or_else(|e| {
+        host_error(
+            500,
+            "PGRSTX00",
+            "Invalid response from the translator component",
+            e.to_string(),
+        )
+    })
 }
 
 /// A trap or instantiation failure in the component: a bug, not a client
 /// mistake. The instance was dropped; the next request gets a fresh one.
 fn component_failure(err: wasmtime::Error) -> HttpResponse {
     eprintln!("translator component failed: {err:?}");
-    let body = serde_json::json!({
-        "code": "PGRSTX00",
-        "message": "Internal error in the translator component",
-        "details": err.to_string(),
-        "hint": null,
-    });
-    let mut resp = plain(500, "");
-    *resp.body_mut() = Full::new(Bytes::from(body.to_string()));
-    resp.headers_mut().insert(
-        "content-type",
-        "application/json; charset=utf-8"
-            .parse()
-            .expect("valid header"),
-    );
-    resp
+    host_error(
+        500,
+        "PGRSTX00",
+        "Internal error in the translator component",
+        err.to_string(),
+    )
 }
 
-fn plain(status: u16, text: &str) -> HttpResponse {
-    let mut resp = Response::new(Full::new(Bytes::from(text.to_string())));
-    *resp.status_mut() =
-        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp
+/// An error the host finds without the component, in PostgREST's shape
+/// (codes PGRSTX.. are pgrest's own).
+fn host_error(status: u16, code: &str, message: &str, details: String) -> HttpResponse {
+    let body = serde_json::json!({
+        "code": code,
+        "message": message,
+        "details": details,
+        "hint": null,
+    });
+    build(
+        status,
+        &[(
+            "content-type".to_string(),
+            "application/json; charset=utf-8".to_string(),
+        )],
+        Bytes::from(body.to_string()),
+    )
 }

@@ -149,33 +149,58 @@ async fn undecodable_urls_are_client_errors() {
     assert_eq!(r.body["code"], "PGRST205");
 }
 
-/// The status line of a raw HTTP/1.1 exchange.
-async fn raw_status(request: Vec<u8>) -> String {
+/// Everything the server answers to raw bytes, until it closes.
+async fn raw_answer(request: &[u8]) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(shared().addr)
         .await
         .expect("connect");
-    stream.write_all(&request).await.expect("request written");
+    stream.write_all(request).await.expect("request written");
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.expect("answer read");
-    let answer = String::from_utf8_lossy(&answer);
-    answer.lines().next().unwrap_or_default().to_string()
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// The status line and JSON body of a raw HTTP/1.1 exchange.
+async fn raw_exchange(request: Vec<u8>) -> (String, serde_json::Value) {
+    let answer = raw_answer(&request).await;
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    assert!(
+        head.contains("content-type: application/json; charset=utf-8"),
+        "{head}"
+    );
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, serde_json::from_str(body).expect("a JSON body"))
 }
 
 #[tokio::test]
-async fn malformed_request_lines_get_an_answer_not_a_reset() {
+async fn malformed_request_lines_get_a_json_error_not_a_reset() {
     // Raw bytes that are not a valid URI, and a URI past hyper's limit, are
-    // refused by the HTTP parser itself before any handler runs.
+    // refused by the HTTP parser itself before any handler runs; the
+    // answer still is an error object.
     let invalid = b"GET /items?x=\xff HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_vec();
-    assert_eq!(raw_status(invalid).await, "HTTP/1.1 400 Bad Request");
+    let (status, body) = raw_exchange(invalid).await;
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert_eq!(body["code"], "PGRSTX01");
+    assert_eq!(body["message"], "The request is not valid HTTP/1.1");
     let long = format!(
         "GET /items?name=eq.{} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
         "a".repeat(70_000)
     );
+    let (status, body) = raw_exchange(long.into_bytes()).await;
+    assert_eq!(status, "HTTP/1.1 414 URI Too Long");
     assert_eq!(
-        raw_status(long.into_bytes()).await,
-        "HTTP/1.1 414 URI Too Long"
+        body["message"],
+        "The request URI is longer than 65534 bytes"
     );
+    // A keep-alive connection: a good request first, then a broken one.
+    let answer = raw_answer(b"GET /items?id=eq.1&select=id HTTP/1.1\r\nHost: t\r\n\r\nGET /\x01 HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let (first, second) = answer
+        .split_once("HTTP/1.1 400 Bad Request\r\n")
+        .expect("{answer}");
+    assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
+    assert!(first.ends_with("[{\"id\":1}]"), "{first}");
+    assert!(second.contains("\"code\":\"PGRSTX01\""), "{second}");
 }
 
 #[tokio::test]
