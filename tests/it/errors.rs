@@ -6,13 +6,13 @@ use crate::harness::{Server, base_env, client, get, send, shared};
 
 #[tokio::test]
 async fn unknown_table_is_pgrst205() {
-    let r = get("/nope").await;
+    let r = get("/xyzzy_qwv").await;
     assert_eq!(r.status, 404);
     assert_eq!(
         r.body,
         json!({
             "code": "PGRST205",
-            "message": "Could not find the table 'test.nope' in the schema cache",
+            "message": "Could not find the table 'test.xyzzy_qwv' in the schema cache",
             "details": null,
             "hint": null,
         })

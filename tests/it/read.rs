@@ -15,6 +15,20 @@ async fn selects_columns_with_a_filter() {
         Some("application/json; charset=utf-8")
     );
     assert_eq!(r.header("content-range"), Some("0-0/*"));
+    // For caches: what the answer varies on (PostgREST 14+).
+    assert_eq!(r.header("vary"), Some("Accept, Prefer, Range"));
+}
+
+#[tokio::test]
+async fn sql_can_set_response_headers_and_status() {
+    // The view's function sets response.headers and response.status; a
+    // header set there replaces PostgREST's own (Vary here).
+    let r = get("/response_shaped").await;
+    assert_eq!(r.status, 203, "{}", r.text);
+    assert_eq!(r.body, json!([{"id": 1}]));
+    assert_eq!(r.header("cache-control"), Some("max-age=60"));
+    assert_eq!(r.header("vary"), Some("Accept, X-Tenant"));
+    assert_eq!(r.header("content-range"), Some("0-0/*"));
 }
 
 #[tokio::test]

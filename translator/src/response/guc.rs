@@ -5,11 +5,15 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// Applies the settings over PostgREST's own status and headers: a header
-/// set by SQL replaces the one of the same name (case-insensitive).
+/// What every successful answer varies on, for caches (PostgREST 14+).
+const VARY: &str = "Accept, Prefer, Range";
+
+/// Applies the settings over PostgREST's own status and headers (with
+/// `Vary`): a header set by SQL replaces the one of the same name
+/// (case-insensitive).
 pub fn apply(
     status: u16,
-    headers: Vec<(String, String)>,
+    mut headers: Vec<(String, String)>,
     guc_headers: Option<&str>,
     guc_status: Option<&str>,
 ) -> Result<(u16, Vec<(String, String)>), ApiError> {
@@ -18,6 +22,7 @@ pub fn apply(
         .transpose()?
         .unwrap_or_default();
     let status = guc_status.map(parse_status).transpose()?.unwrap_or(status);
+    headers.push(("vary".to_string(), VARY.to_string()));
     let mut merged: Vec<(String, String)> = headers
         .into_iter()
         .filter(|(name, _)| !set.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
@@ -65,9 +70,18 @@ mod tests {
     }
 
     #[test]
-    fn nothing_set_changes_nothing() {
+    fn nothing_set_adds_only_vary() {
         let headers = h(&[("content-type", "application/json")]);
-        assert_eq!(apply(200, headers.clone(), None, None), Ok((200, headers)));
+        assert_eq!(
+            apply(200, headers, None, None),
+            Ok((
+                200,
+                h(&[
+                    ("content-type", "application/json"),
+                    ("vary", "Accept, Prefer, Range")
+                ])
+            ))
+        );
     }
 
     #[test]
@@ -78,7 +92,7 @@ mod tests {
                 ("content-type", "application/json"),
                 ("content-range", "0-0/*"),
             ]),
-            Some(r#"[{"Content-Type": "text/plain"}, {"X-Extra": "1"}]"#),
+            Some(r#"[{"Content-Type": "text/plain"}, {"X-Extra": "1"}, {"Vary": "X-A"}]"#),
             Some("201"),
         )
         .unwrap();
@@ -88,7 +102,8 @@ mod tests {
             h(&[
                 ("content-range", "0-0/*"),
                 ("Content-Type", "text/plain"),
-                ("X-Extra", "1")
+                ("X-Extra", "1"),
+                ("Vary", "X-A")
             ])
         );
     }
