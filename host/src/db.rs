@@ -72,6 +72,19 @@ impl Db {
         Ok(Db { pool })
     }
 
+    /// The pool's size and use, for `/metrics`.
+    pub fn status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
+    /// Whether a pooled connection answers `SELECT 1`.
+    pub async fn ping(&self) -> bool {
+        match self.connection().await {
+            Ok(conn) => conn.simple_query("SELECT 1").await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
     pub async fn connection(&self) -> Result<Object, wit::HostError> {
         self.pool.get().await.map_err(|e| match e {
             PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => wit::HostError::PoolTimeout,

@@ -2,11 +2,14 @@
 //! sockets, the PostgreSQL pool, the clock and the process; every PostgREST
 //! rule lives in the component (see wit/translator.wit).
 
+pub mod admin;
 pub mod cli;
 pub mod component;
 pub mod db;
 pub mod demo;
+pub mod listener;
 pub mod log;
+pub mod metrics;
 pub mod parse_errors;
 pub mod recovery;
 pub mod server;
@@ -30,15 +33,33 @@ use server::AppState;
 /// A server running on the current tokio runtime.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The admin server's address, when `admin-server-port` is set.
+    pub admin_addr: Option<SocketAddr>,
+    state: Arc<AppState>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    /// The listener and the admin server: stopped with the server.
+    helpers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     /// Stops accepting, lets in-flight requests finish, then returns.
     pub async fn shutdown(self) {
+        for helper in &self.helpers {
+            helper.abort();
+        }
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+
+    /// Reloads the schema cache (SIGUSR1).
+    pub async fn reload_schema_cache(&self) -> Result<(), String> {
+        reload_schema_cache(&self.state).await
+    }
+
+    /// Reloads the configuration and then the schema cache (SIGUSR2).
+    pub async fn reload_config(&self) -> Result<(), String> {
+        reload_config(&self.state).await
     }
 }
 
@@ -53,20 +74,65 @@ pub async fn start_with_file(
     config_file: Option<&Path>,
     env: Vec<(String, String)>,
 ) -> Result<Running, String> {
-    let (settings, db, generation) = connect_and_load(config_file, &env).await?;
+    let (settings, connection, generation) = connect_and_load(config_file, &env).await?;
     let listener = TcpListener::bind(settings.bind_addr())
         .await
         .map_err(|e| format!("binding {:?}: {e}", settings.bind_addr()))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let admin = match settings.admin_bind_addr() {
+        Some(bind) => Some(
+            TcpListener::bind(&bind)
+                .await
+                .map_err(|e| format!("binding the admin server {bind:?}: {e}"))?,
+        ),
+        None => None,
+    };
+    let admin_addr = admin
+        .as_ref()
+        .map(|l| l.local_addr().map_err(|e| e.to_string()))
+        .transpose()?;
     let state = Arc::new(AppState {
-        generation: RwLock::new(Arc::new(generation)),
-        db,
+        generation: RwLock::new(Arc::new(generation.loaded)),
+        db: connection.db,
         max_body_bytes: settings.max_body_bytes,
         recovery: Default::default(),
+        metrics: Default::default(),
+        listening: settings
+            .db_channel_enabled
+            .then(|| std::sync::atomic::AtomicBool::new(false)),
+        config_source: server::ConfigSource {
+            file: config_file.map(Path::to_path_buf),
+            env,
+        },
     });
+    state.metrics.schema_cache_loaded(generation.took);
+    let mut helpers = Vec::new();
+    if settings.db_channel_enabled {
+        helpers.push(tokio::spawn(listener::run(
+            state.clone(),
+            connection.connect,
+            connection.pg_config,
+            settings.db_channel.clone(),
+        )));
+    }
+    if let Some(admin) = admin {
+        helpers.push(tokio::spawn(admin::serve(admin, state.clone())));
+    }
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state, settings.log_level, stopped));
-    Ok(Running { addr, stop, task })
+    let task = tokio::spawn(accept_loop(
+        listener,
+        state.clone(),
+        settings.log_level,
+        stopped,
+    ));
+    Ok(Running {
+        addr,
+        admin_addr,
+        state,
+        stop,
+        task,
+        helpers,
+    })
 }
 
 /// The loaded schema cache as JSON (`--dump-schema`).
@@ -76,27 +142,46 @@ pub async fn dump_schema(
 ) -> Result<String, String> {
     let (_, _, generation) = connect_and_load(config_file, &env).await?;
     generation
+        .loaded
         .with_instance(|instance| instance.dump_schema())
         .map_err(|e| format!("translator: {e:?}"))
+}
+
+/// The pool, and how to open a connection of one's own (the listener's).
+struct Connection {
+    db: Db,
+    connect: tls::PgConnect,
+    pg_config: tokio_postgres::Config,
+}
+
+/// A loaded generation and how long reading the schema cache took.
+struct Loaded {
+    loaded: Generation,
+    took: std::time::Duration,
 }
 
 /// Resolves the configuration, opens the pool and loads the schema cache.
 async fn connect_and_load(
     config_file: Option<&Path>,
     env: &[(String, String)],
-) -> Result<(settings::HostSettings, Db, Generation), String> {
+) -> Result<(settings::HostSettings, Connection, Loaded), String> {
     let compiled = load_component().await?;
     let config_json = settings::resolve_config(&compiled, config_file, env)?;
     let settings = settings::HostSettings::from_config_json(&config_json)?;
     let (pg_config, tls) = settings.pg_config(env)?;
     let db = Db::new(
-        pg_config,
+        pg_config.clone(),
         &tls,
         settings.db_pool,
         settings.acquisition_timeout(),
     )?;
     let generation = load_generation(&compiled, &config_json, &db).await?;
-    Ok((settings, db, generation))
+    let connection = Connection {
+        db,
+        connect: tls.connector(&pg_config)?,
+        pg_config,
+    };
+    Ok((settings, connection, generation))
 }
 
 /// The translator component, compiled (or loaded from the cache).
@@ -108,12 +193,42 @@ pub async fn load_component() -> Result<Arc<Compiled>, String> {
 }
 
 /// Reloads the schema cache into a new generation with the same
-/// configuration, and serves it from now on.
+/// configuration, and serves it from now on; on failure the last good one
+/// keeps serving.
 pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
-    let next = load_generation(current.compiled(), current.config_json(), &state.db).await?;
-    *state.generation.write().expect("generation lock") = Arc::new(next);
-    Ok(())
+    swap_generation(state, current.config_json()).await
+}
+
+/// Resolves the configuration again from the same file and environment,
+/// and reloads the schema cache with it. Options the host itself acts on
+/// at start-up (pool, ports) keep their values until a restart.
+pub async fn reload_config(state: &AppState) -> Result<(), String> {
+    let current = state.generation.read().expect("generation lock").clone();
+    let source = &state.config_source;
+    let config_json =
+        settings::resolve_config(current.compiled(), source.file.as_deref(), &source.env)?;
+    swap_generation(state, &config_json).await
+}
+
+async fn swap_generation(state: &AppState, config_json: &str) -> Result<(), String> {
+    let compiled = state
+        .generation
+        .read()
+        .expect("generation lock")
+        .compiled()
+        .clone();
+    match load_generation(&compiled, config_json, &state.db).await {
+        Ok(next) => {
+            state.metrics.schema_cache_loaded(next.took);
+            *state.generation.write().expect("generation lock") = Arc::new(next.loaded);
+            Ok(())
+        }
+        Err(e) => {
+            state.metrics.schema_cache_failed();
+            Err(e)
+        }
+    }
 }
 
 /// Reads the schema cache with the component's statements and loads it.
@@ -121,18 +236,21 @@ async fn load_generation(
     compiled: &Arc<Compiled>,
     config_json: &str,
     db: &Db,
-) -> Result<Generation, String> {
+) -> Result<Loaded, String> {
+    let started = std::time::Instant::now();
     let version = db.server_version_num().await?;
     let statements = compiled
         .introspection(config_json, version)
         .map_err(|e| format!("translator: {e:?}"))??;
     let texts = db.read_texts(&statements).await?;
+    let took = started.elapsed();
     let compiled = compiled.clone();
     let config_json = config_json.to_string();
-    tokio::task::spawn_blocking(move || Generation::new(compiled, config_json, texts))
+    let loaded = tokio::task::spawn_blocking(move || Generation::new(compiled, config_json, texts))
         .await
         .map_err(|e| e.to_string())?
-        .map_err(|e| format!("{e:?}"))
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(Loaded { loaded, took })
 }
 
 async fn accept_loop(

@@ -73,15 +73,27 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
     if let Some(cluster) = &demo {
         print!("{}", pgrest_host::demo::examples(server.addr, cluster));
     }
-    let (Ok(mut term), Ok(mut int)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::user_defined2()),
     ) else {
         return fail("could not install signal handlers");
     };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    loop {
+        // SIGUSR1 reloads the schema cache, SIGUSR2 the configuration, as
+        // in PostgREST; a failed reload keeps the last good one serving.
+        let reloaded = tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = usr1.recv() => ("schema cache", server.reload_schema_cache().await),
+            _ = usr2.recv() => ("config", server.reload_config().await),
+        };
+        match reloaded {
+            (what, Ok(())) => eprintln!("Reloaded the {what}"),
+            (what, Err(e)) => eprintln!("Failed reloading the {what}: {e}"),
+        }
     }
     server.shutdown().await;
     drop(demo);

@@ -56,6 +56,10 @@ impl Recovery {
         1
     }
 
+    pub fn is_recovering(&self) -> bool {
+        self.delay_secs.load(Ordering::Acquire) != 0
+    }
+
     /// The seconds until the next attempt (1 when none is scheduled yet).
     pub fn retry_after(&self) -> u64 {
         self.delay_secs.load(Ordering::Acquire).max(1)

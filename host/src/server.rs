@@ -11,6 +11,7 @@ use hyper::{Request, Response};
 
 use crate::component::{Generation, wit};
 use crate::db::{Db, Failure, Finish};
+use crate::metrics::Metrics;
 use crate::recovery::Recovery;
 
 pub struct AppState {
@@ -18,6 +19,18 @@ pub struct AppState {
     pub db: Db,
     pub max_body_bytes: usize,
     pub recovery: Arc<Recovery>,
+    pub metrics: Metrics,
+    /// The schema-cache listener holds a live connection (`None`: the
+    /// listener is disabled).
+    pub listening: Option<std::sync::atomic::AtomicBool>,
+    /// Where the configuration came from, for `reload config`.
+    pub config_source: ConfigSource,
+}
+
+/// The config file and environment the server was started with.
+pub struct ConfigSource {
+    pub file: Option<std::path::PathBuf>,
+    pub env: Vec<(String, String)>,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -81,7 +94,7 @@ async fn serve(
         Err(trap) => return component_failure(trap),
     };
     let context = plan.context.clone();
-    let recovering = state.clone();
+    let shared = state.clone();
     state
         .db
         .execute(plan, body, move |outcome| {
@@ -91,9 +104,12 @@ async fn serve(
                     wit::HostError::DbUnreachable(_) | wit::HostError::DbConnectionLost(_)
                 ))
             );
+            if matches!(outcome, Err(Failure::Host(wit::HostError::PoolTimeout))) {
+                shared.metrics.pool_timed_out();
+            }
             let mut finish = answer(&generation, &context, outcome);
             if unreachable {
-                let seconds = recover(&recovering);
+                let seconds = recover(&shared);
                 finish
                     .value
                     .headers_mut()
@@ -106,7 +122,7 @@ async fn serve(
 
 /// Starts (or joins) the recovery loop after the database went away, and
 /// returns the seconds to the next reconnection attempt.
-fn recover(state: &Arc<AppState>) -> u64 {
+pub fn recover(state: &Arc<AppState>) -> u64 {
     let reloading = state.clone();
     state.recovery.start(move || {
         let state = reloading.clone();

@@ -71,6 +71,10 @@ pub struct HostSettings {
     pub server_host: String,
     pub server_port: u16,
     pub log_level: LogLevel,
+    pub db_channel: String,
+    pub db_channel_enabled: bool,
+    pub admin_server_host: Option<String>,
+    pub admin_server_port: Option<u16>,
     /// Not a PostgREST option yet: bulk loads are a headline use.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
@@ -78,6 +82,17 @@ pub struct HostSettings {
 
 fn default_max_body_bytes() -> usize {
     1 << 30
+}
+
+/// PostgREST's host forms: `!4`/`*4` any IPv4, `!6`/`*6`/`*` any IPv6, or
+/// a literal address.
+fn bind_host(host: &str) -> String {
+    match host {
+        "!4" | "*4" => "0.0.0.0",
+        "!6" | "*6" | "*" => "::",
+        other => other,
+    }
+    .to_string()
 }
 
 impl HostSettings {
@@ -89,15 +104,15 @@ impl HostSettings {
         Duration::from_secs(self.db_pool_acquisition_timeout)
     }
 
-    /// PostgREST's host forms: `!4`/`*4` any IPv4, `!6`/`*6`/`*` any IPv6, or
-    /// a literal address.
     pub fn bind_addr(&self) -> (String, u16) {
-        let host = match self.server_host.as_str() {
-            "!4" | "*4" => "0.0.0.0",
-            "!6" | "*6" | "*" => "::",
-            other => other,
-        };
-        (host.to_string(), self.server_port)
+        (bind_host(&self.server_host), self.server_port)
+    }
+
+    /// The admin server's address, when `admin-server-port` is set; its host
+    /// defaults to `server-host`.
+    pub fn admin_bind_addr(&self) -> Option<(String, u16)> {
+        let host = self.admin_server_host.as_ref().unwrap_or(&self.server_host);
+        self.admin_server_port.map(|port| (bind_host(host), port))
     }
 
     /// The db-uri, with what it leaves unset taken from libpq's variables,

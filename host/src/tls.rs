@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use deadpool_postgres::Connect;
-use futures_util::FutureExt;
+use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -333,16 +333,21 @@ pub struct PgConnect {
     tls: MakeRustlsConnect,
 }
 
+/// A connection's notifications (`LISTEN`), as they arrive.
+pub type Notifications = tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>;
+
 impl PgConnect {
-    async fn open(
+    /// Opens one connection; its driver task forwards notifications.
+    pub async fn open(
         &self,
         config: &tokio_postgres::Config,
-    ) -> Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+    ) -> Result<(Client, tokio::task::JoinHandle<()>, Notifications), tokio_postgres::Error> {
         let mut config = config.clone();
         let plain = |mut config: tokio_postgres::Config| async move {
             config.ssl_mode(PgSslMode::Disable);
             let (client, conn) = config.connect(NoTls).await?;
-            Ok::<_, tokio_postgres::Error>((client, spawn(conn)))
+            let (task, notifications) = drive(conn);
+            Ok::<_, tokio_postgres::Error>((client, task, notifications))
         };
         let tls_mode = match self.mode {
             SslMode::Disable => return plain(config).await,
@@ -355,15 +360,30 @@ impl PgConnect {
         };
         config.ssl_mode(tls_mode);
         let (client, conn) = config.connect(self.tls.clone()).await?;
-        Ok((client, spawn(conn)))
+        let (task, notifications) = drive(conn);
+        Ok((client, task, notifications))
     }
 }
 
-fn spawn<C>(conn: C) -> tokio::task::JoinHandle<()>
+/// Drives a connection in a task of its own, forwarding its notifications
+/// (dropped when nobody listens, as on pooled connections).
+fn drive<S, T>(
+    mut conn: tokio_postgres::Connection<S, T>,
+) -> (tokio::task::JoinHandle<()>, Notifications)
 where
-    C: std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    tokio::spawn(conn.map(|_| ()))
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notification(n) = message {
+                let _ = tx.send(n);
+            }
+        }
+    });
+    (task, rx)
 }
 
 impl Connect for PgConnect {
@@ -372,7 +392,10 @@ impl Connect for PgConnect {
         pg_config: &tokio_postgres::Config,
     ) -> BoxFuture<'_, Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>> {
         let config = pg_config.clone();
-        Box::pin(async move { self.open(&config).await })
+        Box::pin(async move {
+            let (client, task, _) = self.open(&config).await?;
+            Ok((client, task))
+        })
     }
 }
 

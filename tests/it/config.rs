@@ -20,7 +20,7 @@ use crate::harness::{Server, base_env, client, cluster, send};
 const BIN: &str = env!("CARGO_BIN_EXE_pgrest-host");
 
 /// The binary with no PGRST_*/PG* variables from the test's environment.
-fn binary(args: &[&str]) -> Command {
+pub(crate) fn binary(args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args);
     for (k, _) in std::env::vars_os() {
@@ -39,7 +39,7 @@ fn output(cmd: &mut Command) -> (Output, String, String) {
     (out, stdout, stderr)
 }
 
-fn temp_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+pub(crate) fn temp_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let path = dir.path().join(name);
     std::fs::write(&path, text).expect("temp file written");
     path
@@ -179,7 +179,7 @@ fn configuration_errors_stop_the_binary() {
 }
 
 /// Lines of a child's stdout, read on a thread.
-fn lines_of(child: &mut Child) -> Receiver<String> {
+pub(crate) fn lines_of(child: &mut Child) -> Receiver<String> {
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = channel();
     std::thread::spawn(move || {
@@ -193,7 +193,7 @@ fn lines_of(child: &mut Child) -> Receiver<String> {
     rx
 }
 
-fn next_line(lines: &Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
+pub(crate) fn next_line(lines: &Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

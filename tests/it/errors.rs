@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{Server, base_env, client, get, send, shared};
+use crate::harness::{Server, base_env, client, get, own_cluster_env, send, shared};
 
 #[tokio::test]
 async fn unknown_table_is_pgrst205() {
@@ -251,17 +251,7 @@ async fn a_database_that_goes_away_is_503_until_it_comes_back() {
     cluster
         .psql_exec("CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1);")
         .expect("schema");
-    let env = vec![
-        (
-            "PGRST_DB_URI".into(),
-            cluster.conninfo("postgres", "postgres"),
-        ),
-        ("PGRST_DB_SCHEMAS".into(), "public".into()),
-        ("PGRST_DB_ANON_ROLE".into(), "postgres".into()),
-        ("PGRST_SERVER_HOST".into(), "127.0.0.1".into()),
-        ("PGRST_SERVER_PORT".into(), "0".into()),
-    ];
-    let server = Server::start(env);
+    let server = Server::start(own_cluster_env(&cluster, &[]));
     let r = send(client().get(server.url("/t"))).await;
     assert_eq!((r.status, r.body.clone()), (200, json!([{"id": 1}])));
     assert_eq!(r.header("retry-after"), None);

@@ -47,9 +47,31 @@ pub fn base_env() -> Vec<(String, String)> {
     ]
 }
 
+/// A server on a cluster of a test's own: schema `public`, anonymous requests
+/// as the superuser, plus `extra` variables.
+pub fn own_cluster_env(
+    cluster: &pgrest_host::throwaway_pg::Cluster,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let mut env = vec![
+        (
+            "PGRST_DB_URI".to_string(),
+            cluster.conninfo("postgres", "postgres"),
+        ),
+        ("PGRST_DB_SCHEMAS".into(), "public".into()),
+        ("PGRST_DB_ANON_ROLE".into(), "postgres".into()),
+        ("PGRST_SERVER_HOST".into(), "127.0.0.1".into()),
+        ("PGRST_SERVER_PORT".into(), "0".into()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env
+}
+
 /// A running pgrest; stopped when dropped.
 pub struct Server {
     pub addr: SocketAddr,
+    /// The admin server, when `admin-server-port` is set.
+    pub admin_addr: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -72,7 +94,9 @@ impl Server {
             rt.block_on(async move {
                 match pgrest_host::start(env).await {
                     Ok(running) => {
-                        ready_tx.send(Ok(running.addr)).expect("test waits");
+                        ready_tx
+                            .send(Ok((running.addr, running.admin_addr)))
+                            .expect("test waits");
                         let _ = stop_rx.await;
                         running.shutdown().await;
                     }
@@ -80,8 +104,8 @@ impl Server {
                 }
             });
         });
-        let addr = match ready_rx.recv().expect("server thread reports") {
-            Ok(addr) => addr,
+        let (addr, admin_addr) = match ready_rx.recv().expect("server thread reports") {
+            Ok(addrs) => addrs,
             Err(e) => {
                 let _ = thread.join();
                 return Err(e);
@@ -89,6 +113,7 @@ impl Server {
         };
         Ok(Server {
             addr,
+            admin_addr,
             stop: Some(stop_tx),
             thread: Some(thread),
         })

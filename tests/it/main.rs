@@ -8,6 +8,7 @@ mod errors;
 mod gateway;
 mod harness;
 mod jco;
+mod lifecycle;
 mod media;
 mod node_host;
 mod npm;

@@ -65,6 +65,13 @@ pub struct Config {
     /// A path into the claims, validated (`jspath::parse`).
     pub jwt_role_claim_key: String,
     pub log_level: LogLevel,
+    /// The LISTEN channel for `reload schema` / `reload config`.
+    pub db_channel: String,
+    pub db_channel_enabled: bool,
+    /// Where the admin server (`/live`, `/ready`, …) listens, if anywhere;
+    /// the host defaults to `server-host`.
+    pub admin_server_host: Option<String>,
+    pub admin_server_port: Option<u16>,
 }
 
 impl Default for Config {
@@ -86,6 +93,10 @@ impl Default for Config {
             jwt_aud: None,
             jwt_role_claim_key: ".role".to_string(),
             log_level: LogLevel::Error,
+            db_channel: "pgrst".to_string(),
+            db_channel_enabled: true,
+            admin_server_host: None,
+            admin_server_port: None,
         }
     }
 }
@@ -152,6 +163,12 @@ impl Config {
                 Some(s) => log_level(&s)?,
                 None => d.log_level,
             },
+            db_channel: src.text(&["db-channel"]).unwrap_or(d.db_channel),
+            db_channel_enabled: src
+                .bool(&["db-channel-enabled"])?
+                .unwrap_or(d.db_channel_enabled),
+            admin_server_host: src.text(&["admin-server-host"]),
+            admin_server_port: src.int(&["admin-server-port"])?,
         };
         if config.file_reference("jwt-secret").is_none() {
             config.jwt_secret_bytes()?;

@@ -37,6 +37,25 @@ fn defaults_match_postgrest() {
     assert_eq!(c.jwt_aud, None);
     assert_eq!(c.jwt_role_claim_key, ".role");
     assert_eq!(c.log_level, LogLevel::Error);
+    assert_eq!(c.db_channel, "pgrst");
+    assert!(c.db_channel_enabled);
+    assert_eq!((c.admin_server_host, c.admin_server_port), (None, None));
+}
+
+#[test]
+fn listener_and_admin_server_options() {
+    let c = from_env(&[
+        ("PGRST_DB_CHANNEL", "my_channel"),
+        ("PGRST_DB_CHANNEL_ENABLED", "false"),
+        ("PGRST_ADMIN_SERVER_HOST", "127.0.0.1"),
+        ("PGRST_ADMIN_SERVER_PORT", "3001"),
+    ])
+    .unwrap();
+    assert_eq!(c.db_channel, "my_channel");
+    assert!(!c.db_channel_enabled);
+    assert_eq!(c.admin_server_host.as_deref(), Some("127.0.0.1"));
+    assert_eq!(c.admin_server_port, Some(3001));
+    assert!(from_env(&[("PGRST_ADMIN_SERVER_PORT", "x")]).is_err());
 }
 
 #[test]

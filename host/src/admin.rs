@@ -1,0 +1,78 @@
+//! The admin server (`admin-server-port`), as PostgREST's: `/live` (200
+//! while serving), `/ready` (503 while the database is unreachable or being
+//! recovered),
+//! `/schema_cache` (the loaded schema cache as JSON) and `/metrics`
+//! (Prometheus text).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+use crate::server::AppState;
+
+pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let state = state.clone();
+        let service = hyper::service::service_fn(move |req| answer(state.clone(), req));
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+}
+
+/// Not recovering, and the database reachable: through the listener's
+/// connection when it is enabled, else by a pooled `SELECT 1`.
+async fn ready(state: &AppState) -> bool {
+    if state.recovery.is_recovering() {
+        return false;
+    }
+    match &state.listening {
+        Some(on) => on.load(std::sync::atomic::Ordering::Acquire),
+        None => state.db.ping().await,
+    }
+}
+
+async fn answer<B>(
+    state: Arc<AppState>,
+    req: Request<B>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (status, content_type, body) = match req.uri().path() {
+        "/live" => (200, None, String::new()),
+        "/ready" if ready(&state).await => (200, None, String::new()),
+        "/ready" => (503, None, String::new()),
+        "/schema_cache" => {
+            let generation = state.generation.read().expect("generation lock").clone();
+            match generation.with_instance(|i| i.dump_schema()) {
+                Ok(json) => (200, Some("application/json; charset=utf-8"), json),
+                Err(e) => (500, None, format!("{e:?}")),
+            }
+        }
+        "/metrics" => (
+            200,
+            Some("text/plain; version=0.0.4; charset=utf-8"),
+            crate::metrics::render(&state),
+        ),
+        _ => (404, None, String::new()),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("a valid status");
+    if let Some(content_type) = content_type {
+        response.headers_mut().insert(
+            "content-type",
+            content_type.parse().expect("a valid header value"),
+        );
+    }
+    Ok(response)
+}

@@ -1,0 +1,66 @@
+//! The schema-cache listener: `LISTEN` on `db-channel` over a connection of
+//! its own, as PostgREST does. `NOTIFY pgrst` with an empty payload or
+//! `'reload schema'` reloads the schema cache, `'reload config'` the
+//! configuration. When the connection drops (the database went away), the
+//! recovery loop takes over and the listener reconnects with backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::server::AppState;
+use crate::tls::PgConnect;
+
+const MAX_DELAY_SECS: u64 = 32;
+
+pub async fn run(
+    state: Arc<AppState>,
+    connect: PgConnect,
+    config: tokio_postgres::Config,
+    channel: String,
+) {
+    let listen = format!("LISTEN \"{}\"", channel.replace('"', "\"\""));
+    let mut delay = 1;
+    loop {
+        match connect.open(&config).await {
+            Ok((client, _task, mut notifications)) => match client.batch_execute(&listen).await {
+                Ok(()) => {
+                    delay = 1;
+                    set_listening(&state, true);
+                    eprintln!("Listening for notifications on the \"{channel}\" channel");
+                    while let Some(n) = notifications.recv().await {
+                        if n.channel() == channel {
+                            handle(&state, n.payload()).await;
+                        }
+                    }
+                    set_listening(&state, false);
+                    eprintln!("The \"{channel}\" listener lost its connection");
+                    crate::server::recover(&state);
+                }
+                Err(e) => eprintln!("Failed listening on \"{channel}\": {e}"),
+            },
+            Err(e) => eprintln!("Failed connecting the \"{channel}\" listener: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(delay)).await;
+        delay = (delay * 2).min(MAX_DELAY_SECS);
+    }
+}
+
+/// Readiness follows the listener's connection, as in PostgREST.
+fn set_listening(state: &AppState, on: bool) {
+    if let Some(flag) = &state.listening {
+        flag.store(on, std::sync::atomic::Ordering::Release);
+    }
+}
+
+async fn handle(state: &AppState, payload: &str) {
+    let (what, result) = match payload {
+        "" | "reload schema" => ("schema cache", crate::reload_schema_cache(state).await),
+        "reload config" => ("config", crate::reload_config(state).await),
+        _ => return,
+    };
+    match result {
+        Ok(()) => eprintln!("Reloaded the {what} after a notification"),
+        // The last good generation keeps serving.
+        Err(e) => eprintln!("Failed reloading the {what}: {e}"),
+    }
+}

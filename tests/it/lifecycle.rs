@@ -1,0 +1,173 @@
+//! Running in production: schema and config reloads (NOTIFY and signals)
+//! without a restart, and the admin server's health checks and metrics.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use pgrest_host::throwaway_pg::Cluster;
+use serde_json::json;
+
+use crate::config::{binary, lines_of, next_line, temp_file};
+use crate::harness::{Reply, Server, client, own_cluster_env, send};
+
+/// Polls `url` (up to 30 s) until `done` holds for its reply.
+async fn until(url: &str, done: impl Fn(&Reply) -> bool) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = send(client().get(url)).await;
+        if done(&reply) {
+            return reply;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url}: {} {}",
+            reply.status,
+            reply.text
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn notify_reloads_the_schema_cache() {
+    let cluster = Cluster::start().expect("own cluster");
+    let server = Server::start(own_cluster_env(
+        &cluster,
+        &[("PGRST_DB_CHANNEL", "my channel")],
+    ));
+    let url = server.url("/fresh");
+    assert_eq!(send(client().get(&url)).await.status, 404);
+    // A migration, then the notification on the configured channel.
+    cluster
+        .psql_exec(
+            "CREATE TABLE public.fresh (id int); INSERT INTO public.fresh VALUES (7);\
+             NOTIFY \"my channel\", 'reload schema';",
+        )
+        .expect("migration");
+    let r = until(&url, |r| r.status == 200).await;
+    assert_eq!(r.body, json!([{"id": 7}]));
+}
+
+/// The real binary with a config file: `NOTIFY pgrst, 'reload config'` and
+/// SIGUSR2 re-read it, SIGUSR1 reloads the schema cache, SIGTERM stops.
+#[tokio::test]
+async fn the_binary_reloads_on_notify_and_signals() {
+    let cluster = Cluster::start().expect("own cluster");
+    cluster
+        .psql_exec("CREATE TABLE public.t AS SELECT generate_series(1, 5) AS id;")
+        .expect("schema");
+    let dir = tempfile::tempdir().unwrap();
+    let config = |max_rows: u32| {
+        format!(
+            "db-uri = \"{}\"\ndb-schemas = \"public\"\ndb-anon-role = \"postgres\"\n\
+             server-host = \"127.0.0.1\"\nserver-port = 0\ndb-max-rows = {max_rows}\n",
+            cluster
+                .conninfo("postgres", "postgres")
+                .replace('"', "\\\"")
+        )
+    };
+    let file = temp_file(&dir, "pgrest.conf", &config(1));
+    let mut child = binary(&[file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("pgrest-host starts");
+    let pid = Pid::from_raw(child.id() as i32);
+    let lines = lines_of(&mut child);
+    let listening = next_line(&lines, |l| l.starts_with("pgrest listening on "));
+    let base = listening.trim_start_matches("pgrest listening on ");
+    let rows = format!("{base}/t?order=id");
+    assert_eq!(send(client().get(&rows)).await.body, json!([{"id": 1}]));
+
+    std::fs::write(&file, config(2)).unwrap();
+    cluster
+        .psql_exec("NOTIFY pgrst, 'reload config';")
+        .expect("notify");
+    until(&rows, |r| r.body == json!([{"id": 1}, {"id": 2}])).await;
+
+    std::fs::write(&file, config(3)).unwrap();
+    kill(pid, Signal::SIGUSR2).expect("SIGUSR2 sent");
+    until(&rows, |r| r.body.as_array().is_some_and(|a| a.len() == 3)).await;
+
+    cluster
+        .psql_exec("CREATE TABLE public.later (id int);")
+        .expect("migration");
+    kill(pid, Signal::SIGUSR1).expect("SIGUSR1 sent");
+    until(&format!("{base}/later"), |r| r.status == 200).await;
+
+    kill(pid, Signal::SIGTERM).expect("SIGTERM sent");
+    let status = child.wait().expect("pgrest-host exits");
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn the_admin_server_reports_health_schema_and_metrics() {
+    let mut cluster = Cluster::start().expect("own cluster");
+    cluster
+        .psql_exec("CREATE TABLE public.t (id int);")
+        .expect("schema");
+    let server = Server::start(own_cluster_env(
+        &cluster,
+        &[("PGRST_ADMIN_SERVER_PORT", "0")],
+    ));
+    let admin = |path: &str| format!("http://{}{path}", server.admin_addr.expect("admin server"));
+
+    let live = send(client().get(admin("/live"))).await;
+    assert_eq!((live.status, live.text.as_str()), (200, ""));
+    // Ready once the listener holds its connection.
+    until(&admin("/ready"), |r| r.status == 200).await;
+    assert_eq!(send(client().get(admin("/nope"))).await.status, 404);
+    let schema = send(client().get(admin("/schema_cache"))).await;
+    assert_eq!(schema.status, 200);
+    assert!(schema.text.contains("\"t\""), "{}", schema.text);
+    let metrics = send(client().get(admin("/metrics"))).await;
+    assert_eq!(metrics.status, 200);
+    for line in [
+        "# TYPE pgrst_schema_cache_loads_total counter",
+        "pgrst_schema_cache_loads_total{status=\"SUCCESS\"} 1",
+        "pgrst_db_pool_max 10",
+        "pgrst_db_pool_timeouts_total 0",
+    ] {
+        assert!(
+            metrics.text.lines().any(|l| l == line),
+            "{line} in {}",
+            metrics.text
+        );
+    }
+
+    // The database goes away: the listener notices without any request, and
+    // /ready says so until the database is back and the cache reloaded.
+    cluster.stop();
+    until(&admin("/ready"), |r| r.status == 503).await;
+    assert_eq!(send(client().get(admin("/live"))).await.status, 200);
+    cluster.restart().expect("restart");
+    until(&admin("/ready"), |r| r.status == 200).await;
+    let metrics = send(client().get(admin("/metrics"))).await;
+    assert!(
+        metrics
+            .text
+            .contains("pgrst_schema_cache_loads_total{status=\"SUCCESS\"} 2"),
+        "{}",
+        metrics.text
+    );
+}
+
+#[tokio::test]
+async fn without_the_listener_ready_asks_the_pool() {
+    let mut cluster = Cluster::start().expect("own cluster");
+    let server = Server::start(own_cluster_env(
+        &cluster,
+        &[
+            ("PGRST_ADMIN_SERVER_PORT", "0"),
+            ("PGRST_DB_CHANNEL_ENABLED", "false"),
+        ],
+    ));
+    let ready = format!("http://{}/ready", server.admin_addr.expect("admin server"));
+    assert_eq!(send(client().get(&ready)).await.status, 200);
+    cluster.stop();
+    assert_eq!(send(client().get(&ready)).await.status, 503);
+    cluster.restart().expect("restart");
+    until(&ready, |r| r.status == 200).await;
+}
