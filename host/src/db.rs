@@ -72,6 +72,24 @@ impl Db {
         Ok(Db { pool })
     }
 
+    /// Closes pooled connections idle longer than `idle` or older than
+    /// `lifetime` (`db-pool-max-idletime`, `db-pool-max-lifetime`), checking
+    /// every second; connections in use are checked once they are back.
+    pub fn expire_connections(
+        &self,
+        idle: Duration,
+        lifetime: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                pool.retain(|_, m| m.last_used() < idle && m.age() < lifetime);
+            }
+        })
+    }
+
     /// The pool's size and use, for `/metrics`.
     pub fn status(&self) -> deadpool_postgres::Status {
         self.pool.status()

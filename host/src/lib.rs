@@ -20,6 +20,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -38,7 +39,8 @@ pub struct Running {
     state: Arc<AppState>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
-    /// The listener and the admin server: stopped with the server.
+    /// Background tasks (listener, admin server, connection expiry):
+    /// stopped with the server.
     helpers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -95,6 +97,7 @@ pub async fn start_with_file(
         generation: RwLock::new(Arc::new(generation.loaded)),
         db: connection.db,
         max_body_bytes: settings.max_body_bytes,
+        trace_header: settings.server_trace_header.clone(),
         recovery: Default::default(),
         metrics: Default::default(),
         listening: settings
@@ -106,7 +109,10 @@ pub async fn start_with_file(
         },
     });
     state.metrics.schema_cache_loaded(generation.took);
-    let mut helpers = Vec::new();
+    let mut helpers = vec![state.db.expire_connections(
+        Duration::from_secs(settings.db_pool_max_idletime),
+        Duration::from_secs(settings.db_pool_max_lifetime),
+    )];
     if settings.db_channel_enabled {
         helpers.push(tokio::spawn(listener::run(
             state.clone(),

@@ -18,6 +18,8 @@ pub struct AppState {
     pub generation: RwLock<Arc<Generation>>,
     pub db: Db,
     pub max_body_bytes: usize,
+    /// `server-trace-header`: echoed from the request to the response.
+    pub trace_header: Option<String>,
     pub recovery: Arc<Recovery>,
     pub metrics: Metrics,
     /// The schema-cache listener holds a live connection (`None`: the
@@ -68,7 +70,14 @@ pub async fn handle(
         body: body.to_vec(),
     };
     let generation = state.generation.read().expect("generation lock").clone();
-    Ok(serve(&state, generation, request, body).await)
+    let mut response = serve(&state, generation, request, body).await;
+    if let Some(name) = &state.trace_header
+        && let Some(value) = parts.headers.get(name.as_str())
+        && let Ok(name) = hyper::header::HeaderName::from_bytes(name.as_bytes())
+    {
+        response.headers_mut().insert(name, value.clone());
+    }
+    Ok(response)
 }
 
 async fn serve(

@@ -68,6 +68,8 @@ pub struct HostSettings {
     pub db_uri: String,
     pub db_pool: usize,
     pub db_pool_acquisition_timeout: u64,
+    pub db_pool_max_idletime: u64,
+    pub db_pool_max_lifetime: u64,
     pub server_host: String,
     pub server_port: u16,
     pub log_level: LogLevel,
@@ -75,6 +77,7 @@ pub struct HostSettings {
     pub db_channel_enabled: bool,
     pub admin_server_host: Option<String>,
     pub admin_server_port: Option<u16>,
+    pub server_trace_header: Option<String>,
     /// Not a PostgREST option yet: bulk loads are a headline use.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,

@@ -171,3 +171,54 @@ async fn without_the_listener_ready_asks_the_pool() {
     cluster.restart().expect("restart");
     until(&ready, |r| r.status == 200).await;
 }
+
+#[tokio::test]
+async fn idle_connections_close_and_the_trace_header_is_echoed() {
+    let cluster = Cluster::start().expect("own cluster");
+    cluster
+        .psql_exec("CREATE TABLE public.t (id int);")
+        .expect("schema");
+    let server = Server::start(own_cluster_env(
+        &cluster,
+        &[
+            ("PGRST_DB_POOL_MAX_IDLETIME", "3"),
+            ("PGRST_DB_CHANNEL_ENABLED", "false"),
+            ("PGRST_SERVER_TRACE_HEADER", "X-Request-Id"),
+        ],
+    ));
+    let r = send(
+        client()
+            .get(server.url("/t"))
+            .header("X-Request-Id", "abc-123"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-request-id"), Some("abc-123"));
+    let r = send(
+        client()
+            .get(server.url("/nope"))
+            .header("X-Request-Id", "e-1"),
+    )
+    .await;
+    assert_eq!((r.status, r.header("x-request-id")), (404, Some("e-1")));
+    let r = send(client().get(server.url("/t"))).await;
+    assert_eq!(r.header("x-request-id"), None);
+
+    // The pool's one connection closes after 3 s of idleness.
+    let (db, conn) = tokio_postgres::connect(
+        &cluster.conninfo("postgres", "postgres"),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("superuser connection");
+    tokio::spawn(conn);
+    let others = "SELECT count(*) FROM pg_stat_activity \
+                  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()";
+    let count = |row: tokio_postgres::Row| row.get::<_, i64>(0);
+    assert_eq!(count(db.query_one(others, &[]).await.unwrap()), 1);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(db.query_one(others, &[]).await.unwrap()) > 0 {
+        assert!(Instant::now() < deadline, "the idle connection stays open");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

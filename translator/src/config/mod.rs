@@ -49,6 +49,10 @@ pub struct Config {
     pub db_pool: u32,
     /// Seconds to wait for a pooled connection.
     pub db_pool_acquisition_timeout: u32,
+    /// Seconds after which an unused pooled connection is closed.
+    pub db_pool_max_idletime: u32,
+    /// Seconds after which a pooled connection is replaced.
+    pub db_pool_max_lifetime: u32,
     /// Upper bound on rows a read returns (`None`: unlimited).
     pub db_max_rows: Option<i64>,
     pub db_extra_search_path: Vec<String>,
@@ -72,6 +76,9 @@ pub struct Config {
     /// the host defaults to `server-host`.
     pub admin_server_host: Option<String>,
     pub admin_server_port: Option<u16>,
+    /// A request header echoed in the response, for tracing (e.g.
+    /// `X-Request-Id`).
+    pub server_trace_header: Option<String>,
 }
 
 impl Default for Config {
@@ -82,6 +89,8 @@ impl Default for Config {
             db_anon_role: None,
             db_pool: 10,
             db_pool_acquisition_timeout: 10,
+            db_pool_max_idletime: 30,
+            db_pool_max_lifetime: 1800,
             db_max_rows: None,
             db_extra_search_path: vec!["public".to_string()],
             db_tx_end: TxEndMode::Commit,
@@ -97,6 +106,7 @@ impl Default for Config {
             db_channel_enabled: true,
             admin_server_host: None,
             admin_server_port: None,
+            server_trace_header: None,
         }
     }
 }
@@ -134,6 +144,12 @@ impl Config {
             db_pool_acquisition_timeout: src
                 .int(&["db-pool-acquisition-timeout"])?
                 .unwrap_or(d.db_pool_acquisition_timeout),
+            db_pool_max_idletime: src
+                .int(&["db-pool-max-idletime", "db-pool-timeout"])?
+                .unwrap_or(d.db_pool_max_idletime),
+            db_pool_max_lifetime: src
+                .int(&["db-pool-max-lifetime"])?
+                .unwrap_or(d.db_pool_max_lifetime),
             db_max_rows: src.int(&["db-max-rows", "max-rows"])?,
             db_extra_search_path: src
                 .emptyable_text("db-extra-search-path")
@@ -169,6 +185,7 @@ impl Config {
                 .unwrap_or(d.db_channel_enabled),
             admin_server_host: src.text(&["admin-server-host"]),
             admin_server_port: src.int(&["admin-server-port"])?,
+            server_trace_header: src.text(&["server-trace-header"]),
         };
         if config.file_reference("jwt-secret").is_none() {
             config.jwt_secret_bytes()?;

@@ -40,6 +40,18 @@ fn defaults_match_postgrest() {
     assert_eq!(c.db_channel, "pgrst");
     assert!(c.db_channel_enabled);
     assert_eq!((c.admin_server_host, c.admin_server_port), (None, None));
+    assert_eq!((c.db_pool_max_idletime, c.db_pool_max_lifetime), (30, 1800));
+    assert_eq!(c.server_trace_header, None);
+}
+
+#[test]
+fn pool_lifetimes_and_the_trace_header() {
+    let c = from_file(
+        "db-pool-timeout = 5\ndb-pool-max-lifetime = 60\nserver-trace-header = \"X-Request-Id\"\n",
+    )
+    .unwrap();
+    assert_eq!((c.db_pool_max_idletime, c.db_pool_max_lifetime), (5, 60));
+    assert_eq!(c.server_trace_header.as_deref(), Some("X-Request-Id"));
 }
 
 #[test]
