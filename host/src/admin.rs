@@ -32,6 +32,35 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
     }
 }
 
+/// `--ready`: the status of `/ready` on the admin server at `host:port`
+/// (any-address forms probe the loopback address).
+pub async fn probe(host: &str, port: u16) -> Result<u16, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = match host {
+        "0.0.0.0" => "127.0.0.1",
+        "::" => "::1",
+        other => other,
+    };
+    let mut stream = tokio::net::TcpStream::connect((host, port))
+        .await
+        .map_err(|e| format!("connecting to the admin server at {host}:{port}: {e}"))?;
+    let request = format!("GET /ready HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| format!("asking the admin server: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .await
+        .map_err(|e| format!("reading the admin server's answer: {e}"))?;
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .ok_or_else(|| "the admin server's answer is not HTTP".to_string())
+}
+
 /// Not recovering, and the database reachable: through the listener's
 /// connection when it is enabled, else by a pooled `SELECT 1`.
 async fn ready(state: &AppState) -> bool {

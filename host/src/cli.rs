@@ -11,6 +11,7 @@ pub enum Command {
     Example,
     DumpConfig,
     DumpSchema,
+    Ready,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub struct Cli {
 
 pub const USAGE: &str = "\
 Usage: pgrest-host [-v|--version] [-e|--example] [--dump-config | --dump-schema]
-                   [FILENAME]
+                   [--ready] [FILENAME]
 
   pgrest: a PostgREST-compatible REST API for a PostgreSQL database
 
@@ -32,6 +33,8 @@ Available options:
   --dump-config            Show the resolved configuration and exit
   --dump-schema            Show the loaded schema cache as JSON and exit (for
                            debugging; its structure may change)
+  --ready                  Probe the admin server's /ready: exit 0 when the
+                           running server is ready, 1 otherwise
   FILENAME                 Configuration file (PostgREST's format); PGRST_*
                            environment variables override its values
 ";
@@ -59,6 +62,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
             "-e" | "--example" => Command::Example,
             "--dump-config" => Command::DumpConfig,
             "--dump-schema" => Command::DumpSchema,
+            "--ready" => Command::Ready,
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!("Invalid option `{flag}'"));
             }
@@ -107,6 +111,7 @@ mod tests {
             parse_args(&["--dump-schema"]).unwrap().command,
             Command::DumpSchema
         );
+        assert_eq!(parse_args(&["--ready"]).unwrap().command, Command::Ready);
         assert_eq!(
             parse_args(&["--version", "--help"]).unwrap().command,
             Command::Help

@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
                 Err(e) => fail(&e),
             };
         }
+        Command::Ready => return ready(cli.config_file.as_deref(), &env).await,
         Command::Run => return run(cli.config_file.as_deref(), env).await,
     }
     ExitCode::SUCCESS
@@ -48,6 +49,29 @@ async fn dump_config(file: Option<&std::path::Path>, env: &[(String, String)]) -
             print!("{text}");
             ExitCode::SUCCESS
         }
+        Err(e) => fail(&e),
+    }
+}
+
+/// `--ready`: probes the admin server of the server this configuration
+/// describes.
+async fn ready(file: Option<&std::path::Path>, env: &[(String, String)]) -> ExitCode {
+    let settings = match pgrest_host::load_component().await {
+        Ok(compiled) => pgrest_host::settings::resolve_config(&compiled, file, env)
+            .and_then(|json| pgrest_host::settings::HostSettings::from_config_json(&json)),
+        Err(e) => Err(e),
+    };
+    let (host, port) = match settings.map(|s| s.admin_bind_addr()) {
+        Ok(Some(addr)) => addr,
+        Ok(None) => return fail("--ready needs admin-server-port"),
+        Err(e) => return fail(&e),
+    };
+    match pgrest_host::admin::probe(&host, port).await {
+        Ok(200) => {
+            println!("OK: http://{host}:{port}/ready");
+            ExitCode::SUCCESS
+        }
+        Ok(status) => fail(&format!("http://{host}:{port}/ready answered {status}")),
         Err(e) => fail(&e),
     }
 }

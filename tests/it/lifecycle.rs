@@ -51,18 +51,27 @@ async fn notify_reloads_the_schema_cache() {
 }
 
 /// The real binary with a config file: `NOTIFY pgrst, 'reload config'` and
-/// SIGUSR2 re-read it, SIGUSR1 reloads the schema cache, SIGTERM stops.
+/// SIGUSR2 re-read it, SIGUSR1 reloads the schema cache, `--ready` probes
+/// it, and SIGTERM stops it after the request in flight.
 #[tokio::test]
 async fn the_binary_reloads_on_notify_and_signals() {
     let cluster = Cluster::start().expect("own cluster");
     cluster
-        .psql_exec("CREATE TABLE public.t AS SELECT generate_series(1, 5) AS id;")
+        .psql_exec(
+            "CREATE TABLE public.t AS SELECT generate_series(1, 5) AS id;\
+             CREATE VIEW public.slow AS SELECT 1 AS done FROM pg_sleep(1);",
+        )
         .expect("schema");
     let dir = tempfile::tempdir().unwrap();
+    let admin_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
     let config = |max_rows: u32| {
         format!(
             "db-uri = \"{}\"\ndb-schemas = \"public\"\ndb-anon-role = \"postgres\"\n\
-             server-host = \"127.0.0.1\"\nserver-port = 0\ndb-max-rows = {max_rows}\n",
+             server-host = \"127.0.0.1\"\nserver-port = 0\ndb-max-rows = {max_rows}\n\
+             admin-server-port = {admin_port}\n",
             cluster
                 .conninfo("postgres", "postgres")
                 .replace('"', "\\\"")
@@ -97,9 +106,27 @@ async fn the_binary_reloads_on_notify_and_signals() {
     kill(pid, Signal::SIGUSR1).expect("SIGUSR1 sent");
     until(&format!("{base}/later"), |r| r.status == 200).await;
 
+    let probe = || {
+        binary(&["--ready", file.to_str().unwrap()])
+            .output()
+            .expect("pgrest-host --ready runs")
+    };
+    let ready = probe();
+    assert!(ready.status.success(), "{ready:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&ready.stdout),
+        format!("OK: http://127.0.0.1:{admin_port}/ready\n")
+    );
+
+    // SIGTERM while a request is in flight: it still gets its answer.
+    let in_flight = tokio::spawn(send(client().get(format!("{base}/slow"))));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     kill(pid, Signal::SIGTERM).expect("SIGTERM sent");
+    let r = in_flight.await.expect("the request task");
+    assert_eq!((r.status, r.body), (200, json!([{"done": 1}])));
     let status = child.wait().expect("pgrest-host exits");
     assert!(status.success(), "{status}");
+    assert_eq!(probe().status.code(), Some(1));
 }
 
 #[tokio::test]
