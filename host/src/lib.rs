@@ -180,6 +180,7 @@ async fn connect_and_load(
         &tls,
         settings.db_pool,
         settings.acquisition_timeout(),
+        settings.db_prepared_statements,
     )?;
     let generation = load_generation(&compiled, &config_json, &db).await?;
     let connection = Connection {

@@ -70,6 +70,7 @@ pub struct HostSettings {
     pub db_pool_acquisition_timeout: u64,
     pub db_pool_max_idletime: u64,
     pub db_pool_max_lifetime: u64,
+    pub db_prepared_statements: bool,
     pub server_host: String,
     pub server_port: u16,
     pub log_level: LogLevel,

@@ -17,9 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use deadpool_postgres::Connect;
 use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -327,7 +325,7 @@ impl ServerCertVerifier for PgVerifier {
     }
 }
 
-/// Opens the pool's connections in the chosen mode.
+/// Opens connections (the pool's and the listener's) in the chosen mode.
 pub struct PgConnect {
     mode: SslMode,
     tls: MakeRustlsConnect,
@@ -384,19 +382,6 @@ where
         }
     });
     (task, rx)
-}
-
-impl Connect for PgConnect {
-    fn connect(
-        &self,
-        pg_config: &tokio_postgres::Config,
-    ) -> BoxFuture<'_, Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>> {
-        let config = pg_config.clone();
-        Box::pin(async move {
-            let (client, task, _) = self.open(&config).await?;
-            Ok((client, task))
-        })
-    }
 }
 
 #[cfg(test)]

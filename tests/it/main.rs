@@ -16,6 +16,7 @@ mod operators;
 mod paging;
 mod parity;
 mod postgrest_js;
+mod prepared;
 mod profiles;
 mod read;
 mod resources;

@@ -689,6 +689,7 @@ async fn regenerate_parity_introspection() {
         &tls,
         1,
         std::time::Duration::from_secs(10),
+        false,
     )
     .expect("pool");
     let texts = db.read_texts(&statements).await.expect("introspection");
