@@ -18,3 +18,4 @@ mod postgrest_js;
 mod profiles;
 mod read;
 mod resources;
+mod writes;
