@@ -60,6 +60,28 @@ async fn post_inserts_an_object_and_answers_201() {
 }
 
 #[tokio::test]
+async fn writes_run_in_a_read_write_read_committed_transaction() {
+    // `{}` inserts one row of defaults.
+    let r = write(
+        Method::POST,
+        "/w_tx?select=read_only,isolation,role",
+        &[
+            ("Content-Type", JSON),
+            ("Prefer", "return=representation, tx=commit"),
+        ],
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let tx = json!([{"read_only": "off", "isolation": "read committed", "role": "Web Anon"}]);
+    assert_eq!(r.body, tx);
+    assert_eq!(
+        rows("SELECT read_only, isolation, role FROM test.w_tx").await,
+        tx
+    );
+}
+
+#[tokio::test]
 async fn representation_selects_and_counts_the_inserted_rows() {
     let r = write(
         Method::POST,
