@@ -13,9 +13,11 @@
 //! A JSON body is bound by the host from its own buffer (`request-body`);
 //! the converted CSV and form bodies travel as text.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::accept::MediaType;
@@ -79,12 +81,8 @@ fn json(body: &[u8]) -> Result<Payload, ApiError> {
         .and_then(|shape| de.end().map(|()| shape))
         .map_err(|_| invalid("Empty or invalid json"))?;
     match shape {
-        BodyShape::Object(keys) => Ok(Payload {
-            keys: keys.into_iter().collect(),
-            json: BodyJson::Request,
-        }),
-        BodyShape::Array(Some(keys)) => Ok(Payload {
-            keys: keys.into_iter().collect(),
+        BodyShape::Object(keys) | BodyShape::Array(Some(keys)) => Ok(Payload {
+            keys: keys.into_iter().map(Cow::into_owned).collect(),
             json: BodyJson::Request,
         }),
         BodyShape::Array(None) => Err(invalid("All object keys must match")),
@@ -95,20 +93,24 @@ fn json(body: &[u8]) -> Result<Payload, ApiError> {
     }
 }
 
+/// The keys of one object, sorted and deduplicated; borrowed from the body
+/// unless they hold escapes (a bulk body repeats the same few keys).
+type Keys<'de> = Vec<Cow<'de, str>>;
+
 /// What the top-level JSON value is, for the key check.
-enum BodyShape {
-    Object(BTreeSet<String>),
+enum BodyShape<'de> {
+    Object(Keys<'de>),
     /// The common keys of the elements; `None` when an element is not an
     /// object or its keys differ from the first one's.
-    Array(Option<BTreeSet<String>>),
+    Array(Option<Keys<'de>>),
     Other,
 }
 
 struct Shape;
 
 impl<'de> DeserializeSeed<'de> for Shape {
-    type Value = BodyShape;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<BodyShape, D::Error> {
+    type Value = BodyShape<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<BodyShape<'de>, D::Error> {
         d.deserialize_any(ShapeVisitor)
     }
 }
@@ -117,14 +119,14 @@ struct ShapeVisitor;
 
 macro_rules! other_value {
     ($($method:ident: $ty:ty),*) => {
-        $(fn $method<E: de::Error>(self, _: $ty) -> Result<BodyShape, E> {
+        $(fn $method<E: de::Error>(self, _: $ty) -> Result<BodyShape<'de>, E> {
             Ok(BodyShape::Other)
         })*
     };
 }
 
 impl<'de> Visitor<'de> for ShapeVisitor {
-    type Value = BodyShape;
+    type Value = BodyShape<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("JSON")
@@ -132,16 +134,16 @@ impl<'de> Visitor<'de> for ShapeVisitor {
 
     other_value!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
 
-    fn visit_unit<E: de::Error>(self) -> Result<BodyShape, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<BodyShape<'de>, E> {
         Ok(BodyShape::Other)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BodyShape, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BodyShape<'de>, A::Error> {
         Ok(BodyShape::Object(object_keys(map)?))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BodyShape, A::Error> {
-        let mut first: Option<BTreeSet<String>> = None;
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BodyShape<'de>, A::Error> {
+        let mut first: Option<Keys<'de>> = None;
         let mut uniform = true;
         while let Some(keys) = seq.next_element_seed(Element)? {
             match (keys, &first) {
@@ -151,32 +153,86 @@ impl<'de> Visitor<'de> for ShapeVisitor {
             }
         }
         Ok(BodyShape::Array(match first {
-            None if uniform => Some(BTreeSet::new()),
+            None if uniform => Some(Vec::new()),
             Some(keys) if uniform => Some(keys),
             _ => None,
         }))
     }
 }
 
-fn object_keys<'de, A: MapAccess<'de>>(mut map: A) -> Result<BTreeSet<String>, A::Error> {
-    let mut keys = BTreeSet::new();
-    while let Some(key) = map.next_key::<String>()? {
+fn object_keys<'de, A: MapAccess<'de>>(mut map: A) -> Result<Keys<'de>, A::Error> {
+    let mut keys = Vec::new();
+    while let Some(Key(key)) = map.next_key::<Key>()? {
         map.next_value::<IgnoredAny>()?;
-        keys.insert(key);
+        keys.push(key);
     }
+    keys.sort_unstable();
+    keys.dedup();
     Ok(keys)
 }
 
-/// An array element: its keys if it is an object.
+/// An object key, borrowed when the JSON text allows it.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// An array element: its keys if it is an object (other values are skipped).
 struct Element;
 
 impl<'de> DeserializeSeed<'de> for Element {
-    type Value = Option<BTreeSet<String>>;
+    type Value = Option<Keys<'de>>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        match d.deserialize_any(ShapeVisitor)? {
-            BodyShape::Object(keys) => Ok(Some(keys)),
-            _ => Ok(None),
-        }
+        d.deserialize_any(ElementVisitor)
+    }
+}
+
+struct ElementVisitor;
+
+macro_rules! not_an_object {
+    ($($method:ident: $ty:ty),*) => {
+        $(fn $method<E: de::Error>(self, _: $ty) -> Result<Option<Keys<'de>>, E> {
+            Ok(None)
+        })*
+    };
+}
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Option<Keys<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+
+    not_an_object!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        object_keys(map).map(Some)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
     }
 }
 
@@ -312,6 +368,14 @@ mod tests {
         assert_eq!(keys(&p), ["a", "b"]);
         let p = parse(&MediaType::Json, b"[]", None).unwrap();
         assert!(p.keys.is_empty());
+        // Escaped keys compare by value; duplicate keys count once.
+        let p = parse(
+            &MediaType::Json,
+            br#"[{"ab":1,"ab":2},{"a\u0062":[{"x":1}]}]"#,
+            None,
+        )
+        .unwrap();
+        assert_eq!(keys(&p), ["ab"]);
     }
 
     #[test]
