@@ -1,7 +1,9 @@
 //! Planning a representative read (3 columns, 3 filters including an `or`,
-//! order, limit): natively with the translator crate, and through the wasm
-//! component with a reused instance (the host's per-request cost of crossing
-//! the component boundary).
+//! order, limit) and a 100-row bulk insert (the JSON body's keys are checked
+//! by the translator; PostgreSQL expands it): natively with the translator
+//! crate, and through the wasm component with a reused instance (the host's
+//! per-request cost of crossing the component boundary, which includes
+//! copying the body in).
 //!
 //! cargo bench --bench plan
 
@@ -91,5 +93,56 @@ fn planning(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, planning);
+/// POST of 100 rows as one JSON array, `return=minimal`.
+fn bulk_insert_planning(c: &mut Criterion) {
+    let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
+    let config = engine::resolve_config(None, &env, &[]).expect("config");
+    let introspection = vec![TABLES.to_string()];
+    let native = Engine::load(&config, &introspection).expect("native engine");
+    let compiled = Compiled::new().expect("component");
+    let generation = Generation::new(compiled, config, introspection).expect("component engine");
+
+    let rows: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"a": {i}, "b": "row number {i}", "c": {}}}"#, i * 7))
+        .collect();
+    let body = format!("[{}]", rows.join(", ")).into_bytes();
+    let mut headers = headers();
+    headers.push(("content-type".into(), "application/json".into()));
+    headers.push(("prefer".into(), "return=minimal".into()));
+    let request = HttpRequest {
+        method: "POST".into(),
+        path: "/items".into(),
+        query: String::new(),
+        headers: headers.clone(),
+        body: body.clone(),
+    };
+    let wit_request = wit::HttpRequest {
+        method: "POST".into(),
+        path: "/items".into(),
+        query: String::new(),
+        headers,
+        body,
+    };
+    let Outcome::Run(plan) = native.plan(&request, None, 0) else {
+        panic!("native planning failed")
+    };
+    assert!(plan.statements[2].sql.contains("INSERT INTO"));
+    let Ok(wit::Outcome::Run(_)) = generation.with_instance(|i| i.plan(&wit_request, None, 0))
+    else {
+        panic!("component planning failed")
+    };
+
+    c.bench_function("plan/bulk-insert-100/native", |b| {
+        b.iter(|| native.plan(black_box(&request), None, 0))
+    });
+    c.bench_function("plan/bulk-insert-100/component", |b| {
+        b.iter(|| {
+            generation
+                .with_instance(|i| i.plan(black_box(&wit_request), None, 0))
+                .expect("component plans")
+        })
+    });
+}
+
+criterion_group!(benches, planning, bulk_insert_planning);
 criterion_main!(benches);

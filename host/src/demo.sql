@@ -47,3 +47,5 @@ INSERT INTO api.todos (task, done) VALUES
   ('read the PostgREST docs', true);
 
 GRANT SELECT ON api.authors, api.books, api.todos TO web_anon;
+GRANT INSERT, UPDATE, DELETE ON api.todos TO web_anon;
+GRANT USAGE ON SEQUENCE api.todos_id_seq TO web_anon;

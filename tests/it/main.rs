@@ -20,3 +20,4 @@ mod prepared;
 mod profiles;
 mod read;
 mod resources;
+mod writes;

@@ -156,10 +156,65 @@ const REQUESTS: &[(&str, &str, Headers)] = &[
     ("GET", "/", &[]),
 ];
 
+/// Writes with their bodies (the shared server rolls them back), compared
+/// like [`REQUESTS`].
+#[allow(clippy::type_complexity)]
+const WRITES: &[(&str, &str, &[(&str, &str)], &str)] = &[
+    (
+        "POST",
+        "/w_post?select=name,qty",
+        &[("prefer", "return=representation, count=exact")],
+        r#"[{"name": "n1", "qty": 1}, {"name": "n2", "qty": 2}]"#,
+    ),
+    (
+        "POST",
+        "/w_put",
+        &[("prefer", "return=headers-only")],
+        r#"{"a": 5, "b": "x y", "v": "node"}"#,
+    ),
+    (
+        "POST",
+        "/w_post",
+        &[("content-type", "text/csv")],
+        "id,name,qty\n900,c1,1\n901,c2,-1\n",
+    ),
+    ("POST", "/w_post", &[], r#"[{"name": "a"}, {"qty": 1}]"#),
+    (
+        "PATCH",
+        "/w_patch?id=lte.2",
+        &[("accept", "application/vnd.pgrst.object+json")],
+        r#"{"qty": 9}"#,
+    ),
+    (
+        "PUT",
+        "/w_put?a=eq.1&b=eq.x",
+        &[("prefer", "return=representation")],
+        r#"{"a": 1, "b": "x", "v": "node"}"#,
+    ),
+    (
+        "DELETE",
+        "/w_delete?id=eq.1",
+        &[("prefer", "count=exact")],
+        "",
+    ),
+];
+
 /// `method` on `base` (`http://host:port`) + `path`.
 async fn request(base: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+    request_with_body(base, method, path, headers, "").await
+}
+
+async fn request_with_body(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = client().request(method, format!("{base}{path}"));
+    let mut req = client()
+        .request(method, format!("{base}{path}"))
+        .body(body.to_string());
     for (name, value) in headers {
         req = req.header(*name, *value);
     }
@@ -192,6 +247,16 @@ async fn node_host_answers_like_pgrest_host() {
         );
     }
 
+    for (method, path, headers, body) in WRITES {
+        let expected = request_with_body(&rust, method, path, headers, body).await;
+        let actual = request_with_body(node_base, method, path, headers, body).await;
+        assert_eq!(
+            compared(&actual),
+            compared(&expected),
+            "{method} {path} {headers:?} {body}: the Node host (left) differs from pgrest-host (right)"
+        );
+    }
+
     // Absolute checks, so both hosts breaking the same way still fails.
     let get = |path| request(node_base, "GET", path, &[]);
     let r = get("/items?select=id,name&id=eq.1").await;
@@ -209,6 +274,16 @@ async fn node_host_answers_like_pgrest_host() {
     let r = request(node_base, "HEAD", "/items?id=lt.3", &[]).await;
     assert_eq!((r.status, r.text.as_str()), (200, ""));
     assert_eq!(r.header("content-range"), Some("0-1/*"));
+    let r = request_with_body(
+        node_base,
+        "POST",
+        "/w_put?select=a,v",
+        &[("prefer", "return=representation")],
+        r#"{"a": 6, "b": "n", "v": "from node"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body, json!([{"a": 6, "v": "from node"}]));
     let r = request(node_base, "GET", "/tx_info", &[("x-test", "hi")]).await;
     assert_eq!(r.body[0]["role"], "Web Anon");
     assert_eq!(r.body[0]["read_only"], "on");

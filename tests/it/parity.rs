@@ -50,6 +50,14 @@ fn result_sets() -> Vec<c::Rows> {
         vec![row(&[Some("5"), Some("2"), None, None])],
         vec![row(&[None, Some("0"), None, None])],
         vec![row(&[Some("1"), Some("1"), Some("[]"), Some("201")])],
+        // A write's row: affected rows, Location keys, headers, status, inserted.
+        vec![row(&[
+            Some("1"),
+            Some(r#"[["id","1"]]"#),
+            None,
+            None,
+            Some("1"),
+        ])],
         vec![],
     ]
 }

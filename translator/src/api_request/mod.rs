@@ -6,6 +6,7 @@ pub mod ast;
 mod cursor;
 mod filter;
 mod order;
+pub mod payload;
 pub mod preferences;
 pub mod profile;
 pub mod query_params;

@@ -11,11 +11,13 @@ use crate::contract::{
 };
 use crate::contract::{Param, RowUse};
 use crate::error::ApiError;
+use crate::plan::mutate::Mutation;
 use crate::query;
 use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
 
 mod read;
+mod write;
 
 pub fn plan(
     config: &Config,
@@ -42,10 +44,14 @@ fn try_plan(
     }
     let auth = auth::anonymous(config)?;
     let target = target::parse(&req.path)?;
-    let head = match req.method.as_str() {
-        "GET" => false,
-        "HEAD" => true,
-        "POST" | "PATCH" | "PUT" | "DELETE" | "OPTIONS" => {
+    let action = match req.method.as_str() {
+        "GET" => Action::Read { head: false },
+        "HEAD" => Action::Read { head: true },
+        "POST" => Action::Write(Mutation::Insert),
+        "PATCH" => Action::Write(Mutation::Update),
+        "PUT" => Action::Write(Mutation::SingleUpsert),
+        "DELETE" => Action::Write(Mutation::Delete),
+        "OPTIONS" => {
             return Err(not_yet(&format!("{} requests", req.method)));
         }
         other => {
@@ -66,7 +72,16 @@ fn try_plan(
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
-    read::read(config, req, &auth, &profile, table, head)
+    match action {
+        Action::Read { head } => read::read(config, req, &auth, &profile, table, head),
+        Action::Write(mutation) => write::write(config, req, &auth, &profile, table, mutation),
+    }
+}
+
+/// What a method does to a table or view.
+enum Action {
+    Read { head: bool },
+    Write(Mutation),
 }
 
 /// The values of one request header, in order (names are lowercase).
@@ -89,6 +104,7 @@ fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&
 pub fn respond(context: &[u8], results: &[Rows]) -> Answer {
     let answer = Context::decode(context).and_then(|ctx| match ctx.kind {
         Kind::Read(read) => response::read::respond(&read, results),
+        Kind::Mutate(write) => response::mutate::respond(&write, results),
     });
     answer.unwrap_or_else(|err| {
         let r = err.to_response();

@@ -97,7 +97,7 @@ fn counting(preference: Option<PreferCount>, max_rows: Option<i64>) -> (Count, T
 }
 
 /// How the body is built for a negotiated media type.
-fn output(media: &MediaType) -> Result<Output, ApiError> {
+pub(super) fn output(media: &MediaType) -> Result<Output, ApiError> {
     let (shape, strip_nulls) = match media {
         MediaType::Json => (BodyShape::JsonArray, false),
         MediaType::ArrayStripped => (BodyShape::JsonArray, true),

@@ -70,12 +70,7 @@ pub fn statements(
         rows: RowUse::ToRespond,
     });
 
-    let select = plan
-        .select
-        .iter()
-        .map(|item| select_item(plan.table, &source, item, &mut params))
-        .collect::<Result<Vec<_>, _>>()?
-        .join(", ");
+    let select = select_list(plan, &source, &mut params)?;
     let mut page = format!("SELECT {select} FROM {source}{filters}");
     if !plan.order.is_empty() {
         let terms: Vec<String> = plan
@@ -108,7 +103,7 @@ pub fn statements(
             )
         }
     };
-    let body = body(output);
+    let body = body(output, SOURCE);
     Ok(ReadStatements {
         main: Statement {
             sql: format!(
@@ -129,8 +124,26 @@ const RESPONSE_COLUMNS: &str = "pg_catalog.count(_postgrest_t)::text AS page_tot
      nullif(current_setting('response.headers', true), '') AS response_headers, \
      nullif(current_setting('response.status', true), '') AS response_status";
 
+/// The selected columns of `plan` (its `select=`) from rows named `source`.
+pub(crate) fn select_list(
+    plan: &ReadPlan,
+    source: &str,
+    params: &mut Params,
+) -> Result<String, ApiError> {
+    Ok(plan
+        .select
+        .iter()
+        .map(|item| select_item(plan.table, source, item, params))
+        .collect::<Result<Vec<_>, _>>()?
+        .join(", "))
+}
+
 /// ` WHERE …` for the root filters, or nothing.
-fn where_clause(plan: &ReadPlan, source: &str, params: &mut Params) -> Result<String, ApiError> {
+pub(crate) fn where_clause(
+    plan: &ReadPlan,
+    source: &str,
+    params: &mut Params,
+) -> Result<String, ApiError> {
     if plan.conditions.is_empty() {
         return Ok(String::new());
     }
@@ -142,7 +155,9 @@ fn where_clause(plan: &ReadPlan, source: &str, params: &mut Params) -> Result<St
     Ok(format!(" WHERE {}", conds.join(" AND ")))
 }
 
-fn body(output: Output) -> String {
+/// The body column over `_postgrest_t`; `rows` names the CTE the CSV header
+/// is read from (the same rows).
+pub(crate) fn body(output: Output, rows: &str) -> String {
     let strip = |json: &str| {
         if output.strip_nulls {
             format!("json_strip_nulls({json})")
@@ -163,7 +178,7 @@ fn body(output: Output) -> String {
         BodyShape::Csv => format!(
             "(SELECT coalesce(string_agg(k, ','), '') FROM \
                (SELECT json_object_keys(row_to_json(h)) AS k FROM \
-                 (SELECT * FROM {SOURCE} LIMIT 1) h) keys) \
+                 (SELECT * FROM {rows} LIMIT 1) h) keys) \
              || '\n' || \
              coalesce(string_agg(substring(_postgrest_t::text, 2, length(_postgrest_t::text) - 2), '\n'), '')"
         ),
@@ -346,7 +361,12 @@ fn is_text_document(plan: &ReadPlan, field: &Field) -> bool {
         })
 }
 
-fn order_term(table: &Table, source: &str, term: &OrderTerm, params: &mut Params) -> String {
+pub(crate) fn order_term(
+    table: &Table,
+    source: &str,
+    term: &OrderTerm,
+    params: &mut Params,
+) -> String {
     let mut sql = field_expr(table, source, &term.field, params);
     match term.direction {
         Some(OrderDirection::Asc) => sql.push_str(" ASC"),

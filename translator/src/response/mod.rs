@@ -2,6 +2,7 @@
 //! the body comes from.
 
 mod guc;
+pub mod mutate;
 pub mod range;
 pub mod read;
 
@@ -22,6 +23,15 @@ pub struct Context {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     Read(read::ReadContext),
+    Mutate(mutate::MutateContext),
+}
+
+/// An answer the statement's rows should not allow (a bug, not a request
+/// error).
+fn internal(message: &str) -> ApiError {
+    ApiError::Internal {
+        message: message.to_string(),
+    }
 }
 
 impl Context {

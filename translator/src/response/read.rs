@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{guc, range};
+use super::{guc, internal, range};
 use crate::contract::{Answer, AnswerBody, Rows};
 use crate::error::ApiError;
 
@@ -127,12 +127,6 @@ fn planned_rows(rows: Option<&Rows>) -> Result<i64, ApiError> {
         .ok_or_else(|| internal("EXPLAIN output has no Plan Rows"))
 }
 
-fn internal(message: &str) -> ApiError {
-    ApiError::Internal {
-        message: message.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,43 +154,30 @@ mod tests {
         ))]]
     }
 
-    fn header<'a>(a: &'a Answer, name: &str) -> Option<&'a str> {
-        a.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     #[test]
     fn totals_come_from_the_chosen_count() {
         let a = respond(&ctx(TotalFrom::None, false), &[main(None, "2")]).unwrap();
-        assert_eq!(
-            (a.status, header(&a, "content-range")),
-            (200, Some("0-1/*"))
-        );
+        assert_eq!((a.status, a.header("content-range")), (200, Some("0-1/*")));
         let a = respond(&ctx(TotalFrom::Exact, false), &[main(Some("5"), "2")]).unwrap();
-        assert_eq!(
-            (a.status, header(&a, "content-range")),
-            (206, Some("0-1/5"))
-        );
+        assert_eq!((a.status, a.header("content-range")), (206, Some("0-1/5")));
         let a = respond(
             &ctx(TotalFrom::Planned, false),
             &[main(None, "2"), explain(1000)],
         )
         .unwrap();
-        assert_eq!(header(&a, "content-range"), Some("0-1/1000"));
+        assert_eq!(a.header("content-range"), Some("0-1/1000"));
     }
 
     #[test]
     fn estimated_counts_exactly_up_to_max_rows() {
         let estimated = ctx(TotalFrom::Estimated { max_rows: Some(10) }, false);
         let a = respond(&estimated, &[main(Some("7"), "2"), explain(1000)]).unwrap();
-        assert_eq!(header(&a, "content-range"), Some("0-1/7"));
+        assert_eq!(a.header("content-range"), Some("0-1/7"));
         let a = respond(&estimated, &[main(Some("11"), "2"), explain(1000)]).unwrap();
-        assert_eq!(header(&a, "content-range"), Some("0-1/1000"));
+        assert_eq!(a.header("content-range"), Some("0-1/1000"));
         // The estimate never goes below what was counted.
         let a = respond(&estimated, &[main(Some("11"), "2"), explain(3)]).unwrap();
-        assert_eq!(header(&a, "content-range"), Some("0-1/11"));
+        assert_eq!(a.header("content-range"), Some("0-1/11"));
     }
 
     #[test]
@@ -215,7 +196,7 @@ mod tests {
         c.head = true;
         let a = respond(&c, &[main(Some("3"), "0")]).unwrap();
         assert_eq!(a.status, 416);
-        assert_eq!(header(&a, "content-range"), Some("*/3"));
+        assert_eq!(a.header("content-range"), Some("*/3"));
         let AnswerBody::Bytes(body) = a.body else {
             panic!("416 carries PGRST103");
         };

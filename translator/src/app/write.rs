@@ -1,0 +1,152 @@
+//! `POST`/`PATCH`/`PUT`/`DELETE` on a table or view.
+
+use super::read::output;
+use super::{begin, header_values, settings, tx_end};
+use crate::api_request::accept::{self, MediaType};
+use crate::api_request::payload;
+use crate::api_request::preferences::{
+    Count as PreferCount, Handling, Missing, Preferences, Representation,
+};
+use crate::api_request::profile::Profile;
+use crate::api_request::query_params;
+use crate::api_request::range::Page;
+use crate::auth;
+use crate::config::Config;
+use crate::contract::{HttpRequest, Plan, TxEnd};
+use crate::error::ApiError;
+use crate::plan::mutate::{MutatePlan, Mutation};
+use crate::plan::read::ReadPlan;
+use crate::query;
+use crate::query::mutate::Returning;
+use crate::response::mutate::MutateContext;
+use crate::response::{Context, Kind};
+use crate::schema_cache::Table;
+
+pub(super) fn write(
+    config: &Config,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    profile: &Profile,
+    table: &Table,
+    mutation: Mutation,
+) -> Result<Plan, ApiError> {
+    let params = query_params::parse_query(&req.query)?;
+    let prefs = Preferences::parse(header_values(req, "prefer"));
+    if mutation == Mutation::SingleUpsert
+        && params
+            .raw
+            .iter()
+            .any(|(k, v)| v.is_some() && (k == "limit" || k == "offset"))
+    {
+        return Err(ApiError::PutLimitNotAllowed);
+    }
+    let payload = match mutation {
+        Mutation::Delete => None,
+        _ => {
+            let content_type = req
+                .header("content-type")
+                .map_or(MediaType::Json, MediaType::decode);
+            let columns = match mutation {
+                Mutation::Insert | Mutation::Update => params.columns.as_deref(),
+                _ => None,
+            };
+            Some(payload::parse(&content_type, &req.body, columns)?)
+        }
+    };
+    let media = accept::negotiate(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &accept::relation_read_types(),
+        false,
+    )?;
+    prefs.check_strict()?;
+
+    let applies_defaults = matches!(mutation, Mutation::Insert | Mutation::Update)
+        && prefs.missing == Some(Missing::Default);
+    let plan = MutatePlan::new(
+        mutation,
+        table,
+        payload,
+        &params,
+        prefs.resolution,
+        applies_defaults,
+    )?;
+    let read = ReadPlan::new(
+        table,
+        params,
+        Page {
+            limit: None,
+            offset: 0,
+        },
+    )?;
+    let returning = match prefs.representation {
+        Some(Representation::Full) => Returning::Body(output(&media)?),
+        Some(Representation::HeadersOnly) if mutation == Mutation::Insert => Returning::Location,
+        _ => Returning::Nothing,
+    };
+    let statement = query::mutate::statement(&plan, &read, returning)?;
+
+    let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
+    let singular = matches!(media, MediaType::Object { .. });
+    let strict = prefs.handling == Some(Handling::Strict);
+    let max_affected = prefs
+        .max_affected
+        .filter(|_| strict && matches!(mutation, Mutation::Update | Mutation::Delete));
+    let checked = singular || max_affected.is_some() || mutation == Mutation::SingleUpsert;
+    let context = Context {
+        authenticated: false,
+        kind: Kind::Mutate(MutateContext {
+            mutation,
+            representation: matches!(returning, Returning::Body(_)),
+            content_type: media.content_type(),
+            singular,
+            count: matches!(
+                prefs.count,
+                Some(PreferCount::Exact | PreferCount::Estimated)
+            ),
+            merge_duplicates: plan.conflict.as_ref().is_some_and(|c| {
+                c.resolution == crate::api_request::preferences::Resolution::MergeDuplicates
+            }) && mutation == Mutation::Insert,
+            max_affected,
+            location_path: format!("/{}", table.name),
+            preference_applied: applied(&prefs, mutation, &plan, tx_overridable).applied_header(),
+            content_profile: profile.negotiated.then(|| profile.schema.clone()),
+            commit: tx_end == TxEnd::Commit,
+        }),
+    };
+    Ok(Plan {
+        statements: vec![
+            begin(false),
+            settings(config, req, auth, profile),
+            statement,
+        ],
+        tx_end: if checked { TxEnd::AfterRespond } else { tx_end },
+        context: context.encode(),
+    })
+}
+
+/// What each write reports in `Preference-Applied` (PostgREST 16): the
+/// resolution only for an insert that has a conflict target, `missing` for
+/// inserts and updates, `max-affected` for updates and deletes. Time zones
+/// are not applied yet, so they are not reported.
+fn applied(
+    prefs: &Preferences,
+    mutation: Mutation,
+    plan: &MutatePlan,
+    tx_overridable: bool,
+) -> Preferences {
+    let insert_or_update = matches!(mutation, Mutation::Insert | Mutation::Update);
+    Preferences {
+        resolution: prefs
+            .resolution
+            .filter(|_| mutation == Mutation::Insert && plan.conflict.is_some()),
+        missing: prefs.missing.filter(|_| insert_or_update),
+        representation: prefs.representation,
+        count: prefs.count,
+        tx: prefs.tx.filter(|_| tx_overridable),
+        handling: prefs.handling,
+        max_affected: prefs
+            .max_affected
+            .filter(|_| matches!(mutation, Mutation::Update | Mutation::Delete)),
+        ..Preferences::default()
+    }
+}
