@@ -37,6 +37,9 @@ pub struct Options {
     /// Also listen on 127.0.0.1 (a free port) with `ssl=on` and this
     /// certificate, for TLS tests (PostgreSQL has no TLS on unix sockets).
     pub tls: Option<ServerTls>,
+    /// More `name=value` server settings (`-c`), e.g.
+    /// `shared_preload_libraries=pg_stat_statements`.
+    pub settings: Vec<String>,
 }
 
 /// The server's certificate chain and private key, PEM-encoded.
@@ -143,6 +146,9 @@ impl Cluster {
         postgres.args(["-p", &cluster.port.to_string()]);
         // Unix socket only; durability is pointless for a throwaway cluster.
         for setting in SETTINGS {
+            postgres.args(["-c", setting]);
+        }
+        for setting in &options.settings {
             postgres.args(["-c", setting]);
         }
         if let Some(tls) = &options.tls {

@@ -4,6 +4,7 @@
 mod cancellation;
 mod config;
 mod demo;
+mod embed;
 mod errors;
 mod gateway;
 mod harness;

@@ -66,7 +66,7 @@ fn try_plan(
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
-    read::read(config, req, &auth, &profile, table, head)
+    read::read(config, cache, req, &auth, &profile, table, head)
 }
 
 /// The values of one request header, in order (names are lowercase).

@@ -1,3 +1,4 @@
 //! Plans: the request resolved against the schema cache, ready for SQL.
 
+pub mod embed;
 pub mod read;
