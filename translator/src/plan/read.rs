@@ -13,12 +13,16 @@ use crate::error::ApiError;
 use crate::plan::embed;
 use crate::schema_cache::{Relationship, SchemaCache, Table};
 
-/// A selected column, computed field or `*` of one level.
+/// A selected column, computed field, `*` or aggregate of one level.
 #[derive(Debug)]
 pub struct SelectField {
     pub field: Field,
     pub alias: Option<String>,
     pub cast: Option<String>,
+    /// `col.sum()`, `count()` (then `field` is `*`).
+    pub aggregate: Option<AggregateFunction>,
+    /// The cast after the aggregate (`col.sum()::text`).
+    pub aggregate_cast: Option<String>,
 }
 
 /// A condition of one level: a filter, a test on an embedded resource
@@ -168,8 +172,8 @@ impl<'a> ReadPlan<'a> {
         self.embeds.iter().find(|e| e.name == name)
     }
 
-    /// A filter tree of this level; a filter on an embed's name tests
-    /// whether the embed is null.
+    /// A filter tree of this level; `embed=is.null` / `embed=not.is.null`
+    /// on an embed's name tests whether the embed is null.
     fn condition(&self, tree: LogicTree) -> Result<Condition, ApiError> {
         Ok(match tree {
             LogicTree::Expr {
@@ -192,20 +196,13 @@ impl<'a> ReadPlan<'a> {
                     .then(|| self.embed_named(&filter.field.name))
                     .flatten();
                 match (embed, &filter.expr.operation) {
-                    (None, _) => Condition::Filter(filter),
                     (Some(e), Operation::Is(IsValue::Null)) => Condition::NullEmbed {
                         not_null: filter.expr.negated,
                         agg_alias: e.agg_alias.clone(),
                     },
-                    (Some(e), Operation::Is(IsValue::NotNull)) => Condition::NullEmbed {
-                        not_null: !filter.expr.negated,
-                        agg_alias: e.agg_alias.clone(),
-                    },
-                    (Some(e), _) => {
-                        return Err(ApiError::UnacceptableFilter {
-                            target: e.name.clone(),
-                        });
-                    }
+                    // As PostgREST 12+: any other operator is a filter on a
+                    // column of that name (PostgreSQL reports it missing).
+                    _ => Condition::Filter(filter),
                 }
             }
         })
@@ -291,11 +288,18 @@ impl<'a> Builder<'a, '_> {
                     aggregate: Some(_), ..
                 } if !self.limits.aggregates => return Err(ApiError::AggregatesNotAllowed),
                 SelectItem::Field {
-                    aggregate: Some(f), ..
-                } => return Err(not_yet(aggregate_name(f))),
-                SelectItem::Field {
-                    field, alias, cast, ..
-                } => select.push(SelectField { field, alias, cast }),
+                    field,
+                    alias,
+                    cast,
+                    aggregate,
+                    aggregate_cast,
+                } => select.push(SelectField {
+                    field,
+                    alias,
+                    cast,
+                    aggregate,
+                    aggregate_cast,
+                }),
                 SelectItem::Relation {
                     name,
                     alias,
@@ -312,6 +316,9 @@ impl<'a> Builder<'a, '_> {
                     children,
                 } => embeds.push(self.embed(table, name, None, hint, join, children, true, depth)?),
             }
+        }
+        if select.iter().any(|s| s.aggregate.is_some()) {
+            select = expand_stars(table, select);
         }
         Ok(ReadPlan {
             table,
@@ -354,6 +361,17 @@ impl<'a> Builder<'a, '_> {
         let depth = depth + 1;
         let name = alias.unwrap_or(relation);
         let plan = self.level(table, children, depth)?;
+        if spread && plan.select.iter().any(|s| s.aggregate.is_some()) {
+            return Err(if rel.is_to_one() {
+                not_yet("aggregates in a to-one spread")
+            } else {
+                ApiError::NotImplemented {
+                    details:
+                        "Aggregates are not implemented for one-to-many or many-to-many spreads."
+                            .into(),
+                }
+            });
+        }
         Ok(Embed {
             rel,
             agg_alias: format!("{}_{}_{depth}", parent.name, name),
@@ -366,14 +384,29 @@ impl<'a> Builder<'a, '_> {
     }
 }
 
-fn aggregate_name(f: AggregateFunction) -> &'static str {
-    match f {
-        AggregateFunction::Sum => "sum()",
-        AggregateFunction::Avg => "avg()",
-        AggregateFunction::Max => "max()",
-        AggregateFunction::Min => "min()",
-        AggregateFunction::Count => "count()",
-    }
+/// With an aggregate in a level, its `*` becomes the list of columns, so
+/// the implicit GROUP BY can name them (as PostgREST does).
+fn expand_stars(table: &Table, select: Vec<SelectField>) -> Vec<SelectField> {
+    select
+        .into_iter()
+        .flat_map(|s| {
+            if s.field.name == "*" && s.field.json_path.is_empty() && s.aggregate.is_none() {
+                table
+                    .columns
+                    .iter()
+                    .map(|c| SelectField {
+                        field: Field::plain(c.name.clone()),
+                        alias: None,
+                        cast: None,
+                        aggregate: None,
+                        aggregate_cast: None,
+                    })
+                    .collect()
+            } else {
+                vec![s]
+            }
+        })
+        .collect()
 }
 
 fn not_yet(feature: &str) -> ApiError {

@@ -11,7 +11,7 @@
 //! The parent is only referred to by `parent` (its qualifier), so the same
 //! joins hang off a table, an alias or a CTE row such as `pgrst_source`.
 
-use super::read::{Level, level, output_name};
+use super::read::{Level, Selected, level, output_name};
 use super::sql::{Params, ident, qualified};
 use crate::error::ApiError;
 use crate::plan::read::{Condition, Embed, ReadPlan};
@@ -19,7 +19,7 @@ use crate::schema_cache::{Cardinality, Relationship};
 
 /// The joins of one level and what they add to its select list.
 pub(super) struct Joins {
-    pub selects: Vec<String>,
+    pub selects: Vec<Selected>,
     pub sql: String,
 }
 
@@ -51,14 +51,13 @@ pub(super) fn joins(plan: &ReadPlan, parent: &str, params: &mut Params) -> Resul
             out.sql
                 .push_str(&format!(" {kind} JOIN LATERAL ({sub}) AS {agg} ON TRUE"));
             if e.spread {
-                out.selects.extend(
-                    spread_names(e)
-                        .iter()
-                        .map(|n| format!("{agg}.{}", ident(n))),
-                );
-            } else if !e.is_empty() {
                 out.selects
-                    .push(format!("row_to_json({agg}.*)::jsonb AS {}", ident(&e.name)));
+                    .extend(spread_names(e).iter().map(|n| column(&agg, n)));
+            } else if !e.is_empty() {
+                out.selects.push(Selected {
+                    expr: format!("row_to_json({agg}.*)::jsonb"),
+                    name: Some(e.name.clone()),
+                });
             }
         } else if e.spread {
             let names = spread_names(e);
@@ -75,20 +74,29 @@ pub(super) fn joins(plan: &ReadPlan, parent: &str, params: &mut Params) -> Resul
                 " {kind} JOIN LATERAL (SELECT json_agg({agg})::jsonb AS {agg}{arrays} \
                  FROM ({sub}) AS {agg}) AS {agg} ON {many_on}"
             ));
-            out.selects
-                .extend(names.iter().map(|n| format!("{agg}.{}", ident(n))));
+            out.selects.extend(names.iter().map(|n| column(&agg, n)));
         } else {
             out.sql.push_str(&format!(
                 " {kind} JOIN LATERAL (SELECT json_agg({agg})::jsonb AS {agg} \
                  FROM ({sub}) AS {agg}) AS {agg} ON {many_on}"
             ));
             if !e.is_empty() {
-                out.selects
-                    .push(format!("COALESCE({agg}.{agg}, '[]') AS {}", ident(&e.name)));
+                out.selects.push(Selected {
+                    expr: format!("COALESCE({agg}.{agg}, '[]')"),
+                    name: Some(e.name.clone()),
+                });
             }
         }
     }
     Ok(out)
+}
+
+/// A column of a lateral subquery, under its own name.
+fn column(agg: &str, name: &str) -> Selected {
+    Selected {
+        expr: format!("{agg}.{}", ident(name)),
+        name: None,
+    }
 }
 
 /// The embed's FROM item and the conditions that tie it to `parent`.

@@ -175,11 +175,29 @@ pub(super) fn level(
     // Nothing selected and nothing embedded: every column (the empty embed
     // `actors()` still needs its rows).
     if plan.select.is_empty() && plan.embeds.is_empty() {
-        select.push(format!("{qualifier}.*"));
+        select.push(Selected {
+            expr: format!("{qualifier}.*"),
+            name: None,
+        });
     }
+    // Aggregates group by everything else selected, embeds included.
+    let aggregated = plan.select.iter().any(|s| s.aggregate.is_some());
+    let mut group: Vec<String> = plan
+        .select
+        .iter()
+        .zip(&select)
+        .filter(|(field, _)| field.aggregate.is_none())
+        .map(|(_, sel)| sel.expr.clone())
+        .collect();
+    group.extend(embeds.selects.iter().map(|sel| sel.expr.clone()));
     select.extend(embeds.selects);
+    let select: Vec<String> = select.iter().map(Selected::sql).collect();
 
     let mut tail = String::new();
+    if aggregated && !group.is_empty() {
+        tail.push_str(" GROUP BY ");
+        tail.push_str(&group.join(", "));
+    }
     if !plan.order.is_empty() {
         let terms: Vec<String> = plan
             .order
@@ -234,33 +252,72 @@ fn body(output: Output) -> String {
     }
 }
 
-pub(super) fn select_item(
+/// One item of a select list: `expr AS name`, or `expr` when PostgreSQL's
+/// own column name is the one PostgREST gives.
+pub(super) struct Selected {
+    pub expr: String,
+    pub name: Option<String>,
+}
+
+impl Selected {
+    pub fn sql(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{} AS {}", self.expr, ident(n)),
+            None => self.expr.clone(),
+        }
+    }
+}
+
+fn select_item(
     table: &Table,
     source: &str,
     item: &SelectField,
     params: &mut Params,
-) -> Result<String, ApiError> {
-    let SelectField { field, alias, cast } = item;
-    if field.name == "*" {
-        return Ok(format!("{source}.*"));
-    }
-    let mut expr = field_expr(table, source, field, params);
+) -> Result<Selected, ApiError> {
+    let SelectField {
+        field,
+        alias,
+        cast,
+        aggregate,
+        aggregate_cast,
+    } = item;
+    let mut expr = if field.name == "*" {
+        // `*`, or `count()`.
+        match aggregate {
+            Some(_) => "*".to_string(),
+            None => format!("{source}.*"),
+        }
+    } else {
+        field_expr(table, source, field, params)
+    };
     if let Some(cast) = cast {
         expr = format!("CAST({expr} AS {})", type_name(cast)?);
     }
-    let name = (alias.is_some() || cast.is_some() || !field.json_path.is_empty())
-        .then(|| output_name(item));
-    Ok(match name {
-        Some(n) => format!("{expr} AS {}", ident(&n)),
-        None => expr,
+    if let Some(f) = aggregate {
+        expr = format!("{}({expr})", f.as_str().to_uppercase());
+        if let Some(cast) = aggregate_cast {
+            expr = format!("CAST({expr} AS {})", type_name(cast)?);
+        }
+    }
+    // An aggregate keeps PostgreSQL's name (the function's) unless aliased.
+    let named = alias.is_some()
+        || (aggregate.is_none()
+            && field.name != "*"
+            && (cast.is_some() || !field.json_path.is_empty()));
+    Ok(Selected {
+        expr,
+        name: named.then(|| output_name(item)),
     })
 }
 
 /// The key a selected field gets in the output (a column: its name; a JSON
-/// path: its last key, as in PostgREST).
+/// path: its last key; an aggregate: the function, as in PostgREST).
 pub(super) fn output_name(item: &SelectField) -> String {
     if let Some(alias) = &item.alias {
         return alias.clone();
+    }
+    if let Some(f) = item.aggregate {
+        return f.as_str().to_string();
     }
     match item.field.json_path.last().map(|op| &op.operand) {
         Some(JsonOperand::Key(k)) => k.clone(),
