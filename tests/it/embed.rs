@@ -157,6 +157,19 @@ async fn the_same_table_twice_with_hints_and_aliases() {
 }
 
 #[tokio::test]
+async fn paths_name_an_embed_by_alias_or_relation() {
+    let body = json!([{"id": 1, "cast": [{"id": 1}]}, {"id": 3, "cast": []}]);
+    assert_eq!(
+        ok("/films?select=id,cast:actors(id)&cast.id=eq.1&id=in.(1,3)&order=id").await,
+        body
+    );
+    assert_eq!(
+        ok("/films?select=id,cast:actors(id)&actors.id=eq.1&id=in.(1,3)&order=id").await,
+        body
+    );
+}
+
+#[tokio::test]
 async fn nested_three_levels_with_filters_on_two() {
     assert_eq!(
         ok("/directors?select=last_name,films(title,actors(first_name))&films.year=gt.2018&films.actors.first_name=like.F*&id=eq.1")
@@ -336,9 +349,8 @@ async fn embedded_parameter_errors() {
                "details": null,
                "hint": "Verify that 'actors' is included in the 'select' query parameter."})
     );
-    // An alias replaces the name in paths.
     assert_eq!(
-        err("/films?select=cast:actors(id)&actors.id=eq.1", 400).await["code"],
+        err("/films?select=cast:actors(id)&cats.id=eq.1", 400).await["code"],
         "PGRST108"
     );
     assert_eq!(

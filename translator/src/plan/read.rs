@@ -59,6 +59,8 @@ pub struct ReadPlan<'a> {
 #[derive(Debug)]
 pub struct Embed<'a> {
     pub rel: &'a Relationship,
+    /// The relation (or function) name the request embedded.
+    pub relation: String,
     /// How the request names it: its alias, else the relation name (the key
     /// of the embedded value, and the first word of `name.col=…` paths).
     pub name: String,
@@ -161,7 +163,7 @@ impl<'a> ReadPlan<'a> {
                 let embed = self
                     .embeds
                     .iter_mut()
-                    .find(|e| &e.name == first)
+                    .find(|e| &e.name == first || &e.relation == first)
                     .expect("paths are checked against the select tree");
                 embed.plan.at(rest)
             }
@@ -238,8 +240,9 @@ impl<'a> ReadPlan<'a> {
     }
 }
 
-/// PGRST108 unless every step of `path` names an embed (its alias, else its
-/// relation name) one level below the previous.
+/// PGRST108 unless every step of `path` names an embed one level below the
+/// previous: by its alias or its relation name, as PostgREST 12 accepts
+/// (`select=cast:actors(id)&actors.id=eq.1`).
 fn check_path(items: &[SelectItem], path: &EmbedPath) -> Result<(), ApiError> {
     let mut level = items;
     for step in path {
@@ -249,7 +252,7 @@ fn check_path(items: &[SelectItem], path: &EmbedPath) -> Result<(), ApiError> {
                 alias,
                 children,
                 ..
-            } if alias.as_ref().unwrap_or(name) == step => Some(children),
+            } if alias.as_ref() == Some(step) || name == step => Some(children),
             SelectItem::Spread { name, children, .. } if name == step => Some(children),
             _ => None,
         });
@@ -359,7 +362,7 @@ impl<'a> Builder<'a, '_> {
                 message: format!("relationship to unknown {}.{}", target.schema, target.name),
             })?;
         let depth = depth + 1;
-        let name = alias.unwrap_or(relation);
+        let name = alias.unwrap_or_else(|| relation.clone());
         let plan = self.level(table, children, depth)?;
         if spread && plan.select.iter().any(|s| s.aggregate.is_some()) {
             return Err(if rel.is_to_one() {
@@ -374,6 +377,7 @@ impl<'a> Builder<'a, '_> {
         }
         Ok(Embed {
             rel,
+            relation,
             agg_alias: format!("{}_{}_{depth}", parent.name, name),
             table_alias: format!("{}_{depth}", table.name),
             name,
