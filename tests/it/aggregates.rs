@@ -109,6 +109,49 @@ async fn aggregates_inside_embeds() {
 }
 
 #[tokio::test]
+async fn to_one_spreads_hoist_aggregates_to_the_parent() {
+    // The sum is taken per group of the parent's other columns.
+    assert_eq!(
+        get("/films?select=director_id,...technical_specs(runtime.sum())&order=director_id").await,
+        (
+            200,
+            json!([
+                {"director_id": 1, "sum": 94},
+                {"director_id": 2, "sum": 155},
+                {"director_id": null, "sum": null}
+            ])
+        )
+    );
+    assert_eq!(
+        get("/technical_specs?select=...films(first:year.min()::text)").await,
+        (200, json!([{"first": "2017"}]))
+    );
+    // The spread's plain columns are grouped too.
+    let (status, body) =
+        get("/films?select=director_id,...technical_specs(total:runtime.sum()::text,format)").await;
+    assert_eq!(status, 200, "{body}");
+    let mut rows: Vec<String> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    rows.sort();
+    let mut expected: Vec<String> = [
+        json!({"director_id": 1, "total": "94", "format": "Color"}),
+        json!({"director_id": 1, "total": null, "format": null}),
+        json!({"director_id": 2, "total": "155", "format": "IMAX"}),
+        json!({"director_id": 2, "total": null, "format": null}),
+        json!({"director_id": null, "total": null, "format": null}),
+    ]
+    .iter()
+    .map(Value::to_string)
+    .collect();
+    expected.sort();
+    assert_eq!(rows, expected);
+}
+
+#[tokio::test]
 async fn to_many_spreads_refuse_aggregates() {
     assert_eq!(
         get("/directors?select=last_name,...films(count())").await,

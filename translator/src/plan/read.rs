@@ -53,6 +53,10 @@ pub struct ReadPlan<'a> {
     pub limit: Option<i64>,
     pub offset: i64,
     pub embeds: Vec<Embed<'a>>,
+    /// A to-one spread's aggregates are computed by its parent, grouped by
+    /// the parent's other columns (PostgREST's hoisting): this level selects
+    /// their plain values.
+    pub hoist_aggregates: bool,
 }
 
 /// An embedded resource: a child level joined to its parent.
@@ -331,6 +335,7 @@ impl<'a> Builder<'a, '_> {
             limit: None,
             offset: 0,
             embeds,
+            hoist_aggregates: false,
         })
     }
 
@@ -363,17 +368,16 @@ impl<'a> Builder<'a, '_> {
             })?;
         let depth = depth + 1;
         let name = alias.unwrap_or_else(|| relation.clone());
-        let plan = self.level(table, children, depth)?;
+        let mut plan = self.level(table, children, depth)?;
         if spread && plan.select.iter().any(|s| s.aggregate.is_some()) {
-            return Err(if rel.is_to_one() {
-                not_yet("aggregates in a to-one spread")
-            } else {
-                ApiError::NotImplemented {
+            if !rel.is_to_one() {
+                return Err(ApiError::NotImplemented {
                     details:
                         "Aggregates are not implemented for one-to-many or many-to-many spreads."
                             .into(),
-                }
-            });
+                });
+            }
+            plan.hoist_aggregates = true;
         }
         Ok(Embed {
             rel,
@@ -411,10 +415,4 @@ fn expand_stars(table: &Table, select: Vec<SelectField>) -> Vec<SelectField> {
             }
         })
         .collect()
-}
-
-fn not_yet(feature: &str) -> ApiError {
-    ApiError::NotImplemented {
-        details: format!("{feature} is not supported by pgrest yet"),
-    }
 }

@@ -11,10 +11,10 @@
 //! The parent is only referred to by `parent` (its qualifier), so the same
 //! joins hang off a table, an alias or a CTE row such as `pgrst_source`.
 
-use super::read::{Level, Selected, level, output_name};
+use super::read::{Level, Selected, level, output_name, type_name};
 use super::sql::{Params, ident, qualified};
 use crate::error::ApiError;
-use crate::plan::read::{Condition, Embed, ReadPlan};
+use crate::plan::read::{Condition, Embed, ReadPlan, SelectField};
 use crate::schema_cache::{Cardinality, Relationship};
 
 /// The joins of one level and what they add to its select list.
@@ -51,12 +51,12 @@ pub(super) fn joins(plan: &ReadPlan, parent: &str, params: &mut Params) -> Resul
             out.sql
                 .push_str(&format!(" {kind} JOIN LATERAL ({sub}) AS {agg} ON TRUE"));
             if e.spread {
-                out.selects
-                    .extend(spread_names(e).iter().map(|n| column(&agg, n)));
+                out.selects.extend(hoisted_or_plain(e, &agg)?);
             } else if !e.is_empty() {
                 out.selects.push(Selected {
                     expr: format!("row_to_json({agg}.*)::jsonb"),
                     name: Some(e.name.clone()),
+                    aggregated: false,
                 });
             }
         } else if e.spread {
@@ -84,6 +84,7 @@ pub(super) fn joins(plan: &ReadPlan, parent: &str, params: &mut Params) -> Resul
                 out.selects.push(Selected {
                     expr: format!("COALESCE({agg}.{agg}, '[]')"),
                     name: Some(e.name.clone()),
+                    aggregated: false,
                 });
             }
         }
@@ -96,7 +97,43 @@ fn column(agg: &str, name: &str) -> Selected {
     Selected {
         expr: format!("{agg}.{}", ident(name)),
         name: None,
+        aggregated: false,
     }
+}
+
+/// A to-one spread's columns in its parent; with hoisted aggregates, each
+/// aggregate applies to the spread's plain value (`count()`: its rows) and
+/// is named by its alias, else its function.
+fn hoisted_or_plain(e: &Embed, agg: &str) -> Result<Vec<Selected>, ApiError> {
+    if !e.plan.hoist_aggregates {
+        return Ok(spread_names(e).iter().map(|n| column(agg, n)).collect());
+    }
+    let mut out = Vec::new();
+    for item in &e.plan.select {
+        let Some(f) = item.aggregate else {
+            out.extend(names_of(e, item).iter().map(|n| column(agg, n)));
+            continue;
+        };
+        let value = if item.field.name == "*" {
+            format!("{agg}.*")
+        } else {
+            format!(
+                "{agg}.{}",
+                ident(item.alias.as_ref().unwrap_or(&item.field.name))
+            )
+        };
+        let mut expr = format!("{}({value})", f.as_str().to_uppercase());
+        if let Some(cast) = &item.aggregate_cast {
+            expr = format!("CAST({expr} AS {})", type_name(cast)?);
+        }
+        out.push(Selected {
+            expr,
+            name: Some(output_name(item)),
+            aggregated: true,
+        });
+    }
+    out.extend(embed_names(e).iter().map(|n| column(agg, n)));
+    Ok(out)
 }
 
 /// The embed's FROM item and the conditions that tie it to `parent`.
@@ -165,14 +202,28 @@ fn source(e: &Embed, parent: &str) -> (String, Vec<String>) {
 /// The keys a spread adds to its parent: its fields (`*`: every column), its
 /// embeds, and the keys of spreads inside it.
 fn spread_names(e: &Embed) -> Vec<String> {
-    let mut names = Vec::new();
-    for item in &e.plan.select {
-        if item.field.name == "*" && item.field.json_path.is_empty() {
-            names.extend(e.plan.table.columns.iter().map(|c| c.name.clone()));
-        } else {
-            names.push(output_name(item));
-        }
+    let mut names: Vec<String> = e.plan.select.iter().flat_map(|i| names_of(e, i)).collect();
+    names.extend(embed_names(e));
+    names
+}
+
+/// The key(s) of one selected item of a spread (`*`: every column).
+fn names_of(e: &Embed, item: &SelectField) -> Vec<String> {
+    if item.field.name == "*" && item.field.json_path.is_empty() && item.aggregate.is_none() {
+        e.plan
+            .table
+            .columns
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    } else {
+        vec![output_name(item)]
     }
+}
+
+/// The keys the embeds inside a spread add.
+fn embed_names(e: &Embed) -> Vec<String> {
+    let mut names = Vec::new();
     for child in &e.plan.embeds {
         if child.spread {
             names.extend(spread_names(child));

@@ -167,30 +167,42 @@ pub(super) fn level(
     };
     let source_params = params.len();
 
-    let mut select = plan
-        .select
-        .iter()
-        .map(|item| select_item(plan.table, qualifier, item, params))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut select = Vec::new();
+    for item in &plan.select {
+        match item.aggregate {
+            // Hoisted to the parent: the plain value (`count()`: nothing).
+            Some(_) if plan.hoist_aggregates => {
+                if item.field.name != "*" {
+                    let plain = SelectField {
+                        field: item.field.clone(),
+                        alias: item.alias.clone(),
+                        cast: item.cast.clone(),
+                        aggregate: None,
+                        aggregate_cast: None,
+                    };
+                    select.push(select_item(plan.table, qualifier, &plain, params)?);
+                }
+            }
+            _ => select.push(select_item(plan.table, qualifier, item, params)?),
+        }
+    }
     // Nothing selected and nothing embedded: every column (the empty embed
     // `actors()` still needs its rows).
     if plan.select.is_empty() && plan.embeds.is_empty() {
         select.push(Selected {
             expr: format!("{qualifier}.*"),
             name: None,
+            aggregated: false,
         });
     }
     // Aggregates group by everything else selected, embeds included.
-    let aggregated = plan.select.iter().any(|s| s.aggregate.is_some());
-    let mut group: Vec<String> = plan
-        .select
-        .iter()
-        .zip(&select)
-        .filter(|(field, _)| field.aggregate.is_none())
-        .map(|(_, sel)| sel.expr.clone())
-        .collect();
-    group.extend(embeds.selects.iter().map(|sel| sel.expr.clone()));
     select.extend(embeds.selects);
+    let aggregated = select.iter().any(|s| s.aggregated);
+    let group: Vec<String> = select
+        .iter()
+        .filter(|s| !s.aggregated)
+        .map(|s| s.expr.clone())
+        .collect();
     let select: Vec<String> = select.iter().map(Selected::sql).collect();
 
     let mut tail = String::new();
@@ -257,6 +269,8 @@ fn body(output: Output) -> String {
 pub(super) struct Selected {
     pub expr: String,
     pub name: Option<String>,
+    /// An aggregate: the other items of its level are grouped.
+    pub aggregated: bool,
 }
 
 impl Selected {
@@ -307,6 +321,7 @@ fn select_item(
     Ok(Selected {
         expr,
         name: named.then(|| output_name(item)),
+        aggregated: aggregate.is_some(),
     })
 }
 
@@ -327,7 +342,7 @@ pub(super) fn output_name(item: &SelectField) -> String {
 
 /// A cast target from the URL: letters, digits and `_`, optionally `[]`, so
 /// it can be written as a type name (`int`, `text`, `float8[]`) safely.
-fn type_name(cast: &str) -> Result<String, ApiError> {
+pub(super) fn type_name(cast: &str) -> Result<String, ApiError> {
     let base = cast.strip_suffix("[]").unwrap_or(cast);
     let ok = !base.is_empty()
         && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
