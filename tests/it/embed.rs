@@ -292,6 +292,20 @@ async fn computed_relationships() {
 }
 
 #[tokio::test]
+async fn a_computed_relationship_replaces_the_key_it_is_named_after() {
+    // storage_racks(crate) gives the next rack, not the one the key names;
+    // the other direction still follows the key.
+    assert_eq!(
+        ok("/storage_crates?select=id,storage_racks(id)").await,
+        json!([{"id": 1, "storage_racks": {"id": 2}}])
+    );
+    assert_eq!(
+        ok("/storage_racks?select=id,storage_crates(id)&order=id").await,
+        json!([{"id": 1, "storage_crates": [{"id": 1}]}, {"id": 2, "storage_crates": []}])
+    );
+}
+
+#[tokio::test]
 async fn computed_fields_select_filter_and_order() {
     assert_eq!(
         ok("/directors?select=id,full_name&full_name=like.*V*&order=full_name.desc").await,
