@@ -1,9 +1,10 @@
 //! Planning a representative read (3 columns, 3 filters including an `or`,
-//! order, limit) and a 100-row bulk insert (the JSON body's keys are checked
-//! by the translator; PostgreSQL expands it): natively with the translator
-//! crate, and through the wasm component with a reused instance (the host's
-//! per-request cost of crossing the component boundary, which includes
-//! copying the body in).
+//! order, limit), a 3-level embed (films → directors, films → actors through
+//! a junction, filters on two levels) and a 100-row bulk insert (the JSON
+//! body's keys are checked by the translator; PostgreSQL expands it):
+//! natively with the translator crate, and through the wasm component with a
+//! reused instance (the host's per-request cost of crossing the component
+//! boundary, which for the insert includes copying the body in).
 //!
 //! cargo bench --bench plan
 
@@ -23,6 +24,14 @@ const TABLES: &str = r#"[{"schema":"public","name":"items","is_view":false,"inse
 
 const QUERY: &str = "select=a,b,c&a=gte.1&b=like.*x*&or=(c.is.null,c.lt.10)&order=a.desc&limit=20";
 
+/// `directors`, `films` (→ directors) and `actors`, joined by `roles`: the
+/// introspection results the translator's embed tests use too.
+const EMBED_TABLES: &str = include_str!("../translator/testdata/films_tables.json");
+const EMBED_KEYS: &str = include_str!("../translator/testdata/films_keys.json");
+
+const EMBED_QUERY: &str = "select=name,films(title,year,actors(name))\
+    &films.year=gte.2000&films.actors.name=like.A*&films.order=year.desc&limit=20";
+
 fn headers() -> Vec<(String, String)> {
     [
         ("host", "localhost:3000"),
@@ -35,15 +44,29 @@ fn headers() -> Vec<(String, String)> {
 }
 
 fn planning(c: &mut Criterion) {
+    let none = "[]".to_string();
+    let read = vec![TABLES.to_string(), none.clone(), none.clone(), none.clone()];
+    bench_case(c, "read", read, "/items", QUERY);
+    let embed = vec![
+        EMBED_TABLES.to_string(),
+        EMBED_KEYS.to_string(),
+        none.clone(),
+        none,
+    ];
+    bench_case(c, "embed3", embed, "/directors", EMBED_QUERY);
+}
+
+/// Benches planning `GET path?query` natively (`plan/<name>/native`) and
+/// through the component (`plan/<name>/component`).
+fn bench_case(c: &mut Criterion, name: &str, introspection: Vec<String>, path: &str, query: &str) {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
     let config = engine::resolve_config(None, &env, &[]).expect("config");
-    let introspection = vec![TABLES.to_string()];
 
     let native = Engine::load(&config, &introspection).expect("native engine");
     let request = HttpRequest {
         method: "GET".into(),
-        path: "/items".into(),
-        query: QUERY.into(),
+        path: path.into(),
+        query: query.into(),
         headers: headers(),
         body: Vec::new(),
     };
@@ -52,8 +75,8 @@ fn planning(c: &mut Criterion) {
     let generation = Generation::new(compiled, config, introspection).expect("component engine");
     let wit_request = wit::HttpRequest {
         method: "GET".into(),
-        path: "/items".into(),
-        query: QUERY.into(),
+        path: path.into(),
+        query: query.into(),
         headers: headers(),
         body: Vec::new(),
     };
@@ -81,10 +104,10 @@ fn planning(c: &mut Criterion) {
             .collect::<Vec<_>>()),
     );
 
-    c.bench_function("plan/native", |b| {
+    c.bench_function(&format!("plan/{name}/native"), |b| {
         b.iter(|| native.plan(black_box(&request), None, 0))
     });
-    c.bench_function("plan/component", |b| {
+    c.bench_function(&format!("plan/{name}/component"), |b| {
         b.iter(|| {
             generation
                 .with_instance(|i| i.plan(black_box(&wit_request), None, 0))

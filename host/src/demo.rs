@@ -39,6 +39,7 @@ pub fn examples(addr: std::net::SocketAddr, cluster: &Cluster) -> String {
          authors, books and todos. Try:\n  \
          curl '{base}/books?select=title,year&year=gte.1970&order=year.desc'\n  \
          curl '{base}/books?tags=cs.%7Bscience-fiction%7D&limit=2' -H 'Prefer: count=exact'\n  \
+         curl '{base}/authors?select=name,books(title,year)&books.order=year'\n  \
          curl '{base}/authors?or=(born.lt.1925,name.ilike.*butler*)' -H 'Accept: text/csv'\n",
         cluster.dir().display()
     )

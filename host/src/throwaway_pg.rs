@@ -37,6 +37,9 @@ pub struct Options {
     /// Also listen on 127.0.0.1 (a free port) with `ssl=on` and this
     /// certificate, for TLS tests (PostgreSQL has no TLS on unix sockets).
     pub tls: Option<ServerTls>,
+    /// More `name=value` server settings (`-c`), e.g.
+    /// `shared_preload_libraries=pg_stat_statements`.
+    pub settings: Vec<String>,
 }
 
 /// The server's certificate chain and private key, PEM-encoded.
@@ -136,6 +139,7 @@ impl Cluster {
             ));
         }
         cluster.settings = SETTINGS.iter().map(|s| s.to_string()).collect();
+        cluster.settings.extend(options.settings.iter().cloned());
         if let Some(tls) = &options.tls {
             cluster.settings.extend(cluster.tls_settings(tls)?);
         }

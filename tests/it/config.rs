@@ -313,6 +313,7 @@ fn tls_cluster() -> &'static Cluster {
     TLS.get_or_init(|| {
         let cluster = Cluster::start_with(Options {
             tls: Some(pki().server.clone()),
+            ..Options::default()
         })
         .expect("starting the TLS cluster");
         cluster

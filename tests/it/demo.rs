@@ -71,7 +71,7 @@ async fn demo_mode_serves_its_examples_and_cleans_up() {
         .iter()
         .filter(|l| l.trim_start().starts_with("curl "))
         .collect();
-    assert_eq!(curls.len(), 3, "{lines:?}");
+    assert_eq!(curls.len(), 4, "{lines:?}");
     let mut bodies = Vec::new();
     for line in curls {
         let (url, headers) = parse_curl(line);
@@ -94,8 +94,14 @@ async fn demo_mode_serves_its_examples_and_cleans_up() {
     );
     assert_eq!(bodies[1].header("content-range"), Some("0-1/3"));
     assert_eq!(
-        bodies[2].text,
+        bodies[3].text,
         "id,name,born\n2,\"Italo Calvino\",1923\n3,\"Octavia E. Butler\",1947"
+    );
+    assert_eq!(
+        bodies[2].body[0],
+        serde_json::json!({"name": "Ursula K. Le Guin", "books": [
+            {"title": "A Wizard of Earthsea", "year": 1968},
+            {"title": "The Dispossessed", "year": 1974}]})
     );
 
     kill(pid, Signal::SIGTERM).expect("SIGTERM");

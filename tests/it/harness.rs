@@ -6,14 +6,22 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use pgrest_host::throwaway_pg::Cluster;
+use pgrest_host::throwaway_pg::{Cluster, Options};
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static SHARED: OnceLock<Server> = OnceLock::new();
 
 pub fn cluster() -> &'static Cluster {
     CLUSTER.get_or_init(|| {
-        let cluster = Cluster::start().expect("starting the test cluster");
+        // pg_stat_statements: embed.rs counts the statements a request runs.
+        let cluster = Cluster::start_with(Options {
+            settings: vec![
+                "shared_preload_libraries=pg_stat_statements".into(),
+                "pg_stat_statements.track=all".into(),
+            ],
+            ..Options::default()
+        })
+        .expect("starting the test cluster");
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .expect("tests/fixtures")

@@ -1,9 +1,11 @@
 //! pgrest's integration tests: real HTTP against the real server and a real
 //! PostgreSQL (one throwaway cluster for the whole binary).
 
+mod aggregates;
 mod cancellation;
 mod config;
 mod demo;
+mod embed;
 mod errors;
 mod gateway;
 mod harness;

@@ -73,8 +73,10 @@ fn try_plan(
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
     match action {
-        Action::Read { head } => read::read(config, req, &auth, &profile, table, head),
-        Action::Write(mutation) => write::write(config, req, &auth, &profile, table, mutation),
+        Action::Read { head } => read::read(config, cache, req, &auth, &profile, table, head),
+        Action::Write(mutation) => {
+            write::write(config, cache, req, &auth, &profile, table, mutation)
+        }
     }
 }
 

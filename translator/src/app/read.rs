@@ -9,16 +9,17 @@ use crate::auth;
 use crate::config::Config;
 use crate::contract::{HttpRequest, Plan};
 use crate::error::ApiError;
-use crate::plan::read::ReadPlan;
+use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::read::{BodyShape, Count, Output};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
-use crate::schema_cache::Table;
+use crate::schema_cache::{SchemaCache, Table};
 
 /// GET/HEAD on a table or view.
 pub(super) fn read(
     config: &Config,
+    cache: &SchemaCache,
     req: &HttpRequest,
     auth: &auth::AuthResult,
     profile: &Profile,
@@ -35,7 +36,11 @@ pub(super) fn read(
         config.db_max_rows,
     )?;
     let canonical = query_params::canonical(&params.raw);
-    let read = ReadPlan::new(table, params, page)?;
+    let limits = Limits {
+        max_rows: config.db_max_rows,
+        aggregates: config.db_aggregates_enabled,
+    };
+    let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
     let media = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
         &accept::relation_read_types(),

@@ -15,15 +15,16 @@ use crate::config::Config;
 use crate::contract::{HttpRequest, Plan, TxEnd};
 use crate::error::ApiError;
 use crate::plan::mutate::{MutatePlan, Mutation};
-use crate::plan::read::ReadPlan;
+use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::mutate::Returning;
 use crate::response::mutate::MutateContext;
 use crate::response::{Context, Kind};
-use crate::schema_cache::Table;
+use crate::schema_cache::{SchemaCache, Table};
 
 pub(super) fn write(
     config: &Config,
+    cache: &SchemaCache,
     req: &HttpRequest,
     auth: &auth::AuthResult,
     profile: &Profile,
@@ -70,14 +71,15 @@ pub(super) fn write(
         prefs.resolution,
         applies_defaults,
     )?;
-    let read = ReadPlan::new(
-        table,
-        params,
-        Page {
-            limit: None,
-            offset: 0,
-        },
-    )?;
+    let limits = Limits {
+        max_rows: config.db_max_rows,
+        aggregates: config.db_aggregates_enabled,
+    };
+    let page = Page {
+        limit: None,
+        offset: 0,
+    };
+    let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
     let returning = match prefs.representation {
         Some(Representation::Full) => Returning::Body(output(&media)?),
         Some(Representation::HeadersOnly) if mutation == Mutation::Insert => Returning::Location,

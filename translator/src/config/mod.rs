@@ -59,6 +59,8 @@ pub struct Config {
     pub db_tx_end: TxEndMode,
     /// `false`: unnamed statements, for poolers in transaction mode.
     pub db_prepared_statements: bool,
+    /// `db-aggregates-enabled`: `sum()`, `count()`, … in `select`.
+    pub db_aggregates_enabled: bool,
     pub server_host: String,
     pub server_port: u16,
     /// As configured: text, a JWK or JWKS as JSON, or base64 (see
@@ -95,6 +97,7 @@ impl Default for Config {
             db_extra_search_path: vec!["public".to_string()],
             db_tx_end: TxEndMode::Commit,
             db_prepared_statements: true,
+            db_aggregates_enabled: false,
             server_host: "!4".to_string(),
             server_port: 3000,
             jwt_secret: None,
@@ -161,6 +164,9 @@ impl Config {
             db_prepared_statements: src
                 .bool(&["db-prepared-statements"])?
                 .unwrap_or(d.db_prepared_statements),
+            db_aggregates_enabled: src
+                .bool(&["db-aggregates-enabled"])?
+                .unwrap_or(d.db_aggregates_enabled),
             server_host: src.text(&["server-host"]).unwrap_or(d.server_host),
             server_port: src.int(&["server-port"])?.unwrap_or(d.server_port),
             jwt_secret: src.text(&["jwt-secret"]),

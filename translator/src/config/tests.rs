@@ -30,6 +30,7 @@ fn defaults_match_postgrest() {
     assert_eq!(c.db_extra_search_path, ["public"]);
     assert_eq!(c.db_tx_end, TxEndMode::Commit);
     assert!(c.db_prepared_statements);
+    assert!(!c.db_aggregates_enabled);
     assert_eq!(c.server_host, "!4");
     assert_eq!(c.server_port, 3000);
     assert_eq!(c.jwt_secret, None);
@@ -431,4 +432,19 @@ fn json_round_trip_uses_option_names() {
         assert!(json.contains(fragment), "{fragment} in {json}");
     }
     assert_eq!(Config::from_json(&json).unwrap(), c);
+}
+
+#[test]
+fn aggregates_are_enabled_by_file_or_environment() {
+    assert!(
+        from_file("db-aggregates-enabled = true")
+            .unwrap()
+            .db_aggregates_enabled
+    );
+    assert!(
+        from_env(&[("PGRST_DB_AGGREGATES_ENABLED", "true")])
+            .unwrap()
+            .db_aggregates_enabled
+    );
+    assert!(from_env(&[("PGRST_DB_AGGREGATES_ENABLED", "maybe")]).is_err());
 }

@@ -1,4 +1,5 @@
 //! Plans: the request resolved against the schema cache, ready for SQL.
 
+pub mod embed;
 pub mod mutate;
 pub mod read;

@@ -7,7 +7,7 @@
 //! and `json_to_recordset` types each key as its column, so PostgreSQL
 //! validates every value and a failing row writes nothing.
 
-use super::read::{Output, body, order_term, select_list, where_clause};
+use super::read::{Output, body, filters, representation};
 use super::sql::{Params, ident, qualified, text_array};
 use crate::api_request::payload::BodyJson;
 use crate::api_request::preferences::Resolution;
@@ -65,34 +65,28 @@ pub fn statement(
                 .map(|c| format!("{0} = \"pgrst_body\".{0}", ident(&c.name)))
                 .collect();
             let from = payload_rows(plan, &mut params);
-            let filters = where_clause(read, &table, &mut params)?;
+            let filters = filters(read, &table, &mut params)?;
             format!(
                 "UPDATE {table} SET {} FROM {from}{filters}{returned}",
                 set.join(", ")
             )
         }
         Mutation::Delete => {
-            let filters = where_clause(read, &table, &mut params)?;
+            let filters = filters(read, &table, &mut params)?;
             format!("DELETE FROM {table}{filters}{returned}")
         }
     };
 
     let (selection, rows, body_sql) = match returning {
         Returning::Body(output) => {
+            // Named as the table, as embeds and computed fields expect.
             let name = ident(&plan.table.name);
-            let select = select_list(read, &name, &mut params)?;
-            let order: Vec<String> = read
-                .order
-                .iter()
-                .map(|t| order_term(plan.table, &name, t, &mut params))
-                .collect();
-            let order = if order.is_empty() {
-                String::new()
-            } else {
-                format!(" ORDER BY {}", order.join(", "))
-            };
+            let shown = representation(read, &name, &mut params)?;
             (
-                format!(", {SELECTION} AS (SELECT {select} FROM pgrst_source AS {name}{order})"),
+                format!(
+                    ", {SELECTION} AS (SELECT {} FROM pgrst_source AS {name}{}{})",
+                    shown.select, shown.joins, shown.tail
+                ),
                 SELECTION,
                 body(output, SELECTION),
             )

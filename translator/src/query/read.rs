@@ -1,14 +1,15 @@
 //! SQL for reads. The main statement returns one row: the JSON body first
 //! (streamed by the host), then the text columns `respond` needs.
 
+use super::embed;
 use super::sql::{Params, ident, qualified, text_array};
 use crate::api_request::ast::{
-    Field, Filter, IsValue, JsonArrow, JsonOperand, LogicOperator, LogicTree, OpQuantifier,
-    Operation, OrderDirection, OrderNulls, OrderTerm,
+    Field, Filter, IsValue, JsonArrow, JsonOperand, LogicOperator, OpQuantifier, Operation,
+    OrderDirection, OrderNulls, OrderTerm,
 };
 use crate::contract::{RowUse, Statement};
 use crate::error::ApiError;
-use crate::plan::read::{ReadPlan, SelectField};
+use crate::plan::read::{Condition, ReadPlan, SelectField};
 use crate::schema_cache::Table;
 
 /// How the body column is built from the selected rows (PostgREST's bodyF).
@@ -61,35 +62,32 @@ pub fn statements(
     count: Count,
     planned_count: bool,
 ) -> Result<ReadStatements, ApiError> {
-    let mut params = Params::default();
     let source = qualified(&plan.table.schema, &plan.table.name);
-    let filters = where_clause(plan, &source, &mut params)?;
-    let planned_count = planned_count.then(|| Statement {
-        sql: format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM {source}{filters}"),
-        params: params.snapshot(),
-        rows: RowUse::ToRespond,
-    });
+    // The unaliased table's rows are `"name"` too: a whole-row reference
+    // (computed relationships pass the row) cannot be schema-qualified.
+    let row = ident(&plan.table.name);
+    // The planned count is a statement of its own, numbered from $1.
+    let planned_count = if planned_count {
+        let mut params = Params::default();
+        let root = level(plan, &row, Vec::new(), &mut params)?;
+        Some(Statement {
+            sql: format!(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM {source}{}{}",
+                root.joins, root.filters
+            ),
+            params: params.into_vec()[..root.source_params].to_vec(),
+            rows: RowUse::ToRespond,
+        })
+    } else {
+        None
+    };
 
-    let select = select_list(plan, &source, &mut params)?;
-    let mut page = format!("SELECT {select} FROM {source}{filters}");
-    if !plan.order.is_empty() {
-        let terms: Vec<String> = plan
-            .order
-            .iter()
-            .map(|t| order_term(plan.table, &source, t, &mut params))
-            .collect();
-        page.push_str(" ORDER BY ");
-        page.push_str(&terms.join(", "));
-    }
-    if let Some(limit) = plan.limit {
-        let p = params.text(limit.to_string());
-        page.push_str(&format!(" LIMIT {p}::bigint"));
-    }
-    if plan.offset > 0 {
-        let p = params.text(plan.offset.to_string());
-        page.push_str(&format!(" OFFSET {p}::bigint"));
-    }
-
+    let mut params = Params::default();
+    let root = level(plan, &row, Vec::new(), &mut params)?;
+    let page = format!(
+        "SELECT {} FROM {source}{}{}{}",
+        root.select, root.joins, root.filters, root.tail
+    );
     let (count_cte, total) = match count {
         Count::None => (String::new(), "null::text"),
         Count::Exact | Count::UpTo(_) => {
@@ -97,8 +95,17 @@ pub fn statements(
                 Count::UpTo(n) => format!(" LIMIT {}::bigint", params.text(n.to_string())),
                 _ => String::new(),
             };
+            // Embeds change the count only when they filter the rows.
+            let joins = if embed::filters_parent(plan) {
+                root.joins.as_str()
+            } else {
+                ""
+            };
             (
-                format!(", pgrst_source_count AS (SELECT 1 FROM {source}{filters}{limit})"),
+                format!(
+                    ", pgrst_source_count AS (SELECT 1 FROM {source}{joins}{}{limit})",
+                    root.filters
+                ),
                 "(SELECT pg_catalog.count(*) FROM pgrst_source_count)::text",
             )
         }
@@ -124,40 +131,161 @@ const RESPONSE_COLUMNS: &str = "pg_catalog.count(_postgrest_t)::text AS page_tot
      nullif(current_setting('response.headers', true), '') AS response_headers, \
      nullif(current_setting('response.status', true), '') AS response_status";
 
-/// The selected columns of `plan` (its `select=`) from rows named `source`.
-pub(crate) fn select_list(
-    plan: &ReadPlan,
-    source: &str,
-    params: &mut Params,
-) -> Result<String, ApiError> {
-    Ok(plan
-        .select
-        .iter()
-        .map(|item| select_item(plan.table, source, item, params))
-        .collect::<Result<Vec<_>, _>>()?
-        .join(", "))
+/// The SQL pieces of one level of a read, its rows referenced as
+/// `qualifier` (a table name or an alias): `SELECT {select} FROM …{joins}
+/// {filters}{tail}`.
+pub(super) struct Level {
+    /// The select list, embedded values included.
+    pub select: String,
+    /// ` LEFT JOIN LATERAL (…) AS … ON …` for each embed.
+    pub joins: String,
+    /// ` WHERE …` (the join conditions first), or nothing.
+    pub filters: String,
+    /// ` ORDER BY … LIMIT … OFFSET …`, or nothing.
+    pub tail: String,
+    /// How many parameters `joins` and `filters` use (the first ones).
+    pub source_params: usize,
 }
 
-/// ` WHERE …` for the root filters, or nothing.
-pub(crate) fn where_clause(
+pub(super) fn level(
     plan: &ReadPlan,
-    source: &str,
+    qualifier: &str,
+    join_conditions: Vec<String>,
+    params: &mut Params,
+) -> Result<Level, ApiError> {
+    build_level(plan, qualifier, join_conditions, true, params)
+}
+
+/// A write's representation: the level over the written rows, without the
+/// request's filters (they chose the rows the write touched; an updated
+/// row need not match them any more).
+pub(super) fn representation(
+    plan: &ReadPlan,
+    qualifier: &str,
+    params: &mut Params,
+) -> Result<Level, ApiError> {
+    build_level(plan, qualifier, Vec::new(), false, params)
+}
+
+/// ` WHERE …` for the request's root filters, or nothing (writes).
+pub(super) fn filters(
+    plan: &ReadPlan,
+    qualifier: &str,
     params: &mut Params,
 ) -> Result<String, ApiError> {
-    if plan.conditions.is_empty() {
-        return Ok(String::new());
+    Ok(where_clause(conditions(plan, qualifier, Vec::new(), params)?))
+}
+
+fn conditions(
+    plan: &ReadPlan,
+    qualifier: &str,
+    mut conds: Vec<String>,
+    params: &mut Params,
+) -> Result<Vec<String>, ApiError> {
+    for c in &plan.conditions {
+        conds.push(logic(plan, qualifier, c, params)?);
     }
-    let conds: Vec<String> = plan
-        .conditions
-        .iter()
-        .map(|c| logic(plan, source, c, params))
-        .collect::<Result<_, _>>()?;
-    Ok(format!(" WHERE {}", conds.join(" AND ")))
+    Ok(conds)
 }
 
-/// The body column over `_postgrest_t`; `rows` names the CTE the CSV header
-/// is read from (the same rows).
-pub(crate) fn body(output: Output, rows: &str) -> String {
+fn where_clause(conds: Vec<String>) -> String {
+    if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    }
+}
+
+fn build_level(
+    plan: &ReadPlan,
+    qualifier: &str,
+    join_conditions: Vec<String>,
+    filtered: bool,
+    params: &mut Params,
+) -> Result<Level, ApiError> {
+    // Joins and filters take their parameters first: a statement that only
+    // needs the rows (the planned count) keeps the first `source_params`.
+    let embeds = embed::joins(plan, qualifier, params)?;
+    let conds = if filtered {
+        conditions(plan, qualifier, join_conditions, params)?
+    } else {
+        join_conditions
+    };
+    let filters = where_clause(conds);
+    let source_params = params.len();
+
+    let mut select = Vec::new();
+    for item in &plan.select {
+        match item.aggregate {
+            // Hoisted to the parent: the plain value (`count()`: nothing).
+            Some(_) if plan.hoist_aggregates => {
+                if item.field.name != "*" {
+                    let plain = SelectField {
+                        field: item.field.clone(),
+                        alias: item.alias.clone(),
+                        cast: item.cast.clone(),
+                        aggregate: None,
+                        aggregate_cast: None,
+                    };
+                    select.push(select_item(plan.table, qualifier, &plain, params)?);
+                }
+            }
+            _ => select.push(select_item(plan.table, qualifier, item, params)?),
+        }
+    }
+    // Nothing selected and nothing embedded: every column (the empty embed
+    // `actors()` still needs its rows).
+    if plan.select.is_empty() && plan.embeds.is_empty() {
+        select.push(Selected {
+            expr: format!("{qualifier}.*"),
+            name: None,
+            aggregated: false,
+        });
+    }
+    // Aggregates group by everything else selected, embeds included.
+    select.extend(embeds.selects);
+    let aggregated = select.iter().any(|s| s.aggregated);
+    let group: Vec<String> = select
+        .iter()
+        .filter(|s| !s.aggregated)
+        .map(|s| s.expr.clone())
+        .collect();
+    let select: Vec<String> = select.iter().map(Selected::sql).collect();
+
+    let mut tail = String::new();
+    if aggregated && !group.is_empty() {
+        tail.push_str(" GROUP BY ");
+        tail.push_str(&group.join(", "));
+    }
+    if !plan.order.is_empty() {
+        let terms: Vec<String> = plan
+            .order
+            .iter()
+            .map(|t| order_term(plan, qualifier, t, params))
+            .collect();
+        tail.push_str(" ORDER BY ");
+        tail.push_str(&terms.join(", "));
+    }
+    if let Some(limit) = plan.limit {
+        let p = params.text(limit.to_string());
+        tail.push_str(&format!(" LIMIT {p}::bigint"));
+    }
+    if plan.offset > 0 {
+        let p = params.text(plan.offset.to_string());
+        tail.push_str(&format!(" OFFSET {p}::bigint"));
+    }
+    Ok(Level {
+        select: select.join(", "),
+        joins: embeds.sql,
+        filters,
+        tail,
+        source_params,
+    })
+}
+
+/// The body column over the rows named `rows` (`_postgrest_t` in the
+/// outer query).
+pub(super) fn body(output: Output, rows: &str) -> String {
     let strip = |json: &str| {
         if output.strip_nulls {
             format!("json_strip_nulls({json})")
@@ -185,37 +313,85 @@ pub(crate) fn body(output: Output, rows: &str) -> String {
     }
 }
 
+/// One item of a select list: `expr AS name`, or `expr` when PostgreSQL's
+/// own column name is the one PostgREST gives.
+pub(super) struct Selected {
+    pub expr: String,
+    pub name: Option<String>,
+    /// An aggregate: the other items of its level are grouped.
+    pub aggregated: bool,
+}
+
+impl Selected {
+    pub fn sql(&self) -> String {
+        match &self.name {
+            Some(n) => format!("{} AS {}", self.expr, ident(n)),
+            None => self.expr.clone(),
+        }
+    }
+}
+
 fn select_item(
     table: &Table,
     source: &str,
     item: &SelectField,
     params: &mut Params,
-) -> Result<String, ApiError> {
-    let SelectField { field, alias, cast } = item;
-    if field.name == "*" {
-        return Ok(format!("{source}.*"));
-    }
-    let mut expr = field_expr(table, source, field, params);
+) -> Result<Selected, ApiError> {
+    let SelectField {
+        field,
+        alias,
+        cast,
+        aggregate,
+        aggregate_cast,
+    } = item;
+    let mut expr = if field.name == "*" {
+        // `*`, or `count()`.
+        match aggregate {
+            Some(_) => "*".to_string(),
+            None => format!("{source}.*"),
+        }
+    } else {
+        field_expr(table, source, field, params)
+    };
     if let Some(cast) = cast {
         expr = format!("CAST({expr} AS {})", type_name(cast)?);
     }
-    // A JSON path's value is named after its last key, as in PostgREST.
-    let name = alias.clone().or_else(|| match field.json_path.last() {
-        Some(op) => Some(match &op.operand {
-            JsonOperand::Key(k) => k.clone(),
-            JsonOperand::Index(_) => field.name.clone(),
-        }),
-        None => cast.as_ref().map(|_| field.name.clone()),
-    });
-    Ok(match name {
-        Some(n) => format!("{expr} AS {}", ident(&n)),
-        None => expr,
+    if let Some(f) = aggregate {
+        expr = format!("{}({expr})", f.as_str().to_uppercase());
+        if let Some(cast) = aggregate_cast {
+            expr = format!("CAST({expr} AS {})", type_name(cast)?);
+        }
+    }
+    // An aggregate keeps PostgreSQL's name (the function's) unless aliased.
+    let named = alias.is_some()
+        || (aggregate.is_none()
+            && field.name != "*"
+            && (cast.is_some() || !field.json_path.is_empty()));
+    Ok(Selected {
+        expr,
+        name: named.then(|| output_name(item)),
+        aggregated: aggregate.is_some(),
     })
+}
+
+/// The key a selected field gets in the output (a column: its name; a JSON
+/// path: its last key; an aggregate: the function, as in PostgREST).
+pub(super) fn output_name(item: &SelectField) -> String {
+    if let Some(alias) = &item.alias {
+        return alias.clone();
+    }
+    if let Some(f) = item.aggregate {
+        return f.as_str().to_string();
+    }
+    match item.field.json_path.last().map(|op| &op.operand) {
+        Some(JsonOperand::Key(k)) => k.clone(),
+        _ => item.field.name.clone(),
+    }
 }
 
 /// A cast target from the URL: letters, digits and `_`, optionally `[]`, so
 /// it can be written as a type name (`int`, `text`, `float8[]`) safely.
-fn type_name(cast: &str) -> Result<String, ApiError> {
+pub(super) fn type_name(cast: &str) -> Result<String, ApiError> {
     let base = cast.strip_suffix("[]").unwrap_or(cast);
     let ok = !base.is_empty()
         && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -256,12 +432,21 @@ fn field_expr(table: &Table, source: &str, field: &Field, params: &mut Params) -
 fn logic(
     plan: &ReadPlan,
     source: &str,
-    tree: &LogicTree,
+    tree: &Condition,
     params: &mut Params,
 ) -> Result<String, ApiError> {
     match tree {
-        LogicTree::Stmnt(filter) => condition(plan, source, filter, params),
-        LogicTree::Expr {
+        Condition::Filter(filter) => condition(plan, source, filter, params),
+        // As PostgREST: the lateral subquery's value (to-many) or row (to-one).
+        Condition::NullEmbed {
+            not_null,
+            agg_alias,
+        } => Ok(format!(
+            "{} IS {}DISTINCT FROM NULL",
+            ident(agg_alias),
+            if *not_null { "" } else { "NOT " }
+        )),
+        Condition::Expr {
             negated,
             op,
             children,
@@ -361,13 +546,16 @@ fn is_text_document(plan: &ReadPlan, field: &Field) -> bool {
         })
 }
 
-pub(crate) fn order_term(
-    table: &Table,
-    source: &str,
-    term: &OrderTerm,
-    params: &mut Params,
-) -> String {
-    let mut sql = field_expr(table, source, &term.field, params);
+fn order_term(plan: &ReadPlan, source: &str, term: &OrderTerm, params: &mut Params) -> String {
+    // `relation(col)`: a column of a to-one embed's lateral subquery.
+    let embedded = term
+        .relation
+        .as_ref()
+        .and_then(|alias| plan.embeds.iter().find(|e| &e.agg_alias == alias));
+    let mut sql = match embedded {
+        Some(e) => field_expr(e.plan.table, &ident(&e.agg_alias), &term.field, params),
+        None => field_expr(plan.table, source, &term.field, params),
+    };
     match term.direction {
         Some(OrderDirection::Asc) => sql.push_str(" ASC"),
         Some(OrderDirection::Desc) => sql.push_str(" DESC"),

@@ -38,10 +38,13 @@ impl Params {
         format!("${}", self.0.len())
     }
 
-    /// The parameters so far, for a statement that shares a prefix of the
-    /// SQL (the planned count reuses the filters' placeholders).
-    pub fn snapshot(&self) -> Vec<Param> {
-        self.0.clone()
+    /// How many parameters there are so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn into_vec(self) -> Vec<Param> {

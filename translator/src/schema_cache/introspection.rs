@@ -41,10 +41,88 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
   ORDER BY n.nspname, c.relname
 ) t"#;
 
+/// Every foreign key outside the system schemas (views over tables of other
+/// schemas carry them into the exposed ones). `one_to_one`: the referencing
+/// columns are exactly a primary key or a unique constraint.
+const FOREIGN_KEYS: &str = r#"
+SELECT coalesce(json_agg(k ORDER BY k.schema, k.table, k.constraint), '[]')::text FROM (
+  SELECT
+    con.conname AS constraint,
+    n.nspname AS schema,
+    c.relname AS table,
+    fn.nspname AS foreign_schema,
+    fc.relname AS foreign_table,
+    (SELECT json_agg(json_build_array(a.attname, fa.attname) ORDER BY k.ord)
+       FROM unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(col, fcol, ord)
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col
+       JOIN pg_catalog.pg_attribute fa ON fa.attrelid = con.confrelid AND fa.attnum = k.fcol
+    ) AS columns,
+    EXISTS (SELECT 1 FROM pg_catalog.pg_constraint u
+             WHERE u.conrelid = con.conrelid AND u.contype IN ('p', 'u')
+               AND u.conkey @> con.conkey AND u.conkey <@ con.conkey) AS one_to_one
+  FROM pg_catalog.pg_constraint con
+  JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+  JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+  WHERE con.contype = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+) k"#;
+
+/// Where each view column comes from: PostgreSQL records the origin table
+/// and column of every output column (`resorigtbl`/`resorigcol`) in the
+/// view's stored query tree. Target entries of subqueries come earlier in
+/// that text than the view's own, so the last entry per column number wins.
+/// The origin may itself be a view; the cache follows the chain.
+const VIEW_COLUMNS: &str = r#"
+SELECT coalesce(json_agg(v ORDER BY v.view_schema, v.view, v.column), '[]')::text FROM (
+  SELECT vn.nspname AS view_schema, vc.relname AS view, a.attname AS column,
+         bn.nspname AS base_schema, bc.relname AS base_table, ba.attname AS base_column
+  FROM pg_catalog.pg_class vc
+  JOIN pg_catalog.pg_namespace vn ON vn.oid = vc.relnamespace
+  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = vc.oid AND rw.rulename = '_RETURN'
+  CROSS JOIN LATERAL (
+    SELECT DISTINCT ON (m.g[1]::int) m.g[1]::int AS resno, m.g[2]::oid AS tbl, m.g[3]::int AS col
+      FROM regexp_matches(rw.ev_action::text,
+             ':resno (\d+) :resname (?:[^:]|:(?!ressortgroupref ))* :ressortgroupref \d+ :resorigtbl (\d+) :resorigcol (\d+) :resjunk false',
+             'g') WITH ORDINALITY AS m(g, ord)
+     ORDER BY m.g[1]::int, m.ord DESC
+  ) t
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = vc.oid AND a.attnum = t.resno
+  JOIN pg_catalog.pg_class bc ON bc.oid = t.tbl
+  JOIN pg_catalog.pg_namespace bn ON bn.oid = bc.relnamespace
+  JOIN pg_catalog.pg_attribute ba ON ba.attrelid = t.tbl AND ba.attnum = t.col
+  WHERE vc.relkind IN ('v', 'm') AND vn.nspname NOT IN ('pg_catalog', 'information_schema')
+) v"#;
+
+/// Computed relationships: functions of the exposed schemas taking one
+/// argument of a table's row type and returning (a set of) a table's row
+/// type. `to_one`: not a set, or `ROWS 1`.
+const COMPUTED_RELATIONSHIPS: &str = r#"
+SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table), '[]')::text FROM (
+  SELECT pn.nspname AS schema, p.proname AS name,
+         an.nspname AS arg_schema, ac.relname AS arg_table,
+         rn.nspname AS ret_schema, rc.relname AS ret_table,
+         NOT p.proretset OR p.prorows = 1 AS to_one
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+  JOIN pg_catalog.pg_class ac ON ac.reltype = p.proargtypes[0]
+  JOIN pg_catalog.pg_namespace an ON an.oid = ac.relnamespace
+  JOIN pg_catalog.pg_class rc ON rc.reltype = p.prorettype
+  JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+  WHERE p.pronargs = 1 AND pn.nspname = ANY($1::text[])
+) f"#;
+
 pub fn statements(config: &Config, _server_version_num: u32) -> Vec<Statement> {
-    vec![Statement {
-        sql: TABLES.trim().to_string(),
-        params: vec![Param::Text(text_array(&config.db_schemas))],
+    let schemas = || vec![Param::Text(text_array(&config.db_schemas))];
+    let statement = |sql: &str, params: Vec<Param>| Statement {
+        sql: sql.trim().to_string(),
+        params,
         rows: RowUse::ToRespond,
-    }]
+    };
+    vec![
+        statement(TABLES, schemas()),
+        statement(FOREIGN_KEYS, vec![]),
+        statement(VIEW_COLUMNS, vec![]),
+        statement(COMPUTED_RELATIONSHIPS, schemas()),
+    ]
 }

@@ -2,8 +2,10 @@
 //! generation from the JSON that the introspection statements return.
 
 mod introspection;
+pub mod relationships;
 
 pub use introspection::statements as introspection_statements;
+pub use relationships::{Cardinality, Junction, QualifiedName, Relationship};
 
 use serde::{Deserialize, Serialize};
 
@@ -40,21 +42,51 @@ impl Table {
 pub struct SchemaCache {
     /// Sorted by (schema, name): lookups use binary search.
     pub tables: Vec<Table>,
+    /// Every relationship, in derivation order (deterministic).
+    pub relationships: Vec<Relationship>,
 }
 
 impl SchemaCache {
     /// Builds the cache from the introspection results, in statement order.
     pub fn load(results: &[String]) -> Result<SchemaCache, String> {
-        let [tables] = results else {
+        let [tables, keys, view_columns, computed] = results else {
             return Err(format!(
-                "expected 1 introspection result, got {}",
+                "expected 4 introspection results, got {}",
                 results.len()
             ));
         };
-        let mut tables: Vec<Table> = serde_json::from_str(tables)
-            .map_err(|e| format!("invalid table introspection: {e}"))?;
+        fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, String> {
+            serde_json::from_str(text).map_err(|e| format!("invalid {what} introspection: {e}"))
+        }
+        let mut tables: Vec<Table> = parse("table", tables)?;
         tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-        Ok(SchemaCache { tables })
+        let keys: Vec<relationships::ForeignKey> = parse("foreign key", keys)?;
+        let view_columns: Vec<relationships::ViewColumn> = parse("view column", view_columns)?;
+        let computed: Vec<relationships::ComputedRel> = parse("function", computed)?;
+        let infos: Vec<relationships::RelationInfo> = tables
+            .iter()
+            .map(|t| relationships::RelationInfo {
+                name: QualifiedName::new(&t.schema, &t.name),
+                is_view: t.is_view,
+                primary_key: &t.primary_key,
+            })
+            .collect();
+        let relationships = relationships::derive(&infos, &keys, &view_columns, &computed);
+        Ok(SchemaCache {
+            tables,
+            relationships,
+        })
+    }
+
+    /// The relationships whose origin is `schema.name`.
+    pub fn relationships_from<'a, 'b>(
+        &'a self,
+        schema: &'b str,
+        name: &'b str,
+    ) -> impl Iterator<Item = &'a Relationship> + use<'a, 'b> {
+        self.relationships
+            .iter()
+            .filter(move |r| r.table().schema == schema && r.table().name == name)
     }
 
     /// The table of `schema` whose name is closest to `name`, for the
@@ -99,7 +131,9 @@ mod tests {
            "deletable":true,"description":"A","primary_key":["id"],
            "columns":[{"name":"id","data_type":"integer","nullable":false,"default":null,"description":null}]}
         ]"#;
-        let cache = SchemaCache::load(&[json.to_string()]).unwrap();
+        let empty = "[]".to_string();
+        let cache =
+            SchemaCache::load(&[json.to_string(), empty.clone(), empty.clone(), empty]).unwrap();
         let a = cache.table("public", "a").unwrap();
         assert_eq!(a.primary_key, ["id"]);
         assert_eq!(a.column("id").unwrap().data_type, "integer");
@@ -125,6 +159,7 @@ mod tests {
         other.schema = "other".into();
         let cache = SchemaCache {
             tables: vec![table("clients"), table("projects"), other],
+            relationships: vec![],
         };
         assert_eq!(cache.closest_table("api", "projcts"), Some("projects"));
         assert_eq!(cache.closest_table("api", "CLIENT"), Some("clients"));

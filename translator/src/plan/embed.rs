@@ -1,0 +1,205 @@
+//! Relationship resolution for embedded resources (PostgREST's `findRel`):
+//! which relationship `origin?select=target!hint(...)` means, or why none or
+//! several do (PGRST200, PGRST201).
+
+use crate::error::{ApiError, RelCandidate, RelKind, RelSuggestion};
+use crate::schema_cache::{Cardinality, Relationship, SchemaCache};
+
+/// The one relationship from `origin` (a relation of `origin_schema`) to
+/// `target` (a relation, or for a computed relationship a function, of the
+/// request `schema`), narrowed by `hint`.
+pub fn find<'a>(
+    cache: &'a SchemaCache,
+    schema: &str,
+    origin_schema: &str,
+    origin: &str,
+    target: &str,
+    hint: Option<&str>,
+) -> Result<&'a Relationship, ApiError> {
+    let found: Vec<&Relationship> = cache
+        .relationships_from(origin_schema, origin)
+        .filter(|r| r.foreign_table().schema == schema)
+        .filter(|r| matches(r, target, hint))
+        .collect();
+    match found[..] {
+        [one] => Ok(one),
+        [] => Err(ApiError::RelationshipNotFound {
+            parent: origin.to_string(),
+            child: target.to_string(),
+            embed_hint: hint.map(str::to_string),
+            schema: schema.to_string(),
+            suggestion: suggestion(cache, schema, origin, target),
+        }),
+        _ => Err(ApiError::AmbiguousRelationship {
+            parent: origin.to_string(),
+            child: target.to_string(),
+            candidates: found.iter().filter_map(|r| candidate(r)).collect(),
+        }),
+    }
+}
+
+/// PostgREST's matching rules. A self-referencing key gives two
+/// relationships on one table; without a hint the table name picks the
+/// one-to-many and the key's column the many-to-one, with a hint only the
+/// one-to-many whose referencing column is the hint matches.
+fn matches(rel: &Relationship, target: &str, hint: Option<&str>) -> bool {
+    let (foreign_table, is_self, cardinality, foreign_table_is_view) = match rel {
+        Relationship::Computed { function, .. } => return function.name == target,
+        Relationship::ForeignKey {
+            foreign_table,
+            is_self,
+            cardinality,
+            foreign_table_is_view,
+            ..
+        } => (foreign_table, *is_self, cardinality, *foreign_table_is_view),
+    };
+    let names_table = foreign_table.name == target;
+    let single = single_column(cardinality);
+    let fk_col = |h: &str| single.is_some_and(|(c, _)| c == h);
+    let ref_col = |h: &str| single.is_some_and(|(_, f)| f == h);
+    let constraint = |h: &str| constraint_name(cardinality) == Some(h);
+    let o2m = matches!(cardinality, Cardinality::OneToMany { .. });
+    let m2o = matches!(cardinality, Cardinality::ManyToOne { .. });
+    match (is_self, hint) {
+        (true, None) => (names_table && o2m) || (fk_col(target) && m2o),
+        (true, Some(h)) => names_table && o2m && ref_col(h),
+        (false, None) => {
+            names_table || (!foreign_table_is_view && (constraint(target) || fk_col(target)))
+        }
+        (false, Some(h)) => {
+            let junction = matches!(cardinality, Cardinality::ManyToMany(j) if j.table.name == h);
+            names_table && (constraint(h) || fk_col(h) || ref_col(h) || junction)
+        }
+    }
+}
+
+fn single_column(cardinality: &Cardinality) -> Option<(&str, &str)> {
+    match cardinality {
+        Cardinality::ManyToOne { columns, .. }
+        | Cardinality::OneToMany { columns, .. }
+        | Cardinality::OneToOne { columns, .. } => match &columns[..] {
+            [(a, b)] => Some((a.as_str(), b.as_str())),
+            _ => None,
+        },
+        Cardinality::ManyToMany(_) => None,
+    }
+}
+
+fn constraint_name(cardinality: &Cardinality) -> Option<&str> {
+    match cardinality {
+        Cardinality::ManyToOne { constraint, .. }
+        | Cardinality::OneToMany { constraint, .. }
+        | Cardinality::OneToOne { constraint, .. } => Some(constraint),
+        Cardinality::ManyToMany(_) => None,
+    }
+}
+
+/// A relationship as PGRST201 lists it (computed ones are never ambiguous:
+/// function names are unique per schema and argument).
+fn candidate(rel: &Relationship) -> Option<RelCandidate> {
+    let Relationship::ForeignKey {
+        table,
+        foreign_table,
+        cardinality,
+        ..
+    } = rel
+    else {
+        return None;
+    };
+    let kind = match cardinality {
+        Cardinality::ManyToOne {
+            constraint,
+            columns,
+        } => RelKind::ManyToOne {
+            constraint: constraint.clone(),
+            columns: columns.clone(),
+        },
+        Cardinality::OneToMany {
+            constraint,
+            columns,
+        } => RelKind::OneToMany {
+            constraint: constraint.clone(),
+            columns: columns.clone(),
+        },
+        Cardinality::OneToOne {
+            constraint,
+            columns,
+        } => RelKind::OneToOne {
+            constraint: constraint.clone(),
+            columns: columns.clone(),
+        },
+        Cardinality::ManyToMany(j) => RelKind::ManyToMany {
+            junction: j.table.name.clone(),
+            constraint1: j.constraint1.clone(),
+            source_columns: j.source_columns.iter().map(|(_, jc)| jc.clone()).collect(),
+            constraint2: j.constraint2.clone(),
+            target_columns: j.target_columns.iter().map(|(_, jc)| jc.clone()).collect(),
+        },
+    };
+    Some(RelCandidate {
+        table: table.name.clone(),
+        foreign_table: foreign_table.name.clone(),
+        kind,
+    })
+}
+
+/// PGRST200's "Perhaps you meant": when `origin` has no relationships in
+/// `schema`, the closest origin that has; otherwise the closest relation it
+/// relates to, unless `target` is one of them (then the hint is at fault).
+fn suggestion(
+    cache: &SchemaCache,
+    schema: &str,
+    origin: &str,
+    target: &str,
+) -> Option<RelSuggestion> {
+    let in_schema = |r: &&Relationship| r.table().schema == schema;
+    let has_origin = cache
+        .relationships
+        .iter()
+        .filter(in_schema)
+        .any(|r| r.table().name == origin);
+    if has_origin {
+        let names: Vec<&str> = cache
+            .relationships
+            .iter()
+            .filter(in_schema)
+            .filter(|r| r.table().name == origin)
+            .map(|r| r.foreign_table().name.as_str())
+            .collect();
+        // The child exists: the hint is what does not match; no suggestion.
+        if names.contains(&target) {
+            return None;
+        }
+        closest(names.into_iter(), target).map(RelSuggestion::Child)
+    } else {
+        let names = cache
+            .relationships
+            .iter()
+            .filter(in_schema)
+            .map(|r| r.table().name.as_str());
+        closest(names, origin).map(RelSuggestion::Parent)
+    }
+}
+
+/// The most similar name (case-insensitive normalized Levenshtein of at least
+/// 1/3); on a tie the first in sort order.
+fn closest<'a>(names: impl Iterator<Item = &'a str>, wanted: &str) -> Option<String> {
+    let wanted = wanted.to_lowercase();
+    let mut names: Vec<&str> = names.collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| {
+            (
+                strsim::normalized_levenshtein(&wanted, &n.to_lowercase()),
+                n,
+            )
+        })
+        .filter(|(score, _)| *score >= 1.0 / 3.0)
+        .fold(None, |best: Option<(f64, &str)>, cand| match best {
+            Some(b) if b.0 >= cand.0 => Some(b),
+            _ => Some(cand),
+        })
+        .map(|(_, n)| n.to_string())
+}
