@@ -806,3 +806,36 @@ async fn writes_through_views_and_quoted_names() {
         json!([{"Id": 1, "Full Name": "Q \"x\"", "a,b": "c"}])
     );
 }
+
+#[tokio::test]
+async fn representations_embed_and_show_rows_the_filters_no_longer_match() {
+    let rep = [
+        ("Content-Type", JSON),
+        ("Prefer", "return=representation, tx=rollback"),
+    ];
+    // The written row with its parent, embedded through the foreign key.
+    let r = write(
+        Method::POST,
+        "/w_child?select=id,w_parent(id)",
+        &rep,
+        r#"{"id": 10, "parent_id": 1}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body, json!([{"id": 10, "w_parent": {"id": 1}}]));
+    // The filter chose the row; the updated row no longer matches it and is
+    // still what the write answers with.
+    let r = write(
+        Method::PATCH,
+        "/w_moved?qty=eq.2&select=id,qty",
+        &rep,
+        r#"{"qty": 20}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([{"id": 2, "qty": 20}]));
+    assert_eq!(
+        rows("SELECT id, qty FROM test.w_moved WHERE id = 2").await,
+        json!([{"id": 2, "qty": 2}])
+    );
+}

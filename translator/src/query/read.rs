@@ -173,7 +173,12 @@ pub(super) fn filters(
     qualifier: &str,
     params: &mut Params,
 ) -> Result<String, ApiError> {
-    Ok(where_clause(conditions(plan, qualifier, Vec::new(), params)?))
+    Ok(where_clause(conditions(
+        plan,
+        qualifier,
+        Vec::new(),
+        params,
+    )?))
 }
 
 fn conditions(
