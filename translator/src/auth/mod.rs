@@ -1,6 +1,13 @@
 //! Who the request runs as. No token: the anonymous role, or PGRST302 when
-//! there is none. Token verification lands with the authentication issue;
-//! until then every token is refused (never downgraded to anonymous).
+//! there is none. [`jwt`] verifies tokens; until the configuration carries
+//! its settings, [`verify_token`] refuses every token (never downgraded to
+//! anonymous).
+
+pub mod jwt;
+#[cfg(test)]
+mod jwt_tests;
+mod keys;
+pub mod role_claim;
 
 use crate::config::Config;
 use crate::contract::TokenCheck;
