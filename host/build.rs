@@ -59,6 +59,8 @@ fn main() {
     let out =
         PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("translator.wasm");
     copy(&built, &out);
+    // Other hosts' tests (jco/Node) load the very same bytes from this path.
+    println!("cargo:rustc-env=PGREST_TRANSLATOR_WASM={}", out.display());
 }
 
 fn copy(from: &Path, to: &Path) {

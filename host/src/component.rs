@@ -18,7 +18,11 @@ wasmtime::component::bindgen!({ world: "translator", path: "wit" });
 
 pub use exports::pgrest::translator::api as wit;
 
-static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/translator.wasm"));
+/// Where host/build.rs put the component: what this host embeds, and what
+/// other hosts (tests/hosts/node) transpile.
+pub const COMPONENT_PATH: &str = env!("PGREST_TRANSLATOR_WASM");
+
+static COMPONENT: &[u8] = include_bytes!(env!("PGREST_TRANSLATOR_WASM"));
 
 /// Guest memory cap per instance: generous for large request bodies, but a
 /// runaway guest cannot take the host down.
@@ -74,11 +78,12 @@ impl Compiled {
 
     pub fn resolve_config(
         &self,
+        file_text: Option<&str>,
         env: &[(String, String)],
     ) -> wasmtime::Result<Result<String, String>> {
         let (mut store, b) = self.instantiate()?;
         b.pgrest_translator_api()
-            .call_resolve_config(&mut store, None, env, &[])
+            .call_resolve_config(&mut store, file_text, env, &[])
     }
 
     pub fn introspection(

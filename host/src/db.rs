@@ -13,10 +13,11 @@ use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
 use futures_util::future::join_all;
+use tokio_postgres::Row;
 use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{NoTls, Row};
 
 use crate::component::wit;
+use crate::tls::TlsOptions;
 
 #[derive(Clone)]
 pub struct Db {
@@ -48,10 +49,16 @@ pub struct Finish<R> {
 }
 
 impl Db {
-    pub fn new(config: tokio_postgres::Config, size: usize, wait: Duration) -> Result<Db, String> {
-        let manager = Manager::from_config(
+    pub fn new(
+        config: tokio_postgres::Config,
+        tls: &TlsOptions,
+        size: usize,
+        wait: Duration,
+    ) -> Result<Db, String> {
+        let connect = tls.connector(&config)?;
+        let manager = Manager::from_connect(
             config,
-            NoTls,
+            connect,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -68,7 +75,7 @@ impl Db {
     pub async fn connection(&self) -> Result<Object, wit::HostError> {
         self.pool.get().await.map_err(|e| match e {
             PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => wit::HostError::PoolTimeout,
-            PoolError::Backend(e) => wit::HostError::DbUnreachable(e.to_string()),
+            PoolError::Backend(e) => wit::HostError::DbUnreachable(with_causes(&e)),
             other => wit::HostError::DbUnreachable(other.to_string()),
         })
     }
@@ -113,9 +120,15 @@ impl Db {
         Ok(texts)
     }
 
-    /// `server_version_num`, e.g. 150018.
+    /// `server_version_num`, e.g. 150018. The first connection at startup:
+    /// its error says why the database cannot be reached (TLS included).
     pub async fn server_version_num(&self) -> Result<u32, String> {
-        let conn = self.connection().await.map_err(|e| format!("{e:?}"))?;
+        let conn = self.connection().await.map_err(|e| match e {
+            wit::HostError::DbUnreachable(why) | wit::HostError::DbConnectionLost(why) => {
+                format!("could not connect to the database: {why}")
+            }
+            other => format!("could not connect to the database: {other:?}"),
+        })?;
         let row = conn
             .query_one("SELECT current_setting('server_version_num')", &[])
             .await
@@ -247,6 +260,21 @@ fn failure(e: tokio_postgres::Error) -> Failure {
         }),
         None => Failure::Host(wit::HostError::DbConnectionLost(e.to_string())),
     }
+}
+
+/// An error and its causes ("error performing TLS handshake: invalid peer
+/// certificate: ..."): the driver's top-level message alone hides the reason.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// An error for the operator's log, with the server's message when there is one.

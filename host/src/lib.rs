@@ -2,14 +2,18 @@
 //! sockets, the PostgreSQL pool, the clock and the process; every PostgREST
 //! rule lives in the component (see wit/translator.wit).
 
+pub mod cli;
 pub mod component;
 pub mod db;
 pub mod demo;
+pub mod log;
 pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
+pub mod tls;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -39,20 +43,15 @@ impl Running {
 /// Starts serving with the configuration in `env` (PGRST_* and libpq PG*
 /// variables, as a process environment would hold them).
 pub async fn start(env: Vec<(String, String)>) -> Result<Running, String> {
-    let compiled = tokio::task::spawn_blocking(Compiled::new)
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("loading the translator component: {e:?}"))?;
-    let config_json = compiled
-        .resolve_config(&env)
-        .map_err(|e| format!("translator: {e:?}"))??;
-    let settings = settings::HostSettings::from_config_json(&config_json)?;
-    let db = Db::new(
-        settings.pg_config(&env)?,
-        settings.db_pool,
-        settings.acquisition_timeout(),
-    )?;
-    let generation = load_generation(&compiled, &config_json, &db).await?;
+    start_with_file(None, env).await
+}
+
+/// Starts serving with a PostgREST config file, overridden by `env`.
+pub async fn start_with_file(
+    config_file: Option<&Path>,
+    env: Vec<(String, String)>,
+) -> Result<Running, String> {
+    let (settings, db, generation) = connect_and_load(config_file, &env).await?;
     let listener = TcpListener::bind(settings.bind_addr())
         .await
         .map_err(|e| format!("binding {:?}: {e}", settings.bind_addr()))?;
@@ -63,8 +62,46 @@ pub async fn start(env: Vec<(String, String)>) -> Result<Running, String> {
         max_body_bytes: settings.max_body_bytes,
     });
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, state, stopped));
+    let task = tokio::spawn(accept_loop(listener, state, settings.log_level, stopped));
     Ok(Running { addr, stop, task })
+}
+
+/// The loaded schema cache as JSON (`--dump-schema`).
+pub async fn dump_schema(
+    config_file: Option<&Path>,
+    env: Vec<(String, String)>,
+) -> Result<String, String> {
+    let (_, _, generation) = connect_and_load(config_file, &env).await?;
+    generation
+        .with_instance(|instance| instance.dump_schema())
+        .map_err(|e| format!("translator: {e:?}"))
+}
+
+/// Resolves the configuration, opens the pool and loads the schema cache.
+async fn connect_and_load(
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<(settings::HostSettings, Db, Generation), String> {
+    let compiled = load_component().await?;
+    let config_json = settings::resolve_config(&compiled, config_file, env)?;
+    let settings = settings::HostSettings::from_config_json(&config_json)?;
+    let (pg_config, tls) = settings.pg_config(env)?;
+    let db = Db::new(
+        pg_config,
+        &tls,
+        settings.db_pool,
+        settings.acquisition_timeout(),
+    )?;
+    let generation = load_generation(&compiled, &config_json, &db).await?;
+    Ok((settings, db, generation))
+}
+
+/// The translator component, compiled (or loaded from the cache).
+pub async fn load_component() -> Result<Arc<Compiled>, String> {
+    tokio::task::spawn_blocking(Compiled::new)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("loading the translator component: {e:?}"))
 }
 
 /// Reads the schema cache with the component's statements and loads it.
@@ -89,6 +126,7 @@ async fn load_generation(
 async fn accept_loop(
     listener: TcpListener,
     state: Arc<AppState>,
+    log_level: log::LogLevel,
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -96,10 +134,12 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
-                let service = hyper::service::service_fn(move |req| server::handle(state.clone(), req));
+                let service = hyper::service::service_fn(move |req| {
+                    handle_logged(state.clone(), req, peer.ip(), log_level)
+                });
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -110,4 +150,29 @@ async fn accept_loop(
         }
     }
     graceful.shutdown().await;
+}
+
+/// Handles a request and writes its log line when `log-level` asks for it.
+async fn handle_logged(
+    state: Arc<AppState>,
+    req: hyper::Request<hyper::body::Incoming>,
+    peer: std::net::IpAddr,
+    level: log::LogLevel,
+) -> Result<server::HttpResponse, std::convert::Infallible> {
+    use hyper::body::Body as _;
+    let line = level
+        .logs_requests()
+        .then(|| log::RequestLine::new(&req, peer));
+    let response = server::handle(state, req).await?;
+    let status = response.status().as_u16();
+    if let Some(line) = line
+        && level.logs_status(status)
+    {
+        let size = response.body().size_hint().exact();
+        println!(
+            "{}",
+            line.format(status, size, std::time::SystemTime::now())
+        );
+    }
+    Ok(response)
 }

@@ -1,15 +1,59 @@
 //! `pgrest-host`: serve a PostgreSQL database as a PostgREST-compatible API.
-//! Configured by PGRST_* environment variables; with no database given it
-//! starts a throwaway PostgreSQL with a demo schema.
+//! Configured like PostgREST: an optional config file as the one argument,
+//! overridden by PGRST_* environment variables; with neither a file nor a
+//! database given it starts a throwaway PostgreSQL with a demo schema.
 
 use std::process::ExitCode;
 
+use pgrest_host::cli::{self, Command};
 use tokio::signal::unix::{SignalKind, signal};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut env: Vec<(String, String)> = std::env::vars().collect();
-    let demo = if pgrest_host::demo::wanted(&env) {
+    let cli = match cli::parse(std::env::args().skip(1)) {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprint!("{e}\n\n{}", cli::USAGE);
+            return ExitCode::FAILURE;
+        }
+    };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    match cli.command {
+        Command::Help => print!("{}", cli::USAGE),
+        Command::Version => println!("{}", cli::version()),
+        Command::Example => print!("{}", cli::EXAMPLE),
+        Command::DumpConfig => return dump_config(cli.config_file.as_deref(), &env).await,
+        Command::DumpSchema => {
+            return match pgrest_host::dump_schema(cli.config_file.as_deref(), env).await {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&e),
+            };
+        }
+        Command::Run => return run(cli.config_file.as_deref(), env).await,
+    }
+    ExitCode::SUCCESS
+}
+
+async fn dump_config(file: Option<&std::path::Path>, env: &[(String, String)]) -> ExitCode {
+    let dumped = match pgrest_host::load_component().await {
+        Ok(compiled) => pgrest_host::settings::resolve_config(&compiled, file, env)
+            .and_then(|json| pgrest_host::settings::dump_config(&json)),
+        Err(e) => Err(e),
+    };
+    match dumped {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> ExitCode {
+    let demo = if file.is_none() && pgrest_host::demo::wanted(&env) {
         match tokio::task::spawn_blocking(pgrest_host::demo::start).await {
             Ok(Ok((cluster, vars))) => {
                 env.extend(vars);
@@ -21,7 +65,7 @@ async fn main() -> ExitCode {
     } else {
         None
     };
-    let server = match pgrest_host::start(env).await {
+    let server = match pgrest_host::start_with_file(file, env).await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };

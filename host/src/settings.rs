@@ -1,10 +1,66 @@
 //! The few resolved configuration values the host itself acts on, read from
 //! the component's configuration JSON, and the database connection settings
 //! (db-uri completed by libpq's environment variables, as libpq would).
+//!
+//! The component resolves the configuration; the host only reads files: the
+//! config file, and the `@filename` values of `db-uri` and `jwt-secret`,
+//! whose contents go back to the component in a second pass.
 
+use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::component::Compiled;
+use crate::log::LogLevel;
+use crate::tls::{self, TlsOptions};
+
+/// Resolves the configuration from the config file (if any) and `env`,
+/// reading `@filename` values as PostgREST does: `db-uri` trimmed, the
+/// `jwt-secret` without one trailing newline.
+pub fn resolve_config(
+    compiled: &Compiled,
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<String, String> {
+    let file_text = config_file
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("reading config file {}: {e}", path.display()))
+        })
+        .transpose()?;
+    let resolve = |env: &[(String, String)]| {
+        compiled
+            .resolve_config(file_text.as_deref(), env)
+            .map_err(|e| format!("translator: {e:?}"))?
+    };
+    let json = resolve(env)?;
+    let config: serde_json::Value =
+        serde_json::from_str(&json).map_err(|e| format!("configuration JSON: {e}"))?;
+    let mut overrides = Vec::new();
+    for (option, var) in [
+        ("db-uri", "PGRST_DB_URI"),
+        ("jwt-secret", "PGRST_JWT_SECRET"),
+    ] {
+        let Some(file) = config[option].as_str().and_then(|v| v.strip_prefix('@')) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("reading the {option} file {file}: {e}"))?;
+        let value = if option == "db-uri" {
+            text.trim()
+        } else {
+            text.strip_suffix('\n').unwrap_or(&text)
+        };
+        overrides.push((var.to_string(), value.to_string()));
+    }
+    if overrides.is_empty() {
+        return Ok(json);
+    }
+    let mut env = env.to_vec();
+    env.extend(overrides);
+    resolve(&env)
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -14,6 +70,7 @@ pub struct HostSettings {
     pub db_pool_acquisition_timeout: u64,
     pub server_host: String,
     pub server_port: u16,
+    pub log_level: LogLevel,
     /// Not a PostgREST option yet: bulk loads are a headline use.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
@@ -43,10 +100,15 @@ impl HostSettings {
         (host.to_string(), self.server_port)
     }
 
-    /// The db-uri, with what it leaves unset taken from libpq's variables.
-    pub fn pg_config(&self, env: &[(String, String)]) -> Result<tokio_postgres::Config, String> {
-        let mut config: tokio_postgres::Config = self
-            .db_uri
+    /// The db-uri, with what it leaves unset taken from libpq's variables,
+    /// and its TLS settings.
+    pub fn pg_config(
+        &self,
+        env: &[(String, String)],
+    ) -> Result<(tokio_postgres::Config, TlsOptions), String> {
+        let (conninfo, tls_params) =
+            tls::split_conninfo(&self.db_uri).map_err(|e| format!("invalid db-uri: {e}"))?;
+        let mut config: tokio_postgres::Config = conninfo
             .parse()
             .map_err(|e| format!("invalid db-uri: {e}"))?;
         let var = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
@@ -79,6 +141,33 @@ impl HostSettings {
         if config.get_application_name().is_none() {
             config.application_name(var("PGAPPNAME").unwrap_or("pgrest"));
         }
-        Ok(config)
+        let tls = TlsOptions::new(&tls_params, env).map_err(|e| format!("invalid db-uri: {e}"))?;
+        Ok((config, tls))
     }
+}
+
+/// The resolved configuration in the config file format (`--dump-config`):
+/// one `key = value` line per option, in name order; lists comma-joined,
+/// unset options as `""`.
+pub fn dump_config(json: &str) -> Result<String, String> {
+    let options: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| format!("configuration JSON: {e}"))?;
+    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::new();
+    for (key, value) in &options {
+        let text = match value {
+            serde_json::Value::String(s) => quote(s),
+            serde_json::Value::Null => quote(""),
+            serde_json::Value::Array(items) => quote(
+                &items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            other => other.to_string(),
+        };
+        out.push_str(&format!("{key} = {text}\n"));
+    }
+    Ok(out)
 }

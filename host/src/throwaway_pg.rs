@@ -31,12 +31,28 @@ const SETTINGS: [&str; 4] = [
     "full_page_writes=off",
 ];
 
+/// How to start a cluster beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Also listen on 127.0.0.1 (a free port) with `ssl=on` and this
+    /// certificate, for TLS tests (PostgreSQL has no TLS on unix sockets).
+    pub tls: Option<ServerTls>,
+}
+
+/// The server's certificate chain and private key, PEM-encoded.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
 /// A running cluster; dropping it stops postgres and removes its directory.
 /// The superuser is `postgres`, authentication is `trust`.
 #[derive(Debug)]
 pub struct Cluster {
     bin_dir: PathBuf,
     socket_dir: PathBuf,
+    port: u16,
     log: PathBuf,
     /// `(uid, gid)` of the `postgres` OS user when we run as root.
     run_as: Option<(u32, u32)>,
@@ -49,6 +65,11 @@ impl Cluster {
     /// Reaps clusters leaked by dead processes, then initdb + starts postgres
     /// and waits until it accepts connections.
     pub fn start() -> Result<Cluster, String> {
+        Cluster::start_with(Options::default())
+    }
+
+    /// `start`, with `options`.
+    pub fn start_with(options: Options) -> Result<Cluster, String> {
         reap_leaked();
         let bin_dir = find_bin_dir()?;
         // PostgreSQL refuses to run as root: run the server as `postgres`.
@@ -76,6 +97,11 @@ impl Cluster {
         let mut cluster = Cluster {
             bin_dir,
             socket_dir: root.join("sock"),
+            port: if options.tls.is_some() {
+                free_port()?
+            } else {
+                PORT
+            },
             log: root.join("postgres.log"),
             run_as,
             postgres: None,
@@ -114,10 +140,15 @@ impl Cluster {
             .arg(&data)
             .arg("-k")
             .arg(&cluster.socket_dir);
-        postgres.args(["-p", &PORT.to_string()]);
+        postgres.args(["-p", &cluster.port.to_string()]);
         // Unix socket only; durability is pointless for a throwaway cluster.
         for setting in SETTINGS {
             postgres.args(["-c", setting]);
+        }
+        if let Some(tls) = &options.tls {
+            for setting in cluster.tls_settings(tls)? {
+                postgres.args(["-c", &setting]);
+            }
         }
         let child = postgres
             .stdin(Stdio::null())
@@ -141,17 +172,55 @@ impl Cluster {
     }
 
     pub fn port(&self) -> u16 {
-        PORT
+        self.port
+    }
+
+    /// The data directory (`pg_hba.conf` lives there; reload after editing it).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     /// A libpq key=value connection string (accepted by tokio-postgres).
     pub fn conninfo(&self, user: &str, dbname: &str) -> String {
         format!(
-            "host={} port={PORT} user={} dbname={}",
+            "host={} port={} user={} dbname={}",
             quote(&self.socket_dir.to_string_lossy()),
+            self.port,
             quote(user),
             quote(dbname)
         )
+    }
+
+    /// The `host=127.0.0.1` connection string of a cluster started with TLS.
+    pub fn tcp_conninfo(&self, user: &str, dbname: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user={} dbname={}",
+            self.port,
+            quote(user),
+            quote(dbname)
+        )
+    }
+
+    /// Writes the certificate and key (0600, owned by the server's user) and
+    /// returns the settings that turn TLS on over TCP.
+    fn tls_settings(&self, tls: &ServerTls) -> Result<Vec<String>, String> {
+        let root = self.dir.path();
+        let (cert, key) = (root.join("server.crt"), root.join("server.key"));
+        for (path, pem) in [(&cert, &tls.cert_pem), (&key, &tls.key_pem)] {
+            fs::write(path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+            if let Some((uid, gid)) = self.run_as {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid))
+                    .map_err(|e| format!("chown {} to postgres: {e}", path.display()))?;
+            }
+        }
+        Ok(vec![
+            "listen_addresses=127.0.0.1".to_string(),
+            "ssl=on".to_string(),
+            format!("ssl_cert_file={}", cert.display()),
+            format!("ssl_key_file={}", key.display()),
+        ])
     }
 
     /// Runs `sql` (on stdin) with `psql` as superuser `postgres` in database
@@ -212,7 +281,7 @@ impl Cluster {
     fn client(&self, name: &str) -> Command {
         let mut cmd = self.bin(name);
         cmd.arg("-h").arg(&self.socket_dir);
-        cmd.args(["-p", &PORT.to_string(), "-U", "postgres"]);
+        cmd.args(["-p", &self.port.to_string(), "-U", "postgres"]);
         cmd
     }
 
@@ -265,6 +334,16 @@ impl Drop for Cluster {
         }
         // `self.dir` (TempDir) removes the directory when dropped after this.
     }
+}
+
+/// A TCP port free on 127.0.0.1 right now (the OS picks it).
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("finding a free port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("finding a free port: {e}"))
 }
 
 /// Quotes a libpq conninfo value when needed.

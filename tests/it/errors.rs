@@ -219,3 +219,38 @@ async fn pool_exhaustion_is_pgrst003() {
         })
     );
 }
+
+#[tokio::test]
+async fn a_database_that_goes_away_is_503() {
+    let cluster = pgrest_host::throwaway_pg::Cluster::start().expect("own cluster");
+    cluster
+        .psql_exec("CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1);")
+        .expect("schema");
+    let env = vec![
+        (
+            "PGRST_DB_URI".into(),
+            cluster.conninfo("postgres", "postgres"),
+        ),
+        ("PGRST_DB_SCHEMAS".into(), "public".into()),
+        ("PGRST_DB_ANON_ROLE".into(), "postgres".into()),
+        ("PGRST_SERVER_HOST".into(), "127.0.0.1".into()),
+        ("PGRST_SERVER_PORT".into(), "0".into()),
+    ];
+    let server = Server::start(env);
+    let r = send(client().get(server.url("/t"))).await;
+    assert_eq!((r.status, r.body.clone()), (200, json!([{"id": 1}])));
+
+    drop(cluster);
+    // The pooled connection breaks (PGRST001) or a new one cannot be made
+    // (PGRST000); both are 503, and the server keeps answering.
+    for _ in 0..2 {
+        let r = send(client().get(server.url("/t"))).await;
+        assert_eq!(r.status, 503, "{}", r.text);
+        let code = r.body["code"].as_str().unwrap_or_default().to_string();
+        assert!(code == "PGRST000" || code == "PGRST001", "{}", r.text);
+        assert_eq!(
+            r.header("proxy-status"),
+            Some(format!("PostgREST; error={code}").as_str())
+        );
+    }
+}

@@ -56,6 +56,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(env: Vec<(String, String)>) -> Server {
+        Server::try_start(env).unwrap_or_else(|e| panic!("starting pgrest: {e}"))
+    }
+
+    /// Starts a server, or returns why it could not start.
+    pub fn try_start(env: Vec<(String, String)>) -> Result<Server, String> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -75,15 +80,18 @@ impl Server {
                 }
             });
         });
-        let addr = ready_rx
-            .recv()
-            .expect("server thread reports")
-            .unwrap_or_else(|e| panic!("starting pgrest: {e}"));
-        Server {
+        let addr = match ready_rx.recv().expect("server thread reports") {
+            Ok(addr) => addr,
+            Err(e) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+        };
+        Ok(Server {
             addr,
             stop: Some(stop_tx),
             thread: Some(thread),
-        }
+        })
     }
 
     pub fn url(&self, path_and_query: &str) -> String {

@@ -2,11 +2,19 @@
 //! PostgreSQL (one throwaway cluster for the whole binary).
 
 mod cancellation;
+mod config;
 mod demo;
 mod errors;
+mod gateway;
 mod harness;
+mod jco;
 mod media;
+mod node_host;
+mod npm;
 mod operators;
 mod paging;
+mod parity;
+mod postgrest_js;
+mod profiles;
 mod read;
 mod resources;

@@ -79,6 +79,9 @@ async fn in_is_and_is_distinct() {
         "items",
         &[
             ("id=in.(1,3)", &[1, 3]),
+            // The empty list matches nothing, whatever the column type.
+            ("id=in.()", &[]),
+            ("id=not.in.()", &[1, 2, 3, 4, 5]),
             ("id=not.in.(1,2,3)", &[4, 5]),
             ("name=in.(%22a,b%22,apple)", &[1, 2]),
             ("name=is.null", &[5]),

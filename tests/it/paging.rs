@@ -155,3 +155,35 @@ async fn preferences_are_echoed_and_checked_under_strict_handling() {
         })
     );
 }
+
+#[tokio::test]
+async fn db_max_rows_caps_every_page_and_bounds_estimated_counts() {
+    let mut env = crate::harness::base_env();
+    env.push(("PGRST_DB_MAX_ROWS".into(), "2".into()));
+    let server = crate::harness::Server::start(env);
+    let get_capped = |query: &str, prefer: &str| {
+        send(
+            client()
+                .get(server.url(&format!("/items?select=id&order=id{query}")))
+                .header("Prefer", prefer),
+        )
+    };
+    let r = get_capped("", "count=exact").await;
+    assert_eq!(r.status, 206, "{}", r.text);
+    assert_eq!(r.body, json!([{"id": 1}, {"id": 2}]));
+    assert_eq!(r.header("content-range"), Some("0-1/5"));
+    // A smaller limit stays; a larger one is capped.
+    let r = get_capped("&limit=1&offset=3", "handling=lenient").await;
+    assert_eq!(r.body, json!([{"id": 4}]));
+    let r = get_capped("&limit=10&offset=1", "handling=lenient").await;
+    assert_eq!(r.body, json!([{"id": 2}, {"id": 3}]));
+    // Estimated: past db-max-rows the planner's estimate is used, never
+    // below the rows counted (max + 1).
+    let r = get_capped("", "count=estimated").await;
+    let range = r.header("content-range").unwrap_or_default().to_string();
+    let total: i64 = range
+        .strip_prefix("0-1/")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{range}"));
+    assert!(total >= 3, "{range}");
+}

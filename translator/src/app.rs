@@ -3,6 +3,7 @@
 
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::preferences::{Count as PreferCount, Preferences, TxPreference};
+use crate::api_request::profile::{self, Profile};
 use crate::api_request::target::{self, Target};
 use crate::api_request::{query_params, range};
 use crate::auth;
@@ -59,15 +60,16 @@ fn try_plan(
     let Target::Relation(name) = target else {
         return Err(not_yet("the OpenAPI root and /rpc"));
     };
-    let schema = config
-        .db_schemas
-        .first()
-        .map(String::as_str)
-        .unwrap_or("public");
+    let profile = profile::select(
+        &config.db_schemas,
+        &req.method,
+        req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )?;
+    let schema = profile.schema.as_str();
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
-    read(config, req, &auth, schema, table, head)
+    read(config, req, &auth, &profile, table, head)
 }
 
 /// GET/HEAD on a table or view.
@@ -75,7 +77,7 @@ fn read(
     config: &Config,
     req: &HttpRequest,
     auth: &auth::AuthResult,
-    schema: &str,
+    profile: &Profile,
     table: &Table,
     head: bool,
 ) -> Result<Plan, ApiError> {
@@ -84,10 +86,11 @@ fn read(
     let page = range::page(
         &req.method,
         header_values(req, "range").next(),
-        last_value(&req.query, "limit").as_deref(),
-        last_value(&req.query, "offset").as_deref(),
-        None,
+        last_value(&params.raw, "limit"),
+        last_value(&params.raw, "offset"),
+        config.db_max_rows,
     )?;
+    let canonical = query_params::canonical(&params.raw);
     let read = ReadPlan::new(table, params, page)?;
     let media = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
@@ -96,7 +99,7 @@ fn read(
     )?;
     prefs.check_strict()?;
 
-    let (count, total) = counting(prefs.count, None);
+    let (count, total) = counting(prefs.count, config.db_max_rows);
     let statements = query::read::statements(
         &read,
         output(&media)?,
@@ -104,7 +107,7 @@ fn read(
         matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
     )?;
 
-    let mut search_path = vec![schema];
+    let mut search_path = vec![profile.schema.as_str()];
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
     let settings = query::settings::statement(&query::settings::RequestSettings {
         role: &auth.role,
@@ -118,7 +121,6 @@ fn read(
     // Time zones are not applied yet, so they are not reported as applied.
     let mut applied = prefs.applied_to_read(tx_overridable);
     applied.timezone = None;
-    let canonical = query_params::canonical(&req.query);
     let context = Context {
         authenticated: false,
         kind: Kind::Read(ReadContext {
@@ -133,6 +135,7 @@ fn read(
                 format!("/{}?{canonical}", table.name)
             },
             preference_applied: applied.applied_header(),
+            content_profile: profile.negotiated.then(|| profile.schema.clone()),
         }),
     };
     Ok(Plan {
@@ -154,12 +157,12 @@ fn header_values<'a>(req: &'a HttpRequest, name: &'a str) -> impl Iterator<Item 
 }
 
 /// The decoded value of the last top-level `name=value` parameter.
-fn last_value(query: &str, name: &str) -> Option<String> {
-    query_params::split_query(query)
-        .into_iter()
+fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
         .rev()
         .find(|(n, v)| n == name && v.is_some())
-        .and_then(|(_, v)| v)
+        .and_then(|(_, v)| v.as_deref())
 }
 
 /// What the main statement counts, and where `respond` takes the total from.

@@ -7,6 +7,7 @@ mod cursor;
 mod filter;
 mod order;
 pub mod preferences;
+pub mod profile;
 pub mod query_params;
 pub mod range;
 mod select;

@@ -381,10 +381,11 @@ pub fn split_query(query: &str) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// The query string in PostgREST's canonical form (for `Content-Location`):
-/// the decoded pairs sorted by name, the values of a repeated name joined by
-/// `,`, and every byte but ASCII letters, digits and `-_.~` percent-encoded.
-pub fn canonical(query: &str) -> String {
+/// The query string in PostgREST's canonical form (for `Content-Location`),
+/// from its decoded pairs ([`QueryParams::raw`]): sorted by name, the values
+/// of a repeated name joined by `,`, and every byte but ASCII letters,
+/// digits and `-_.~` percent-encoded.
+pub fn canonical(pairs: &[(String, Option<String>)]) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
     const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'-')
@@ -392,11 +393,11 @@ pub fn canonical(query: &str) -> String {
         .remove(b'.')
         .remove(b'~');
     let encode = |s: &str| utf8_percent_encode(s, RESERVED).to_string();
-    let mut pairs = split_query(query);
+    let mut pairs: Vec<&(String, Option<String>)> = pairs.iter().collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out: Vec<String> = Vec::new();
     let mut last: Option<&str> = None;
-    for (name, value) in &pairs {
+    for (name, value) in pairs {
         let value = encode(value.as_deref().unwrap_or(""));
         match out.last_mut() {
             Some(prev) if last == Some(name.as_str()) => {

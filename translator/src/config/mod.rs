@@ -1,9 +1,23 @@
 //! PostgREST's configuration rules: option names, aliases, defaults, the
-//! `PGRST_*` environment mapping, and typed values. `resolve` merges the
-//! sources (environment over file, database over both) into one `Config`,
-//! which crosses the host boundary as JSON with PostgREST's option names.
+//! `PGRST_*` environment mapping, and typed, validated values. `resolve`
+//! merges the sources into one `Config` (in-database settings over the
+//! environment over the config file, per option), which crosses the host
+//! boundary as JSON with PostgREST's option names.
+//!
+//! `db-uri` and `jwt-secret` may be `@filename`: the host reads the file and
+//! resolves again with the contents as `PGRST_DB_URI` / `PGRST_JWT_SECRET`
+//! appended to the environment (see `file_reference`).
 
+mod file;
+pub mod jspath;
+mod sources;
+#[cfg(test)]
+mod tests;
+
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+
+use sources::Sources;
 
 /// How a request's transaction ends (`db-tx-end`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +29,17 @@ pub enum TxEndMode {
     RollbackAllowOverride,
 }
 
+/// `log-level`: which requests and events the host logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogLevel {
+    Crit,
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Config {
@@ -22,11 +47,24 @@ pub struct Config {
     pub db_schemas: Vec<String>,
     pub db_anon_role: Option<String>,
     pub db_pool: u32,
+    /// Seconds to wait for a pooled connection.
     pub db_pool_acquisition_timeout: u32,
+    /// Upper bound on rows a read returns (`None`: unlimited).
+    pub db_max_rows: Option<i64>,
     pub db_extra_search_path: Vec<String>,
     pub db_tx_end: TxEndMode,
+    /// `false`: unnamed statements, for poolers in transaction mode.
+    pub db_prepared_statements: bool,
     pub server_host: String,
     pub server_port: u16,
+    /// As configured: text, a JWK or JWKS as JSON, or base64 (see
+    /// `jwt_secret_is_base64`); `jwt_secret_bytes` gives the key bytes.
+    pub jwt_secret: Option<String>,
+    pub jwt_secret_is_base64: bool,
+    pub jwt_aud: Option<String>,
+    /// A path into the claims, validated (`jspath::parse`).
+    pub jwt_role_claim_key: String,
+    pub log_level: LogLevel,
 }
 
 impl Default for Config {
@@ -37,35 +75,86 @@ impl Default for Config {
             db_anon_role: None,
             db_pool: 10,
             db_pool_acquisition_timeout: 10,
+            db_max_rows: None,
             db_extra_search_path: vec!["public".to_string()],
             db_tx_end: TxEndMode::Commit,
+            db_prepared_statements: true,
             server_host: "!4".to_string(),
             server_port: 3000,
+            jwt_secret: None,
+            jwt_secret_is_base64: false,
+            jwt_aud: None,
+            jwt_role_claim_key: ".role".to_string(),
+            log_level: LogLevel::Error,
         }
     }
 }
 
-/// Option names with their older aliases.
-const ALIASES: &[(&str, &str)] = &[("db-schema", "db-schemas")];
+/// Options whose value may be `@filename`, with the variable the host sets
+/// to the file's contents for the second pass.
+pub const FILE_OPTIONS: [(&str, &str); 2] = [
+    ("db-uri", "PGRST_DB_URI"),
+    ("jwt-secret", "PGRST_JWT_SECRET"),
+];
 
 impl Config {
-    /// Applies the sources in PostgREST's order of precedence.
+    /// Applies the sources in PostgREST's order of precedence: for each
+    /// option (then each of its aliases), an in-database setting, else a
+    /// `PGRST_*` variable, else the file; an empty value counts as unset.
     pub fn resolve(
         file_text: Option<&str>,
         env: &[(String, String)],
         db_settings: &[(String, String)],
     ) -> Result<Config, String> {
-        if file_text.is_some() {
-            return Err("configuration files are not supported yet; use PGRST_* variables".into());
-        }
-        let mut config = Config::default();
-        for (var, value) in env {
-            if let Some(name) = env_option_name(var) {
-                config.set(&name, value)?;
-            }
-        }
-        for (name, value) in db_settings {
-            config.set(name, value)?;
+        let bindings = match file_text {
+            Some(text) => file::parse(text, env)?,
+            None => Vec::new(),
+        };
+        let src = Sources::new(&bindings, env, db_settings);
+        let d = Config::default();
+        let config = Config {
+            db_uri: src.text(&["db-uri"]).unwrap_or(d.db_uri),
+            db_schemas: match src.text(&["db-schemas", "db-schema"]) {
+                Some(s) => schemas(&s)?,
+                None => d.db_schemas,
+            },
+            db_anon_role: src.text(&["db-anon-role"]),
+            db_pool: src.int(&["db-pool"])?.unwrap_or(d.db_pool),
+            db_pool_acquisition_timeout: src
+                .int(&["db-pool-acquisition-timeout"])?
+                .unwrap_or(d.db_pool_acquisition_timeout),
+            db_max_rows: src.int(&["db-max-rows", "max-rows"])?,
+            db_extra_search_path: src
+                .emptyable_text("db-extra-search-path")
+                .map_or(d.db_extra_search_path, |s| list(&s)),
+            db_tx_end: match src.text(&["db-tx-end"]) {
+                Some(s) => tx_end(&s)?,
+                None => d.db_tx_end,
+            },
+            db_prepared_statements: src
+                .bool(&["db-prepared-statements"])?
+                .unwrap_or(d.db_prepared_statements),
+            server_host: src.text(&["server-host"]).unwrap_or(d.server_host),
+            server_port: src.int(&["server-port"])?.unwrap_or(d.server_port),
+            jwt_secret: src.text(&["jwt-secret"]),
+            jwt_secret_is_base64: src
+                .bool(&["jwt-secret-is-base64", "secret-is-base64"])?
+                .unwrap_or(d.jwt_secret_is_base64),
+            jwt_aud: src.text(&["jwt-aud"]).map(audience).transpose()?,
+            jwt_role_claim_key: match src.text(&["jwt-role-claim-key", "role-claim-key"]) {
+                Some(key) => {
+                    jspath::parse(&key)?;
+                    key
+                }
+                None => d.jwt_role_claim_key,
+            },
+            log_level: match src.text(&["log-level"]) {
+                Some(s) => log_level(&s)?,
+                None => d.log_level,
+            },
+        };
+        if config.file_reference("jwt-secret").is_none() {
+            config.jwt_secret_bytes()?;
         }
         Ok(config)
     }
@@ -78,38 +167,47 @@ impl Config {
         serde_json::to_string(self).expect("Config serializes")
     }
 
-    /// Sets one option from its text form. Unknown options are ignored, as
-    /// PostgREST ignores unknown keys.
-    fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        let name = ALIASES
-            .iter()
-            .find(|(alias, _)| *alias == name)
-            .map_or(name, |(_, canonical)| canonical);
-        match name {
-            "db-uri" => self.db_uri = value.to_string(),
-            "db-schemas" => self.db_schemas = list(value),
-            "db-anon-role" => self.db_anon_role = Some(value.to_string()).filter(|v| !v.is_empty()),
-            "db-pool" => self.db_pool = number(name, value)?,
-            "db-pool-acquisition-timeout" => {
-                self.db_pool_acquisition_timeout = number(name, value)?
-            }
-            "db-extra-search-path" => self.db_extra_search_path = list(value),
-            "db-tx-end" => {
-                self.db_tx_end = serde_json::from_value(serde_json::Value::String(value.into()))
-                    .map_err(|_| invalid(name, value))?
-            }
-            "server-host" => self.server_host = value.to_string(),
-            "server-port" => self.server_port = number(name, value)?,
-            _ => {}
-        }
-        Ok(())
+    /// The file named by `db-uri` or `jwt-secret` when its value is `@filename`.
+    pub fn file_reference(&self, option: &str) -> Option<&str> {
+        let value = match option {
+            "db-uri" => Some(self.db_uri.as_str()),
+            "jwt-secret" => self.jwt_secret.as_deref(),
+            _ => None,
+        };
+        value?.strip_prefix('@')
     }
-}
 
-/// `PGRST_DB_URI` -> `db-uri`.
-fn env_option_name(var: &str) -> Option<String> {
-    let rest = var.strip_prefix("PGRST_")?;
-    Some(rest.to_ascii_lowercase().replace('_', "-"))
+    /// The JWT key material: the secret's bytes, base64-decoded when
+    /// `jwt-secret-is-base64` (URL-safe characters allowed). A plain secret
+    /// must have at least 32 bytes; JSON (a JWK or JWKS) is checked by auth.
+    pub fn jwt_secret_bytes(&self) -> Result<Option<Vec<u8>>, String> {
+        let Some(secret) = &self.jwt_secret else {
+            return Ok(None);
+        };
+        let bytes = if self.jwt_secret_is_base64 {
+            let standard: String = secret
+                .trim()
+                .chars()
+                .map(|c| match c {
+                    '-' => '+',
+                    '_' => '/',
+                    '.' => '=',
+                    c => c,
+                })
+                .collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(standard.trim())
+                .map_err(|e| format!("jwt-secret is not valid base64 ({e})"))?
+        } else {
+            secret.as_bytes().to_vec()
+        };
+        let is_json =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).is_ok();
+        if !is_json && bytes.len() < 32 {
+            return Err("The JWT secret must be at least 32 characters long.".to_string());
+        }
+        Ok(Some(bytes))
+    }
 }
 
 /// A comma-separated list, items trimmed, empty items dropped.
@@ -122,82 +220,64 @@ fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
-fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, String> {
-    value.trim().parse().map_err(|_| invalid(name, value))
+fn schemas(value: &str) -> Result<Vec<String>, String> {
+    let schemas = list(value);
+    for forbidden in ["pg_catalog", "information_schema"] {
+        if schemas.iter().any(|s| s == forbidden) {
+            return Err(format!("db-schemas does not allow schema: '{forbidden}'"));
+        }
+    }
+    if schemas.is_empty() {
+        return Err(format!("db-schemas names no schema: {value:?}"));
+    }
+    Ok(schemas)
 }
 
-fn invalid(name: &str, value: &str) -> String {
-    format!("invalid value for {name}: {value:?}")
+fn tx_end(value: &str) -> Result<TxEndMode, String> {
+    Ok(match value {
+        "commit" => TxEndMode::Commit,
+        "commit-allow-override" => TxEndMode::CommitAllowOverride,
+        "rollback" => TxEndMode::Rollback,
+        "rollback-allow-override" => TxEndMode::RollbackAllowOverride,
+        _ => return Err("Invalid transaction termination. Check your configuration.".into()),
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn log_level(value: &str) -> Result<LogLevel, String> {
+    Ok(match value {
+        "crit" => LogLevel::Crit,
+        "error" => LogLevel::Error,
+        "warn" => LogLevel::Warn,
+        "info" => LogLevel::Info,
+        "debug" => LogLevel::Debug,
+        _ => return Err("Invalid logging level. Check your configuration.".into()),
+    })
+}
 
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+/// `jwt-aud` is a StringOrURI (RFC 7519): with a `:`, it must be a URI.
+fn audience(value: String) -> Result<String, String> {
+    if value.contains(':') && !is_uri(&value) {
+        return Err("jwt-aud should be a string or a valid URI".to_string());
     }
+    Ok(value)
+}
 
-    #[test]
-    fn defaults_match_postgrest() {
-        let c = Config::resolve(None, &[], &[]).unwrap();
-        assert_eq!(c.db_uri, "postgresql://");
-        assert_eq!(c.db_schemas, ["public"]);
-        assert_eq!(c.db_anon_role, None);
-        assert_eq!(c.db_pool, 10);
-        assert_eq!(c.db_tx_end, TxEndMode::Commit);
-        assert_eq!(c.server_port, 3000);
-    }
-
-    #[test]
-    fn environment_variables_and_aliases() {
-        let c = Config::resolve(
-            None,
-            &env(&[
-                ("PGRST_DB_SCHEMA", " api , v2 "),
-                ("PGRST_DB_ANON_ROLE", "Web Anon"),
-                ("PGRST_DB_TX_END", "rollback-allow-override"),
-                ("PGRST_SERVER_PORT", "0"),
-                ("HOME", "/root"),
-            ]),
-            &[],
-        )
-        .unwrap();
-        assert_eq!(c.db_schemas, ["api", "v2"]);
-        assert_eq!(c.db_anon_role.as_deref(), Some("Web Anon"));
-        assert_eq!(c.db_tx_end, TxEndMode::RollbackAllowOverride);
-        assert_eq!(c.server_port, 0);
-    }
-
-    #[test]
-    fn database_settings_override_environment() {
-        let c = Config::resolve(
-            None,
-            &env(&[("PGRST_DB_POOL", "3")]),
-            &env(&[("db-pool", "7")]),
-        )
-        .unwrap();
-        assert_eq!(c.db_pool, 7);
-    }
-
-    #[test]
-    fn bad_values_are_reported() {
-        let err = Config::resolve(None, &env(&[("PGRST_DB_TX_END", "sometimes")]), &[]);
-        assert_eq!(
-            err.unwrap_err(),
-            "invalid value for db-tx-end: \"sometimes\""
-        );
-        assert!(Config::resolve(None, &env(&[("PGRST_SERVER_PORT", "x")]), &[]).is_err());
-    }
-
-    #[test]
-    fn json_round_trip_uses_option_names() {
-        let c = Config::default();
-        let json = c.to_json();
-        assert!(json.contains("\"db-uri\":\"postgresql://\""), "{json}");
-        assert_eq!(Config::from_json(&json).unwrap(), c);
-    }
+/// RFC 3986's outline: `scheme ":" rest`, the rest of URI characters and
+/// well-formed percent escapes.
+fn is_uri(s: &str) -> bool {
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let bytes = rest.as_bytes();
+    let rest_ok = bytes.iter().enumerate().all(|(i, &b)| match b {
+        b'%' => bytes
+            .get(i + 1..i + 3)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+        _ => b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b),
+    });
+    scheme_ok && rest_ok
 }

@@ -292,6 +292,10 @@ fn condition(
                 Some(OpQuantifier::All) => format!("{field} {} ALL({p})", op.sql()),
             }
         }
+        // `in.()` (one empty value) is the empty list, as in PostgREST.
+        Operation::In(values) if values.len() == 1 && values[0].is_empty() => {
+            format!("{field} = ANY('{{}}')")
+        }
         Operation::In(values) => format!("{field} = ANY({})", params.text(text_array(values))),
         Operation::Is(v) => format!(
             "{field} IS {}",

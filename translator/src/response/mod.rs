@@ -52,6 +52,7 @@ mod tests {
                 total: read::TotalFrom::Estimated { max_rows: Some(9) },
                 content_location: "/items?id=eq.1".into(),
                 preference_applied: Some("count=estimated".into()),
+                content_profile: Some("v2".into()),
             }),
         };
         assert_eq!(Context::decode(&c.encode()).unwrap(), c);

@@ -37,6 +37,8 @@ pub struct ReadContext {
     /// `/table?canonical-query`.
     pub content_location: String,
     pub preference_applied: Option<String>,
+    /// The schema chosen by `Accept-Profile`, echoed in `Content-Profile`.
+    pub content_profile: Option<String>,
 }
 
 /// The main statement's columns after the body, in `query::read`'s order.
@@ -69,6 +71,9 @@ pub fn respond(ctx: &ReadContext, results: &[Rows]) -> Result<Answer, ApiError> 
         ("content-location".to_string(), ctx.content_location.clone()),
         ("content-type".to_string(), ctx.content_type.clone()),
     ];
+    if let Some(schema) = &ctx.content_profile {
+        headers.push(("content-profile".to_string(), schema.clone()));
+    }
     if let Some(applied) = &ctx.preference_applied {
         headers.push(("preference-applied".to_string(), applied.clone()));
     }
@@ -141,6 +146,7 @@ mod tests {
             total,
             content_location: "/items".into(),
             preference_applied: None,
+            content_profile: None,
         }
     }
 

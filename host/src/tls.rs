@@ -1,0 +1,461 @@
+//! TLS to PostgreSQL with libpq's `sslmode` semantics, over rustls (ring).
+//!
+//! | sslmode     | TLS                          | certificate checked           |
+//! |-------------|------------------------------|-------------------------------|
+//! | disable     | never                        | -                             |
+//! | allow       | only if plain text fails     | only with a root certificate  |
+//! | prefer      | if the server offers it      | only with a root certificate  |
+//! | require     | always                       | only with a root certificate  |
+//! | verify-ca   | always                       | chain to `sslrootcert`        |
+//! | verify-full | always                       | chain and host name           |
+//!
+//! As in libpq, the root certificate is `sslrootcert`, else
+//! `~/.postgresql/root.crt` when that file exists, and TLS is never used on
+//! unix sockets. tokio-postgres knows neither `verify-*` nor `sslrootcert`,
+//! so they are taken out of the connection string first (`split_conninfo`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use deadpool_postgres::Connect;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_postgres::config::{Host, SslMode as PgSslMode};
+use tokio_postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn parse(value: &str) -> Result<SslMode, String> {
+        Ok(match value {
+            "disable" => SslMode::Disable,
+            "allow" => SslMode::Allow,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            _ => return Err(format!("invalid sslmode value: {value:?}")),
+        })
+    }
+}
+
+/// The TLS part of a connection's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsOptions {
+    pub mode: SslMode,
+    pub root_cert: Option<PathBuf>,
+}
+
+/// The connection parameters taken out of a conninfo for TLS.
+const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+
+/// Splits a connection string (URI or `key=value` form) into what
+/// tokio-postgres parses and the TLS parameters handled here.
+pub fn split_conninfo(conninfo: &str) -> Result<(String, Vec<(String, String)>), String> {
+    if conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://") {
+        Ok(split_uri(conninfo))
+    } else {
+        split_key_values(conninfo)
+    }
+}
+
+/// The query string starts at the first `?` after the last `@` (a password
+/// may hold a `?`).
+fn split_uri(uri: &str) -> (String, Vec<(String, String)>) {
+    let authority = uri.rfind('@').map_or(0, |i| i + 1);
+    let Some(q) = uri[authority..].find('?').map(|i| authority + i) else {
+        return (uri.to_string(), Vec::new());
+    };
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut kept = Vec::new();
+    let mut tls = Vec::new();
+    for param in uri[q + 1..].split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = param.split_once('=').unwrap_or((param, ""));
+        let key = decode(k);
+        if TLS_KEYS.contains(&key.as_str()) {
+            tls.push((key, decode(v)));
+        } else {
+            kept.push(param);
+        }
+    }
+    let mut rest = uri[..q].to_string();
+    if !kept.is_empty() {
+        rest.push('?');
+        rest.push_str(&kept.join("&"));
+    }
+    (rest, tls)
+}
+
+/// libpq's `key = value` form: values unquoted or single-quoted, with
+/// backslash escapes in both.
+fn split_key_values(conninfo: &str) -> Result<(String, Vec<(String, String)>), String> {
+    let mut kept = Vec::new();
+    let mut tls = Vec::new();
+    let mut chars = conninfo.char_indices().peekable();
+    let skip_ws = |chars: &mut std::iter::Peekable<std::str::CharIndices>| {
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+    };
+    loop {
+        skip_ws(&mut chars);
+        let Some(&(start, _)) = chars.peek() else {
+            break;
+        };
+        let mut key = String::new();
+        while let Some((_, c)) = chars.next_if(|(_, c)| *c != '=' && !c.is_whitespace()) {
+            key.push(c);
+        }
+        skip_ws(&mut chars);
+        if chars.next().is_none_or(|(_, c)| c != '=') {
+            return Err(format!(
+                "invalid connection string: missing \"=\" after {key:?}"
+            ));
+        }
+        skip_ws(&mut chars);
+        let quoted = chars.next_if(|(_, c)| *c == '\'').is_some();
+        let mut value = String::new();
+        let mut closed = !quoted;
+        while let Some((_, c)) = chars.next() {
+            match c {
+                '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                '\'' if quoted => {
+                    closed = true;
+                    break;
+                }
+                c if c.is_whitespace() && !quoted => break,
+                c => value.push(c),
+            }
+        }
+        if !closed {
+            return Err("invalid connection string: unterminated quoted value".to_string());
+        }
+        let end = chars.peek().map_or(conninfo.len(), |(i, _)| *i);
+        if TLS_KEYS.contains(&key.as_str()) {
+            tls.push((key, value));
+        } else {
+            kept.push(conninfo[start..end].trim_end());
+        }
+    }
+    Ok((kept.join(" "), tls))
+}
+
+impl TlsOptions {
+    /// From the connection string's parameters, else libpq's `PGSSLMODE` and
+    /// `PGSSLROOTCERT`; `prefer` by default.
+    pub fn new(params: &[(String, String)], env: &[(String, String)]) -> Result<Self, String> {
+        let get = |key: &str, var: &str| {
+            params
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .or_else(|| env.iter().rev().find(|(k, _)| k == var))
+                .map(|(_, v)| v.clone())
+        };
+        let mode = match get("sslmode", "PGSSLMODE") {
+            Some(m) => SslMode::parse(&m)?,
+            None => SslMode::Prefer,
+        };
+        let root_cert = get("sslrootcert", "PGSSLROOTCERT")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let home = env.iter().find(|(k, _)| k == "HOME")?;
+                let default = Path::new(&home.1).join(".postgresql/root.crt");
+                default.is_file().then_some(default)
+            });
+        Ok(TlsOptions { mode, root_cert })
+    }
+
+    /// The pool's connector: rustls set up for this mode.
+    pub fn connector(&self, config: &tokio_postgres::Config) -> Result<PgConnect, String> {
+        let unix_only = !config.get_hosts().is_empty()
+            && config
+                .get_hosts()
+                .iter()
+                .all(|h| matches!(h, Host::Unix(_)));
+        let mode = if unix_only {
+            SslMode::Disable
+        } else {
+            self.mode
+        };
+        let verifier = self.verifier(mode)?;
+        let provider = verifier.provider.clone();
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup: {e}"))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth();
+        Ok(PgConnect {
+            mode,
+            tls: MakeRustlsConnect::new(client),
+        })
+    }
+
+    fn verifier(&self, mode: SslMode) -> Result<PgVerifier, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verify = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull);
+        let roots = match &self.root_cert {
+            Some(path) if path.as_os_str() == "system" => {
+                return Err(
+                    "sslrootcert=system is not supported; name a PEM file of trusted roots"
+                        .to_string(),
+                );
+            }
+            Some(path) => Some(Arc::new(read_roots(path)?)),
+            None if verify => {
+                return Err(format!(
+                    "sslmode={} needs a root certificate: set sslrootcert (or PGSSLROOTCERT) \
+                     to a PEM file, or create ~/.postgresql/root.crt",
+                    if mode == SslMode::VerifyCa {
+                        "verify-ca"
+                    } else {
+                        "verify-full"
+                    },
+                ));
+            }
+            None => None,
+        };
+        let full = match (&roots, mode) {
+            (Some(roots), SslMode::VerifyFull) => Some(
+                WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
+                    .build()
+                    .map_err(|e| format!("TLS setup: {e}"))?,
+            ),
+            _ => None,
+        };
+        Ok(PgVerifier {
+            algorithms: provider.signature_verification_algorithms,
+            provider,
+            roots,
+            full,
+        })
+    }
+}
+
+fn read_roots(path: &Path) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("reading root certificate file {}: {e}", path.display()))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("root certificate file {}: {e}", path.display()))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("root certificate file {}: {e}", path.display()))?;
+    }
+    if roots.is_empty() {
+        return Err(format!(
+            "root certificate file {} holds no certificate",
+            path.display()
+        ));
+    }
+    Ok(roots)
+}
+
+/// Checks the chain when there are roots, and the host name for verify-full;
+/// handshake signatures are always checked.
+#[derive(Debug)]
+struct PgVerifier {
+    provider: Arc<CryptoProvider>,
+    algorithms: WebPkiSupportedAlgorithms,
+    roots: Option<Arc<RootCertStore>>,
+    full: Option<Arc<WebPkiServerVerifier>>,
+}
+
+impl ServerCertVerifier for PgVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(full) = &self.full {
+            return full.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        }
+        if let Some(roots) = &self.roots {
+            let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                &cert,
+                roots,
+                intermediates,
+                now,
+                self.algorithms.all,
+            )?;
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Opens the pool's connections in the chosen mode.
+pub struct PgConnect {
+    mode: SslMode,
+    tls: MakeRustlsConnect,
+}
+
+impl PgConnect {
+    async fn open(
+        &self,
+        config: &tokio_postgres::Config,
+    ) -> Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+        let mut config = config.clone();
+        let plain = |mut config: tokio_postgres::Config| async move {
+            config.ssl_mode(PgSslMode::Disable);
+            let (client, conn) = config.connect(NoTls).await?;
+            Ok::<_, tokio_postgres::Error>((client, spawn(conn)))
+        };
+        let tls_mode = match self.mode {
+            SslMode::Disable => return plain(config).await,
+            SslMode::Allow => match plain(config.clone()).await {
+                Ok(opened) => return Ok(opened),
+                Err(_) => PgSslMode::Require,
+            },
+            SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => PgSslMode::Require,
+        };
+        config.ssl_mode(tls_mode);
+        let (client, conn) = config.connect(self.tls.clone()).await?;
+        Ok((client, spawn(conn)))
+    }
+}
+
+fn spawn<C>(conn: C) -> tokio::task::JoinHandle<()>
+where
+    C: std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+{
+    tokio::spawn(conn.map(|_| ()))
+}
+
+impl Connect for PgConnect {
+    fn connect(
+        &self,
+        pg_config: &tokio_postgres::Config,
+    ) -> BoxFuture<'_, Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>> {
+        let config = pg_config.clone();
+        Box::pin(async move { self.open(&config).await })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn uri_parameters_are_split() {
+        let (rest, tls) = split_conninfo(
+            "postgres://u:p?w@db:5432/app?sslmode=verify-full&application_name=x&sslrootcert=%2Fca.pem",
+        )
+        .unwrap();
+        assert_eq!(rest, "postgres://u:p?w@db:5432/app?application_name=x");
+        assert_eq!(
+            tls,
+            params(&[("sslmode", "verify-full"), ("sslrootcert", "/ca.pem")])
+        );
+        let (rest, tls) = split_conninfo("postgresql://db/app?sslmode=disable").unwrap();
+        assert_eq!(rest, "postgresql://db/app");
+        assert_eq!(tls, params(&[("sslmode", "disable")]));
+        assert_eq!(
+            split_conninfo("postgresql://").unwrap(),
+            ("postgresql://".to_string(), vec![])
+        );
+    }
+
+    #[test]
+    fn key_value_parameters_are_split() {
+        let (rest, tls) = split_conninfo(
+            "host=db  sslmode = require user='a b\\'c' sslrootcert='/my certs/ca.pem' dbname=x",
+        )
+        .unwrap();
+        assert_eq!(rest, "host=db user='a b\\'c' dbname=x");
+        assert_eq!(
+            tls,
+            params(&[("sslmode", "require"), ("sslrootcert", "/my certs/ca.pem")])
+        );
+        assert!(split_conninfo("host").is_err());
+        assert!(split_conninfo("host='x").is_err());
+    }
+
+    #[test]
+    fn mode_and_root_from_parameters_then_environment() {
+        let env = params(&[("PGSSLMODE", "verify-ca"), ("PGSSLROOTCERT", "/env.pem")]);
+        let o = TlsOptions::new(&params(&[("sslmode", "disable")]), &env).unwrap();
+        assert_eq!(o.mode, SslMode::Disable);
+        assert_eq!(o.root_cert.as_deref(), Some(Path::new("/env.pem")));
+        let o = TlsOptions::new(&[], &params(&[("HOME", "/nonexistent")])).unwrap();
+        assert_eq!(
+            o,
+            TlsOptions {
+                mode: SslMode::Prefer,
+                root_cert: None
+            }
+        );
+        let err = TlsOptions::new(&params(&[("sslmode", "on")]), &[]).unwrap_err();
+        assert_eq!(err, "invalid sslmode value: \"on\"");
+    }
+
+    #[test]
+    fn verify_modes_need_a_root_certificate() {
+        let config: tokio_postgres::Config = "host=db".parse().unwrap();
+        for mode in [SslMode::VerifyCa, SslMode::VerifyFull] {
+            let options = TlsOptions {
+                mode,
+                root_cert: None,
+            };
+            let err = options.connector(&config).err().unwrap();
+            assert!(err.contains("needs a root certificate"), "{err}");
+        }
+        let missing = TlsOptions {
+            mode: SslMode::Require,
+            root_cert: Some("/nonexistent/ca.pem".into()),
+        };
+        let err = missing.connector(&config).err().unwrap();
+        assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    }
+}

@@ -1,0 +1,105 @@
+// Plan parity under jco/Node: runs the cases that tests/it/parity.rs writes
+// on stdin through the transpiled component and prints, as JSON, exactly
+// what the Rust side computes natively and under wasmtime.
+//
+//   node parity.mjs <transpiled-dir> < input.json > output.json
+import { text } from 'node:stream/consumers';
+import { errPayload, loadTranslator } from './translator.mjs';
+
+const api = await loadTranslator(process.argv[2]);
+const input = JSON.parse(await text(process.stdin));
+const utf8 = new TextEncoder();
+const strict = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as a string when they are UTF-8, else { hex }. */
+function bytes(b) {
+  try {
+    return strict.decode(b);
+  } catch {
+    return { hex: Buffer.from(b).toString('hex') };
+  }
+}
+
+function result(call) {
+  try {
+    return { ok: call() };
+  } catch (e) {
+    return { err: errPayload(e) };
+  }
+}
+
+const response = (r) => ({ status: r.status, headers: r.headers, body: bytes(r.body) });
+
+const statements = (list) =>
+  list.map((s) => ({
+    sql: s.sql,
+    params: s.params.map((p) => {
+      switch (p.tag) {
+        case 'text': return { text: p.val };
+        case 'bytes': return { bytes: bytes(p.val) };
+        default: return p.tag; // sql-null, request-body
+      }
+    }),
+    rows: s.rows,
+  }));
+
+function answer(a) {
+  const body = a.body.tag === 'bytes' ? { bytes: bytes(a.body.val) } : a.body.tag;
+  return { status: a.status, headers: a.headers, body, commit: a.commit };
+}
+
+const config = api.resolveConfig(undefined, input.env, []);
+const global = {
+  config,
+  'bad-config': result(() => api.resolveConfig(undefined, input['bad-env'], [])),
+  introspection: result(() => statements(api.introspection(config, input['server-version-num']))),
+  'host-errors': input['host-errors'].map((e) => response(api.renderHostError(e))),
+};
+
+// One engine per configuration the cases use.
+const engines = new Map();
+function engineFor(env) {
+  const key = JSON.stringify(env);
+  if (!engines.has(key)) {
+    engines.set(key, api.Engine.load(api.resolveConfig(undefined, env, []), input.introspection));
+  }
+  return engines.get(key);
+}
+const now = BigInt(input.now);
+const dbErrors = input['db-errors'].map((e) => ({
+  sqlstate: e.sqlstate,
+  message: e.message,
+  detail: e.detail ?? undefined,
+  hint: e.hint ?? undefined,
+}));
+const resultSets = input['result-sets'].map((rows) => rows.map((row) => row.map((v) => v ?? undefined)));
+
+const cases = input.cases.map((c) => {
+  const engine = engineFor(c.env);
+  const req = { method: c.method, path: c.path, query: c.query, headers: c.headers, body: utf8.encode(c.body) };
+  // As a host does it: verify the Authorization header, then plan.
+  let token = null;
+  let claims;
+  const authorization = c.headers.find(([name]) => name === 'authorization');
+  if (authorization) {
+    const check = engine.verifyToken(authorization[1]);
+    if (check.tag === 'invalid') return { token: { invalid: response(check.val) } };
+    const expires = check.val.expiresAt;
+    token = { valid: { 'claims-json': check.val.claimsJson, 'expires-at': expires === undefined ? null : Number(expires) } };
+    claims = check.val.claimsJson;
+  }
+  const outcome = engine.plan(req, claims, now);
+  if (outcome.tag === 'reply') return { token, outcome: { reply: response(outcome.val) } };
+  const plan = outcome.val;
+  const used = plan.statements.filter((s) => s.rows !== 'ignore').length;
+  return {
+    token,
+    outcome: {
+      run: { statements: statements(plan.statements), 'tx-end': plan.txEnd, context: bytes(plan.context) },
+    },
+    respond: resultSets.map((rows) => answer(engine.respond(plan.context, Array(used).fill(rows)))),
+    'respond-error': dbErrors.map((e) => response(engine.respondError(plan.context, e))),
+  };
+});
+
+process.stdout.write(JSON.stringify({ global, cases }));

@@ -1,0 +1,239 @@
+// pgrest's second host: the same translator component as pgrest-host's,
+// transpiled by jco, serving HTTP with node:http and PostgreSQL with
+// node-postgres. Every PostgREST rule (configuration, introspection SQL,
+// planning, statuses, headers, error bodies) comes from the component through
+// wit/translator.wit; this file only moves bytes between sockets.
+//
+//   node transpile.mjs <component.wasm> <dir>
+//   node server.mjs <dir> [--exit-with-stdin]
+//
+// Configured by PGRST_* variables (libpq's PG* variables fill what db-uri
+// leaves out). Prints "pgrest-node listening on http://HOST:PORT" when ready.
+// --exit-with-stdin: exit when stdin closes (a test harness that dies, even
+// by SIGKILL, takes this server with it).
+import http from 'node:http';
+import pg from 'pg';
+import { errPayload, loadTranslator } from './translator.mjs';
+
+const [dir, ...flags] = process.argv.slice(2);
+if (!dir) fail('usage: node server.mjs <transpiled-translator-dir> [--exit-with-stdin]');
+if (flags.includes('--exit-with-stdin')) process.stdin.on('end', () => process.exit(0)).resume();
+
+// 1. Configuration: the component applies PostgREST's rules to our environment.
+let api = await loadTranslator(dir);
+const configJson = wit(() => api.resolveConfig(undefined, Object.entries(process.env), []), 'configuration');
+const config = JSON.parse(configJson);
+
+const pool = new pg.Pool({
+  ...connectionOptions(config['db-uri']),
+  max: config['db-pool'],
+  connectionTimeoutMillis: config['db-pool-acquisition-timeout'] * 1000,
+  // Every column as PostgreSQL's text: the component casts what it reads.
+  types: { getTypeParser: () => (text) => text },
+});
+pool.on('error', () => {}); // an idle connection died; the pool replaces it
+
+// 2.-3. Introspection, then the engine (the loaded schema cache).
+const introspection = await introspect();
+let engine = wit(() => api.Engine.load(configJson, introspection), 'loading the schema cache');
+
+// 4. Per request: verify-token, plan, run, respond.
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((e) => {
+    console.error('pgrest-node: request failed:', e);
+    if (e instanceof WebAssembly.RuntimeError) void reinstantiate(); // a trap poisons the instance
+    send(res, componentFailure(e));
+  });
+});
+server.listen(config['server-port'], bindHost(config['server-host']), () => {
+  const { address, port } = server.address();
+  console.log(`pgrest-node listening on http://${address.includes(':') ? `[${address}]` : address}:${port}`);
+});
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => server.close(() => pool.end().then(() => process.exit(0))));
+}
+
+async function handle(req, res) {
+  const body = await readBody(req);
+  const q = req.url.indexOf('?');
+  const headers = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
+  }
+  const request = {
+    method: req.method,
+    path: q < 0 ? req.url : req.url.slice(0, q),
+    query: q < 0 ? '' : req.url.slice(q + 1),
+    headers,
+    body,
+  };
+  let claims;
+  const authorization = headers.find(([name]) => name === 'authorization');
+  if (authorization) {
+    const check = engine.verifyToken(authorization[1]);
+    if (check.tag === 'invalid') return send(res, check.val);
+    claims = check.val.claimsJson;
+  }
+  const outcome = engine.plan(request, claims, BigInt(Math.floor(Date.now() / 1000)));
+  if (outcome.tag === 'reply') return send(res, outcome.val);
+  send(res, await execute(outcome.val, body));
+}
+
+/** Runs a plan in one transaction and asks the component for the response. */
+async function execute(plan, requestBody) {
+  let client;
+  try {
+    client = await pool.connect();
+  } catch (e) {
+    return api.renderHostError(
+      /timeout exceeded when trying to connect/.test(e.message)
+        ? { tag: 'pool-timeout' }
+        : { tag: 'db-unreachable', val: e.message },
+    );
+  }
+  let broken = false;
+  try {
+    const results = [];
+    let bodyColumn = new Uint8Array();
+    try {
+      for (const statement of plan.statements) {
+        const r = await run(client, statement, requestBody);
+        if (statement.rows === 'to-respond') results.push(textRows(r.rows, 0));
+        if (statement.rows === 'body') {
+          bodyColumn = columnBytes(r, 0);
+          results.push(textRows(r.rows, 1));
+        }
+      }
+      if (plan.txEnd !== 'after-respond') await client.query(plan.txEnd === 'commit' ? 'COMMIT' : 'ROLLBACK');
+    } catch (e) {
+      if (!(e instanceof pg.DatabaseError)) {
+        broken = true;
+        return api.renderHostError({ tag: 'db-connection-lost', val: e.message });
+      }
+      await client.query('ROLLBACK'); // ends the failed transaction (a no-op if COMMIT failed)
+      return engine.respondError(plan.context, {
+        sqlstate: e.code,
+        message: e.message,
+        detail: e.detail ?? undefined,
+        hint: e.hint ?? undefined,
+      });
+    }
+    const answer = engine.respond(plan.context, results);
+    if (plan.txEnd === 'after-respond') {
+      // The answer stands either way (as in pgrest-host); a connection whose
+      // transaction did not end cleanly is discarded.
+      await client.query(answer.commit ? 'COMMIT' : 'ROLLBACK').catch(() => (broken = true));
+    }
+    const body = { empty: new Uint8Array(), 'from-statement': bodyColumn, bytes: answer.body.val }[answer.body.tag];
+    return { status: answer.status, headers: answer.headers, body };
+  } catch (e) {
+    broken = true; // the transaction state is unknown: never reuse this connection
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** One statement: parameters in text (PostgreSQL infers their types), rows as arrays. */
+function run(client, statement, requestBody) {
+  const values = statement.params.map((p) => {
+    switch (p.tag) {
+      case 'sql-null': return null;
+      case 'text': return p.val;
+      case 'bytes': return Buffer.from(p.val); // node-postgres sends Buffers as binary
+      case 'request-body': return Buffer.from(requestBody).toString('utf8');
+    }
+  });
+  return client.query({ text: statement.sql, values, rowMode: 'array', queryMode: 'extended' });
+}
+
+/** Columns `from..` of every row, NULL as undefined (WIT `option<string>`). */
+function textRows(rows, from) {
+  return rows.map((row) => row.slice(from).map((v) => v ?? undefined));
+}
+
+/** Column `i` of the first row as bytes: bytea arrives as hex text. */
+function columnBytes(result, i) {
+  const value = result.rows[0]?.[i];
+  if (value == null) return new Uint8Array();
+  return result.fields[i].dataTypeID === 17 ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value, 'utf8');
+}
+
+/** The component's introspection statements, in one read-only transaction. */
+async function introspect() {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query({ text: "SELECT current_setting('server_version_num')", rowMode: 'array' });
+    const statements = wit(() => api.introspection(configJson, Number(rows[0][0])), 'introspection');
+    await client.query('BEGIN READ ONLY');
+    const texts = [];
+    for (const statement of statements) texts.push((await run(client, statement, new Uint8Array())).rows[0][0]);
+    await client.query('COMMIT');
+    client.release();
+    return texts;
+  } catch (e) {
+    client.release(true);
+    fail(`reading the schema cache: ${e.message}`);
+  }
+}
+
+async function reinstantiate() {
+  api = await loadTranslator(dir);
+  engine = api.Engine.load(configJson, introspection);
+}
+
+function send(res, { status, headers, body }) {
+  res.writeHead(status, [...headers.flat(), 'content-length', String(body.length)]);
+  res.end(body);
+}
+
+/** Like pgrest-host: a bug in the component, not a client mistake. */
+function componentFailure(e) {
+  const body = JSON.stringify({
+    code: 'PGRSTX00',
+    message: 'Internal error in the translator component',
+    details: String(e),
+    hint: null,
+  });
+  return { status: 500, headers: [['content-type', 'application/json; charset=utf-8']], body: Buffer.from(body) };
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** A WIT `result`: the ok value, or exit with the component's message. */
+function wit(call, what) {
+  try {
+    return call();
+  } catch (e) {
+    fail(`${what}: ${errPayload(e)}`);
+  }
+}
+
+/** db-uri as node-postgres options: a URI, or libpq's `key=value` form. */
+function connectionOptions(uri) {
+  if (/^postgres(ql)?:\/\//.test(uri)) return { connectionString: uri };
+  const names = { host: 'host', port: 'port', user: 'user', password: 'password', dbname: 'database', application_name: 'application_name' };
+  const options = { application_name: process.env.PGAPPNAME ?? 'pgrest-node' };
+  const pair = /\s*(\w+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|([^\s']*))\s*/y;
+  while (pair.lastIndex < uri.length) {
+    const m = pair.exec(uri);
+    if (!m) fail(`db-uri: cannot parse ${JSON.stringify(uri)}`);
+    if (!names[m[1]]) fail(`db-uri: unsupported key ${m[1]}`);
+    options[names[m[1]]] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3];
+  }
+  return options;
+}
+
+/** PostgREST's server-host forms: !4 / *4 any IPv4, !6 / *6 / * any IPv6. */
+function bindHost(host) {
+  return { '!4': '0.0.0.0', '*4': '0.0.0.0', '!6': '::', '*6': '::', '*': '::' }[host] ?? host;
+}
+
+function fail(message) {
+  console.error(`pgrest-node: ${message}`);
+  process.exit(1);
+}

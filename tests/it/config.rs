@@ -1,0 +1,494 @@
+//! Configuration as PostgREST users write it: the real binary's command line,
+//! a config file overridden by PGRST_* variables, `@file` values, the request
+//! log, and TLS to the database per `sslmode` (against a cluster of its own
+//! with `ssl=on` and a certificate made here).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use pgrest_host::throwaway_pg::{Cluster, Options, ServerTls};
+use pgrest_translator::config::Config;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use serde_json::json;
+
+use crate::harness::{Server, base_env, client, cluster, send};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pgrest-host");
+
+/// The binary with no PGRST_*/PG* variables from the test's environment.
+fn binary(args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("PG") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+fn output(cmd: &mut Command) -> (Output, String, String) {
+    let out = cmd.output().expect("pgrest-host runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+fn temp_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("temp file written");
+    path
+}
+
+#[test]
+fn help_version_and_bad_options() {
+    let (out, stdout, _) = output(&mut binary(&["--help"]));
+    assert!(out.status.success());
+    assert!(stdout.starts_with("Usage: pgrest-host "), "{stdout}");
+    for option in [
+        "--version",
+        "--example",
+        "--dump-config",
+        "--dump-schema",
+        "FILENAME",
+    ] {
+        assert!(stdout.contains(option), "{option} in {stdout}");
+    }
+    let (out, stdout, _) = output(&mut binary(&["-v"]));
+    assert!(out.status.success());
+    assert!(stdout.starts_with("pgrest 0."), "{stdout}");
+    let (out, stdout, stderr) = output(&mut binary(&["--bogus"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.starts_with("Invalid option `--bogus'\n\nUsage:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_example_file_holds_the_defaults() {
+    let (out, example, _) = output(&mut binary(&["--example"]));
+    assert!(out.status.success());
+    assert!(example.contains("db-uri = \"postgresql://\""), "{example}");
+    assert_eq!(
+        Config::resolve(Some(&example), &[], &[]).unwrap(),
+        Config::default()
+    );
+}
+
+#[test]
+fn dump_config_merges_the_file_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_file(
+        &dir,
+        "pgrest.conf",
+        "# app settings\ndb-pool = 3\ndb-schema = \"api, v2\"\nmax-rows = 100\n\
+         db-prepared-statements = off\nlog-level = \"info\"\n",
+    );
+    let (out, stdout, stderr) = output(
+        binary(&["--dump-config", file.to_str().unwrap()])
+            .env("PGRST_DB_POOL", "5")
+            .env("PGRST_SERVER_PORT", "8080"),
+    );
+    assert!(out.status.success(), "{stderr}");
+    for line in [
+        "db-pool = 5",
+        "db-schemas = \"api,v2\"",
+        "db-max-rows = 100",
+        "db-prepared-statements = false",
+        "log-level = \"info\"",
+        "server-port = 8080",
+        "db-anon-role = \"\"",
+        "db-uri = \"postgresql://\"",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line:?} in\n{stdout}");
+    }
+}
+
+#[test]
+fn jwt_secret_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = temp_file(&dir, "secret", "reallyreallyreallyreallyverysafe\n");
+    let file = temp_file(
+        &dir,
+        "pgrest.conf",
+        &format!("jwt-secret = \"@{}\"\n", secret.display()),
+    );
+    let (out, stdout, stderr) = output(&mut binary(&["--dump-config", file.to_str().unwrap()]));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "jwt-secret = \"reallyreallyreallyreallyverysafe\""),
+        "{stdout}"
+    );
+    // The file's contents are validated like a secret given inline.
+    let short = temp_file(&dir, "short", "tooshort\n");
+    let (out, _, stderr) =
+        output(binary(&["--dump-config"]).env("PGRST_JWT_SECRET", format!("@{}", short.display())));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr,
+        "pgrest: The JWT secret must be at least 32 characters long.\n"
+    );
+}
+
+#[test]
+fn dump_schema_prints_the_schema_cache() {
+    let (out, stdout, stderr) = output(
+        binary(&["--dump-schema"])
+            .env(
+                "PGRST_DB_URI",
+                cluster().conninfo("Authenticator", "postgres"),
+            )
+            .env("PGRST_DB_SCHEMAS", "test"),
+    );
+    assert!(out.status.success(), "{stderr}");
+    let cache: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert!(cache.to_string().contains("\"items\""), "{stdout}");
+}
+
+#[test]
+fn configuration_errors_stop_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = temp_file(&dir, "bad.conf", "db-pool = 3\ndb-uri = 'single quotes'\n");
+    let (out, _, stderr) = output(&mut binary(&["--dump-config", file.to_str().unwrap()]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("pgrest: config file, line 2, column 10: expected a value"),
+        "{stderr}"
+    );
+    let (out, _, stderr) = output(binary(&["--dump-config"]).env("PGRST_DB_TX_END", "never"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr,
+        "pgrest: Invalid transaction termination. Check your configuration.\n"
+    );
+    let (out, _, stderr) = output(&mut binary(&["/nonexistent/pgrest.conf"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("pgrest: reading config file /nonexistent/pgrest.conf:"),
+        "{stderr}"
+    );
+}
+
+/// Lines of a child's stdout, read on a thread.
+fn lines_of(child: &mut Child) -> Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn next_line(lines: &Receiver<String>, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .expect("the expected output line in time");
+        if wanted(&line) {
+            return line;
+        }
+    }
+}
+
+/// The real binary with a config file whose `db-uri` is `@file`, a schema the
+/// environment overrides, and the request log at `info`.
+#[tokio::test]
+async fn the_binary_serves_a_config_file_with_environment_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri_file = temp_file(
+        &dir,
+        "db-uri",
+        &format!("{}\n", cluster().conninfo("Authenticator", "postgres")),
+    );
+    let file = temp_file(
+        &dir,
+        "pgrest.conf",
+        &format!(
+            "db-uri = \"@{}\"\ndb-schemas = \"no_such_schema\"\ndb-anon-role = \"Web Anon\"\n\
+             server-host = \"127.0.0.1\"\nserver-port = 0\nlog-level = \"info\"\n",
+            uri_file.display()
+        ),
+    );
+    let mut child = binary(&[file.to_str().unwrap()])
+        .env("PGRST_DB_SCHEMAS", "test")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("pgrest-host starts");
+    let lines = lines_of(&mut child);
+    let listening = next_line(&lines, |l| l.starts_with("pgrest listening on "));
+    let base = listening
+        .trim_start_matches("pgrest listening on ")
+        .to_string();
+
+    let r = send(client().get(format!("{base}/items?select=id&id=lt.3&order=id"))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([{"id": 1}, {"id": 2}]));
+    let log = next_line(&lines, |l| l.contains("\"GET /items"));
+    assert!(
+        log.starts_with("127.0.0.1 - - ["),
+        "combined log format: {log}"
+    );
+    let size = r.text.len();
+    assert!(
+        log.ends_with(&format!(
+            "] \"GET /items?select=id&id=lt.3&order=id HTTP/1.1\" 200 {size} \"\" \"\""
+        )),
+        "{log}"
+    );
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM sent");
+    let status = child.wait().expect("pgrest-host exits");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn invalid_configuration_is_refused_at_start() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut env = base_env();
+    env.push(("PGRST_DB_SCHEMAS".into(), "test,pg_catalog".into()));
+    let err = rt.block_on(pgrest_host::start(env)).err().unwrap();
+    assert_eq!(err, "db-schemas does not allow schema: 'pg_catalog'");
+}
+
+/// A CA, a server certificate for `localhost` signed by it, and a second,
+/// unrelated CA.
+struct Pki {
+    ca_pem: String,
+    other_ca_pem: String,
+    server: ServerTls,
+}
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let ca = |name: &str| {
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, name);
+            CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
+        };
+        let (ca_cert, other) = (ca("pgrest test CA"), ca("untrusted CA"));
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let cert = params.signed_by(&key, &*ca_cert).unwrap();
+        Pki {
+            ca_pem: ca_cert.pem(),
+            other_ca_pem: other.pem(),
+            server: ServerTls {
+                cert_pem: cert.pem(),
+                key_pem: key.serialize_pem(),
+            },
+        }
+    })
+}
+
+/// A cluster listening on 127.0.0.1 with `ssl=on`, and a view that tells
+/// whether the connection reading it uses TLS.
+fn tls_cluster() -> &'static Cluster {
+    static TLS: OnceLock<Cluster> = OnceLock::new();
+    TLS.get_or_init(|| {
+        let cluster = Cluster::start_with(Options {
+            tls: Some(pki().server.clone()),
+        })
+        .expect("starting the TLS cluster");
+        cluster
+            .psql_exec(
+                "CREATE ROLE tls_anon NOLOGIN;
+                 CREATE SCHEMA tls;
+                 CREATE VIEW tls.connection AS
+                   SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid();
+                 GRANT USAGE ON SCHEMA tls TO tls_anon;
+                 GRANT SELECT ON tls.connection TO tls_anon;
+                 -- pg_stat_ssl hides other roles' sessions (the login role is postgres).
+                 GRANT pg_read_all_stats TO tls_anon;",
+            )
+            .expect("TLS fixture");
+        // `tls_only` may log in over TLS only: what `allow` falls back to.
+        let hba = cluster.data_dir().join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
+        std::fs::write(&hba, format!("hostnossl all tls_only all reject\n{rules}"))
+            .expect("pg_hba.conf written");
+        cluster
+            .psql_exec("CREATE ROLE tls_only LOGIN SUPERUSER; SELECT pg_reload_conf();")
+            .expect("TLS-only role");
+        cluster
+    })
+}
+
+fn ca_file(dir: &tempfile::TempDir, pem: &str) -> PathBuf {
+    temp_file(dir, "ca.pem", pem)
+}
+
+/// Starts a server on the TLS cluster with `extra` appended to the conninfo.
+fn start_tls_server(conninfo: String) -> Result<Server, String> {
+    let env = vec![
+        ("PGRST_DB_URI".to_string(), conninfo),
+        ("PGRST_DB_SCHEMAS".to_string(), "tls".to_string()),
+        ("PGRST_DB_ANON_ROLE".to_string(), "tls_anon".to_string()),
+        ("PGRST_SERVER_HOST".to_string(), "127.0.0.1".to_string()),
+        ("PGRST_SERVER_PORT".to_string(), "0".to_string()),
+        ("HOME".to_string(), "/nonexistent".to_string()),
+    ];
+    Server::try_start(env)
+}
+
+fn conninfo(host: &str, extra: &str) -> String {
+    conninfo_as("postgres", host, extra)
+}
+
+fn conninfo_as(user: &str, host: &str, extra: &str) -> String {
+    let base = tls_cluster().tcp_conninfo(user, "postgres");
+    format!(
+        "{} {extra}",
+        base.replace("host=127.0.0.1", &format!("host={host}"))
+    )
+}
+
+/// What the server's own connection reports from `pg_stat_ssl`.
+async fn connection_ssl(server: &Server) -> serde_json::Value {
+    let r = send(client().get(server.url("/connection?select=ssl,version"))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+#[tokio::test]
+async fn sslmode_require_connects_with_tls() {
+    let server = start_tls_server(conninfo("127.0.0.1", "sslmode=require")).unwrap();
+    let body = connection_ssl(&server).await;
+    assert_eq!(body[0]["ssl"], json!(true), "{body}");
+    assert!(
+        body[0]["version"].as_str().unwrap().starts_with("TLSv1."),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn sslmode_prefer_is_the_default_and_uses_tls() {
+    let server = start_tls_server(conninfo("127.0.0.1", "")).unwrap();
+    assert_eq!(
+        connection_ssl(&server).await,
+        json!([{"ssl": true, "version": "TLSv1.3"}])
+    );
+}
+
+#[tokio::test]
+async fn sslmode_disable_and_allow_connect_in_plain_text() {
+    for mode in ["disable", "allow"] {
+        let server = start_tls_server(conninfo("127.0.0.1", &format!("sslmode={mode}"))).unwrap();
+        assert_eq!(
+            connection_ssl(&server).await,
+            json!([{"ssl": false, "version": null}]),
+            "sslmode={mode}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sslmode_allow_falls_back_to_tls() {
+    let server = start_tls_server(conninfo_as("tls_only", "127.0.0.1", "sslmode=allow")).unwrap();
+    assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
+    let err = start_tls_server(conninfo_as("tls_only", "127.0.0.1", "sslmode=disable"))
+        .err()
+        .unwrap();
+    assert!(err.contains("pg_hba.conf rejects connection"), "{err}");
+}
+
+#[tokio::test]
+async fn verify_full_checks_the_chain_and_the_host_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = ca_file(&dir, &pki().ca_pem);
+    let root = format!("sslrootcert='{}'", ca.display());
+    let server = start_tls_server(conninfo(
+        "localhost",
+        &format!("sslmode=verify-full {root}"),
+    ))
+    .unwrap();
+    assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
+    // The certificate names `localhost`, not 127.0.0.1: verify-ca accepts
+    // it, verify-full does not.
+    let server =
+        start_tls_server(conninfo("127.0.0.1", &format!("sslmode=verify-ca {root}"))).unwrap();
+    assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
+    let err = start_tls_server(conninfo(
+        "127.0.0.1",
+        &format!("sslmode=verify-full {root}"),
+    ))
+    .err()
+    .unwrap();
+    assert!(
+        err.starts_with("could not connect to the database: error performing TLS handshake")
+            && err.contains("certificate not valid for name"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_at_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = ca_file(&dir, &pki().other_ca_pem);
+    let uri = format!(
+        "postgresql://postgres@localhost:{}/postgres?sslmode=verify-full&sslrootcert={}",
+        tls_cluster().port(),
+        other.display()
+    );
+    let err = start_tls_server(uri).err().unwrap();
+    assert!(
+        err.starts_with("could not connect to the database: error performing TLS handshake")
+            && err.contains("invalid peer certificate: UnknownIssuer"),
+        "{err}"
+    );
+    // Through PGSSLMODE / PGSSLROOTCERT too, and with `require` (a root
+    // certificate makes libpq check the chain).
+    let mut env = vec![
+        ("PGRST_DB_URI".to_string(), conninfo("localhost", "")),
+        ("PGSSLMODE".to_string(), "require".to_string()),
+        ("PGSSLROOTCERT".to_string(), other.display().to_string()),
+        ("PGRST_SERVER_PORT".to_string(), "0".to_string()),
+    ];
+    env.push(("PGRST_DB_SCHEMAS".to_string(), "tls".to_string()));
+    let err = Server::try_start(env).err().unwrap();
+    assert!(err.contains("UnknownIssuer"), "{err}");
+}
+
+#[test]
+fn unix_sockets_never_use_tls() {
+    // The shared cluster has no TLS at all: `require` over its unix socket
+    // still connects, as with libpq.
+    let mut env = base_env();
+    env.retain(|(k, _)| k != "PGRST_DB_URI");
+    env.push((
+        "PGRST_DB_URI".into(),
+        format!(
+            "{} sslmode=require",
+            cluster().conninfo("Authenticator", "postgres")
+        ),
+    ));
+    let server = Server::start(env);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let r = rt.block_on(send(client().get(server.url("/items?select=id&id=eq.1"))));
+    assert_eq!(r.status, 200, "{}", r.text);
+}

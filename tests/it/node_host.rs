@@ -1,0 +1,256 @@
+//! The second host: the same component under jco and Node.js
+//! (tests/hosts/node/server.mjs) must answer every request exactly as
+//! pgrest-host does, over real HTTP against the same database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::{Reply, Server, base_env, client, eventually, send, shared, superuser};
+use crate::jco;
+
+/// `node server.mjs` as a child process; killed when dropped (also when a
+/// test panics), and it exits by itself when this process dies, since its
+/// stdin (`--exit-with-stdin`) then closes.
+struct NodeHost {
+    base: String,
+    child: Child,
+}
+
+impl NodeHost {
+    fn start(env: Vec<(String, String)>) -> NodeHost {
+        let translator = jco::transpiled();
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .arg(translator)
+            .arg("--exit-with-stdin")
+            .current_dir(jco::host_dir())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting node server.mjs");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(base) = line.strip_prefix("pgrest-node listening on ") {
+                    let _ = tx.send(base.to_string());
+                }
+            }
+        });
+        let mut host = NodeHost {
+            base: String::new(),
+            child,
+        };
+        host.base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the Node host prints its address (see its stderr above)");
+        host
+    }
+}
+
+impl Drop for NodeHost {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Headers whose values both hosts must agree on (Date, Connection and
+/// framing headers are each HTTP stack's own business).
+const COMPARED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-range",
+    "content-location",
+    "location",
+    "preference-applied",
+    "proxy-status",
+    "vary",
+    "www-authenticate",
+];
+
+type Headers = &'static [(&'static str, &'static str)];
+
+/// One request per line of behaviour: reads, filters, logic trees, select
+/// forms, ordering, paging, HEAD, transaction preferences, errors from the
+/// planner and from the database.
+const REQUESTS: &[(&str, &str, Headers)] = &[
+    ("GET", "/items?select=id,name&id=eq.1", &[]),
+    ("GET", "/items?id=eq.2", &[]),
+    ("GET", "/items?id=eq.999", &[]),
+    ("GET", "/items?select=id&id=gt.3&order=id", &[]),
+    ("GET", "/items?select=id&id=neq.1&price=gte.3&order=id", &[]),
+    ("GET", "/items?select=id&id=not.lt.4&order=id", &[]),
+    ("GET", "/items?select=id&name=is.null", &[]),
+    ("GET", "/items?select=id&price=is.not_null&id=gt.3", &[]),
+    ("GET", "/items?select=id&name=like.*pl*", &[]),
+    ("GET", "/items?select=id&name=ilike.APP*", &[]),
+    ("GET", "/items?select=id&tags=cs.%7Bfruit%7D&order=id", &[]),
+    (
+        "GET",
+        "/items?select=id&order=id&name=in.(%22a,b%22,%22c%5C%22d%22)",
+        &[],
+    ),
+    ("GET", "/items?select=id&name=eq.pear.(x)", &[]),
+    (
+        "GET",
+        "/items?select=id&or=(id.eq.1,and(price.gt.3,name.is.null))&order=id",
+        &[],
+    ),
+    ("GET", "/items?select=id&not.or=(id.lt.3,id.gt.4)", &[]),
+    (
+        "GET",
+        "/items?select=id&order=price.desc.nullslast&limit=2&offset=1",
+        &[],
+    ),
+    (
+        "GET",
+        "/items?select=key:id,price::text,color:data->>color,cm:data->size->cm&id=eq.1",
+        &[],
+    ),
+    (
+        "GET",
+        "/Weird%20%22Name%22?select=id,%22a,b%22,%22Mixed%20Case%22&%22Mixed%20Case%22=gt.15",
+        &[],
+    ),
+    (
+        "GET",
+        "/items?select=id&name=eq.x';%20DROP%20TABLE%20test.items;--",
+        &[],
+    ),
+    ("HEAD", "/items?id=lt.3", &[]),
+    (
+        "GET",
+        "/tx_info",
+        &[("x-test", "hello"), ("cookie", "flavour=choc; other=1")],
+    ),
+    ("GET", "/tx_info", &[("prefer", "tx=commit")]),
+    (
+        "GET",
+        "/items?select=id&id=eq.1",
+        &[("prefer", "tx=rollback")],
+    ),
+    ("GET", "/nope", &[]),
+    ("GET", "/pg_class", &[]),
+    ("GET", "/items?id=eqq.1", &[]),
+    ("GET", "/items?select=id,", &[]),
+    ("GET", "/items?order=id.sideways", &[]),
+    ("GET", "/items?limit=-1", &[]),
+    ("GET", "/items?id=eq.abc", &[]),
+    ("GET", "/items?select=nope", &[]),
+    ("GET", "/secrets", &[]),
+    ("GET", "/tx_info", &[("authorization", "Bearer a.b.c")]),
+    // Node's HTTP parser refuses methods it does not know (BREW gets a bare
+    // 400 before any host code runs), so the unsupported method is one it knows.
+    ("PROPFIND", "/items", &[]),
+    ("POST", "/items", &[("content-type", "application/json")]),
+    ("DELETE", "/items?id=eq.1", &[]),
+    ("GET", "/items/1", &[]),
+    ("GET", "/", &[]),
+];
+
+/// `method` on `base` (`http://host:port`) + `path`.
+async fn request(base: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut req = client().request(method, format!("{base}{path}"));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    send(req).await
+}
+
+fn compared(r: &Reply) -> (u16, String, Vec<(&'static str, Option<String>)>) {
+    let headers = COMPARED_HEADERS
+        .iter()
+        .map(|name| (*name, r.header(name).map(str::to_string)))
+        .collect();
+    (r.status, r.text.clone(), headers)
+}
+
+#[tokio::test]
+async fn node_host_answers_like_pgrest_host() {
+    // Its own application_name, to find its connections below.
+    let mut env = base_env();
+    env.push(("PGAPPNAME".into(), "pgrest-node-e2e".into()));
+    let node = NodeHost::start(env);
+    let rust = format!("http://{}", shared().addr);
+    let node_base = node.base.as_str();
+    for (method, path, headers) in REQUESTS {
+        let expected = request(&rust, method, path, headers).await;
+        let actual = request(node_base, method, path, headers).await;
+        assert_eq!(
+            compared(&actual),
+            compared(&expected),
+            "{method} {path} {headers:?}: the Node host (left) differs from pgrest-host (right)"
+        );
+    }
+
+    // Absolute checks, so both hosts breaking the same way still fails.
+    let get = |path| request(node_base, "GET", path, &[]);
+    let r = get("/items?select=id,name&id=eq.1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([{"id": 1, "name": "apple"}]));
+    assert_eq!(r.header("content-range"), Some("0-0/*"));
+    let r = get("/items?select=id&or=(id.eq.1,and(price.gt.3,name.is.null))&order=id").await;
+    assert_eq!(r.body, json!([{"id": 1}, {"id": 5}]));
+    let r = get("/nope").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["code"], "PGRST205");
+    assert_eq!(r.header("proxy-status"), Some("PostgREST; error=PGRST205"));
+    let r = get("/items?id=eq.abc").await;
+    assert_eq!((r.status, &r.body["code"]), (400, &json!("22P02")));
+    let r = request(node_base, "HEAD", "/items?id=lt.3", &[]).await;
+    assert_eq!((r.status, r.text.as_str()), (200, ""));
+    assert_eq!(r.header("content-range"), Some("0-1/*"));
+    let r = request(node_base, "GET", "/tx_info", &[("x-test", "hi")]).await;
+    assert_eq!(r.body[0]["role"], "Web Anon");
+    assert_eq!(r.body[0]["read_only"], "on");
+    assert_eq!(r.body[0]["header"], "hi");
+
+    // Every transaction the Node host opened was ended: its connections are
+    // back to idle, none left "idle in transaction".
+    let db = superuser().await;
+    let states = || async {
+        db.query(
+            "SELECT state FROM pg_stat_activity WHERE application_name = 'pgrest-node-e2e'",
+            &[],
+        )
+        .await
+        .expect("pg_stat_activity")
+        .iter()
+        .map(|row| row.get::<_, Option<String>>(0).unwrap_or_default())
+        .collect::<Vec<_>>()
+    };
+    let all_idle = eventually(Duration::from_secs(5), || async {
+        let s = states().await;
+        !s.is_empty() && s.iter().all(|s| s == "idle")
+    })
+    .await;
+    assert!(all_idle, "Node host connections: {:?}", states().await);
+}
+
+#[tokio::test]
+async fn node_host_follows_the_configuration_like_pgrest_host() {
+    // No anonymous role: every request without a token is PGRST302.
+    let env: Vec<_> = base_env()
+        .into_iter()
+        .filter(|(k, _)| k != "PGRST_DB_ANON_ROLE")
+        .collect();
+    let node = NodeHost::start(env.clone());
+    let rust = Server::start(env);
+    let rust = format!("http://{}", rust.addr);
+    for path in ["/items", "/nope", "/items?id=eqq.1"] {
+        let expected = request(&rust, "GET", path, &[]).await;
+        let actual = request(&node.base, "GET", path, &[]).await;
+        assert_eq!(compared(&actual), compared(&expected), "GET {path}");
+    }
+    let r = request(&node.base, "GET", "/items", &[]).await;
+    assert_eq!((r.status, &r.body["code"]), (401, &json!("PGRST302")));
+}

@@ -1,0 +1,133 @@
+//! Where an option's value comes from, and its coercion to a type.
+//!
+//! PostgREST looks each option up in the in-database settings (`db_pool`),
+//! then the environment (`PGRST_DB_POOL`), then the file (`db-pool`); the
+//! first source that has it wins, and an empty value then means "unset".
+//! Environment and database values are text; file values are typed.
+
+use std::str::FromStr;
+
+use super::file::{Binding, Value, text_of};
+
+pub struct Sources<'a> {
+    file: &'a [Binding],
+    env: &'a [(String, String)],
+    db: &'a [(String, String)],
+}
+
+/// A value found for an option, and where, for error messages.
+struct Found {
+    value: Value,
+    origin: String,
+}
+
+impl<'a> Sources<'a> {
+    pub fn new(
+        file: &'a [Binding],
+        env: &'a [(String, String)],
+        db: &'a [(String, String)],
+    ) -> Sources<'a> {
+        Sources { file, env, db }
+    }
+
+    /// The highest-precedence value of one option name; later entries of a
+    /// source win (the host appends overrides).
+    fn lookup(&self, name: &str) -> Option<Found> {
+        let db_name = name.replace('-', "_");
+        if let Some((k, v)) = self
+            .db
+            .iter()
+            .rev()
+            .find(|(k, _)| k.replace('-', "_") == db_name)
+        {
+            return Some(Found {
+                value: Value::Str(v.clone()),
+                origin: format!("in-database setting {k}"),
+            });
+        }
+        let var = format!("PGRST_{}", db_name.to_ascii_uppercase());
+        if let Some((_, v)) = self.env.iter().rev().find(|(k, _)| *k == var) {
+            return Some(Found {
+                value: Value::Str(v.clone()),
+                origin: var,
+            });
+        }
+        self.file
+            .iter()
+            .rev()
+            .find(|b| b.key == name)
+            .map(|b| Found {
+                value: b.value.clone(),
+                origin: format!("config file, line {}", b.line),
+            })
+    }
+
+    /// The first of `names` (an option, then its aliases) with a non-empty value.
+    fn find<'n>(&self, names: &[&'n str]) -> Option<(&'n str, Found)> {
+        names.iter().find_map(|&name| {
+            let found = self.lookup(name)?;
+            let empty = matches!(&found.value, Value::Str(s) if s.is_empty());
+            (!empty).then_some((name, found))
+        })
+    }
+
+    pub fn text(&self, names: &[&str]) -> Option<String> {
+        self.find(names).map(|(_, f)| text_of(&f.value))
+    }
+
+    /// Like `text`, but an empty value is a value (`db-extra-search-path = ""`).
+    pub fn emptyable_text(&self, name: &str) -> Option<String> {
+        self.lookup(name).map(|f| text_of(&f.value))
+    }
+
+    pub fn int<T: FromStr>(&self, names: &[&str]) -> Result<Option<T>, String> {
+        let Some((name, found)) = self.find(names) else {
+            return Ok(None);
+        };
+        let parsed = match &found.value {
+            Value::Str(s) | Value::Number(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        parsed
+            .map(Some)
+            .ok_or_else(|| invalid(name, &found, "an integer in range"))
+    }
+
+    /// `true`/`false`/`on`/`off` in the file; as text, any case of true/false
+    /// (other characters ignored, as PostgREST does), or an integer (> 0 is true).
+    pub fn bool(&self, names: &[&str]) -> Result<Option<bool>, String> {
+        let Some((name, found)) = self.find(names) else {
+            return Ok(None);
+        };
+        let parsed = match &found.value {
+            Value::Bool(b) => Some(*b),
+            Value::Str(s) | Value::Number(s) => {
+                let letters: String = s
+                    .chars()
+                    .filter(|c| c.is_alphabetic())
+                    .collect::<String>()
+                    .to_lowercase();
+                match letters.as_str() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => s.trim().parse::<i64>().ok().map(|n| n > 0),
+                }
+            }
+            Value::List(_) => None,
+        };
+        parsed
+            .map(Some)
+            .ok_or_else(|| invalid(name, &found, "true or false"))
+    }
+}
+
+fn invalid(name: &str, found: &Found, expected: &str) -> String {
+    format!(
+        "invalid value for {name} ({}): {}; expected {expected}",
+        found.origin,
+        match &found.value {
+            Value::Str(s) => format!("{s:?}"),
+            other => text_of(other),
+        }
+    )
+}

@@ -1,0 +1,403 @@
+use super::*;
+
+fn pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn from_file(text: &str) -> Result<Config, String> {
+    Config::resolve(Some(text), &[], &[])
+}
+
+fn from_env(vars: &[(&str, &str)]) -> Result<Config, String> {
+    Config::resolve(None, &pairs(vars), &[])
+}
+
+const SECRET: &str = "reallyreallyreallyreallyverysafe";
+
+#[test]
+fn defaults_match_postgrest() {
+    let c = Config::resolve(None, &[], &[]).unwrap();
+    assert_eq!(c, Config::default());
+    assert_eq!(c.db_uri, "postgresql://");
+    assert_eq!(c.db_schemas, ["public"]);
+    assert_eq!(c.db_anon_role, None);
+    assert_eq!(c.db_pool, 10);
+    assert_eq!(c.db_pool_acquisition_timeout, 10);
+    assert_eq!(c.db_max_rows, None);
+    assert_eq!(c.db_extra_search_path, ["public"]);
+    assert_eq!(c.db_tx_end, TxEndMode::Commit);
+    assert!(c.db_prepared_statements);
+    assert_eq!(c.server_host, "!4");
+    assert_eq!(c.server_port, 3000);
+    assert_eq!(c.jwt_secret, None);
+    assert!(!c.jwt_secret_is_base64);
+    assert_eq!(c.jwt_aud, None);
+    assert_eq!(c.jwt_role_claim_key, ".role");
+    assert_eq!(c.log_level, LogLevel::Error);
+}
+
+#[test]
+fn a_file_with_every_value_form() {
+    let c = from_file(&format!(
+        r#"
+# PostgREST's example style, with comments everywhere
+db-uri       = "postgres://app:p%40ss@db:5432/app?sslmode=require" # trailing comment
+db-schemas   = "api, v2"
+db-anon-role = "web \"anon\""
+db-pool = 3
+db-pool-acquisition-timeout = 7
+db-max-rows  = 1000
+db-extra-search-path = "public,extensions"
+db-tx-end    = "rollback-allow-override"
+db-prepared-statements = off
+server-host  = "127.0.0.1"
+server-port  = 0
+jwt-secret   = "{SECRET}"
+jwt-secret-is-base64 = false
+jwt-aud      = "urn:example:aud"
+jwt-role-claim-key = ".realm.roles[0]"
+log-level    = "info"
+"#
+    ))
+    .unwrap();
+    assert_eq!(
+        c.db_uri,
+        "postgres://app:p%40ss@db:5432/app?sslmode=require"
+    );
+    assert_eq!(c.db_schemas, ["api", "v2"]);
+    assert_eq!(c.db_anon_role.as_deref(), Some("web \"anon\""));
+    assert_eq!(c.db_pool, 3);
+    assert_eq!(c.db_pool_acquisition_timeout, 7);
+    assert_eq!(c.db_max_rows, Some(1000));
+    assert_eq!(c.db_extra_search_path, ["public", "extensions"]);
+    assert_eq!(c.db_tx_end, TxEndMode::RollbackAllowOverride);
+    assert!(!c.db_prepared_statements);
+    assert_eq!(c.server_host, "127.0.0.1");
+    assert_eq!(c.server_port, 0);
+    assert_eq!(c.jwt_secret.as_deref(), Some(SECRET));
+    assert_eq!(c.jwt_aud.as_deref(), Some("urn:example:aud"));
+    assert_eq!(c.jwt_role_claim_key, ".realm.roles[0]");
+    assert_eq!(c.log_level, LogLevel::Info);
+}
+
+#[test]
+fn string_escapes() {
+    let c = from_file(r#"db-anon-role = "a\"b\\c\nd\te\rf\u0041\u00e9\ud83d\ude00""#).unwrap();
+    assert_eq!(c.db_anon_role.as_deref(), Some("a\"b\\c\nd\te\rfAé😀"));
+    // `#` inside a string is not a comment; a string may span lines.
+    let c = from_file("db-anon-role = \"x # y\nz\"  # real comment").unwrap();
+    assert_eq!(c.db_anon_role.as_deref(), Some("x # y\nz"));
+}
+
+#[test]
+fn numbers_and_booleans_may_be_quoted_or_not() {
+    for text in ["db-pool = 4", "db-pool = \"4\"", "db-pool = \" 4 \""] {
+        assert_eq!(from_file(text).unwrap().db_pool, 4, "{text}");
+    }
+    for (text, expected) in [
+        ("db-prepared-statements = false", false),
+        ("db-prepared-statements = off", false),
+        ("db-prepared-statements = on", true),
+        ("db-prepared-statements = \"FALSE\"", false),
+        ("db-prepared-statements = \"True\"", true),
+        ("db-prepared-statements = \"0\"", false),
+        ("db-prepared-statements = \"2\"", true),
+    ] {
+        assert_eq!(
+            from_file(text).unwrap().db_prepared_statements,
+            expected,
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn unknown_keys_groups_and_directive_comments() {
+    let c = from_file(
+        "not-an-option = 1\n\
+         app.settings.jwt_exp = 3600\n\
+         list-option = [1, \"two\", [true]]\n\
+         app {\n  settings { x = \"y\" }\n  db-pool = 9\n}\n\
+         #; db-pool = 2\n\
+         db-anon-role = \"anon\"\n",
+    )
+    .unwrap();
+    // Inside the `app` group the key is `app.db-pool`, not `db-pool`.
+    assert_eq!(c.db_pool, 10);
+    assert_eq!(c.db_anon_role.as_deref(), Some("anon"));
+}
+
+#[test]
+fn later_bindings_win_and_interpolation() {
+    let env = pairs(&[("DB_HOST", "db.internal"), ("HOME", "/root")]);
+    let c = Config::resolve(
+        Some(
+            "db-pool = 3\ndb-pool = 4\nrole = \"web\"\n\
+             db-uri = \"postgres://$(DB_HOST)/app?x=$$1\"\n\
+             db-anon-role = \"$(role)_anon\"\n",
+        ),
+        &env,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.db_pool, 4);
+    assert_eq!(c.db_uri, "postgres://db.internal/app?x=$1");
+    assert_eq!(c.db_anon_role.as_deref(), Some("web_anon"));
+    let err = from_file("a = 1\ndb-anon-role = \"$(NOPE)\"").unwrap_err();
+    assert_eq!(err, "config file, line 2: no such variable: 'NOPE'");
+}
+
+#[test]
+fn syntax_errors_name_the_line_and_column() {
+    for (text, expected) in [
+        (
+            "db-pool = abc",
+            "config file, line 1, column 11: expected a value",
+        ),
+        (
+            "# ok\ndb-uri = 'x'",
+            "config file, line 2, column 10: expected a value",
+        ),
+        (
+            "db-uri = \"x\ndb-pool = 3\n",
+            "config file, line 3, column 1: unterminated string",
+        ),
+        (
+            "\n\ndb-uri = \"\\q\"",
+            "config file, line 3, column 12: invalid escape",
+        ),
+        (
+            "db-pool = 3 db-max-rows = 4",
+            "config file, line 1, column 13: expected the end of the line, found 'd'",
+        ),
+        ("db-pool 3", "config file, line 1, column 9: expected \"=\""),
+        (
+            "= 3",
+            "config file, line 1, column 1: expected an option name",
+        ),
+        (
+            "db-pool = -3",
+            "config file, line 1, column 11: expected a value",
+        ),
+        (
+            "a { b = 1",
+            "config file, line 1, column 10: expected \"}\"",
+        ),
+        (
+            "a = \"\\ud800\"",
+            "config file, line 1, column 12: invalid UTF-16 surrogates",
+        ),
+        (
+            "import \"other.conf\"",
+            "config file, line 1: `import` is not supported",
+        ),
+    ] {
+        let err = from_file(text).unwrap_err();
+        assert!(err.starts_with(expected), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn environment_variables_override_the_file() {
+    let c = Config::resolve(
+        Some("db-pool = 3\ndb-anon-role = \"file\"\nserver-port = 8000"),
+        &pairs(&[
+            ("PGRST_DB_POOL", "5"),
+            ("PGRST_DB_ANON_ROLE", "Web Anon"),
+            ("HOME", "/root"),
+            ("db-pool", "99"),
+        ]),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.db_pool, 5);
+    assert_eq!(c.db_anon_role.as_deref(), Some("Web Anon"));
+    assert_eq!(c.server_port, 8000);
+}
+
+#[test]
+fn later_environment_entries_win() {
+    let c = from_env(&[("PGRST_DB_POOL", "5"), ("PGRST_DB_POOL", "6")]).unwrap();
+    assert_eq!(c.db_pool, 6);
+}
+
+#[test]
+fn database_settings_override_environment_and_file() {
+    let c = Config::resolve(
+        Some("db-pool = 2"),
+        &pairs(&[("PGRST_DB_POOL", "3")]),
+        &pairs(&[("db_pool", "7")]),
+    )
+    .unwrap();
+    assert_eq!(c.db_pool, 7);
+}
+
+#[test]
+fn aliases_apply_only_when_the_option_itself_is_unset() {
+    let c = from_env(&[
+        ("PGRST_DB_SCHEMA", " api , v2 "),
+        ("PGRST_MAX_ROWS", "50"),
+        ("PGRST_ROLE_CLAIM_KEY", ".user_role"),
+        ("PGRST_SECRET_IS_BASE64", "false"),
+    ])
+    .unwrap();
+    assert_eq!(c.db_schemas, ["api", "v2"]);
+    assert_eq!(c.db_max_rows, Some(50));
+    assert_eq!(c.jwt_role_claim_key, ".user_role");
+    // The canonical name wins, even from a lower-precedence source.
+    let c = Config::resolve(
+        Some("db-schemas = \"a\"\ndb-max-rows = 5"),
+        &pairs(&[("PGRST_DB_SCHEMA", "b"), ("PGRST_MAX_ROWS", "6")]),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(c.db_schemas, ["a"]);
+    assert_eq!(c.db_max_rows, Some(5));
+}
+
+#[test]
+fn empty_values_mean_unset() {
+    let c = from_env(&[
+        ("PGRST_DB_ANON_ROLE", ""),
+        ("PGRST_DB_SCHEMAS", ""),
+        ("PGRST_DB_SCHEMA", "api"),
+        ("PGRST_DB_MAX_ROWS", ""),
+        ("PGRST_DB_POOL", ""),
+        ("PGRST_DB_EXTRA_SEARCH_PATH", ""),
+    ])
+    .unwrap();
+    assert_eq!(c.db_anon_role, None);
+    assert_eq!(c.db_schemas, ["api"]);
+    assert_eq!(c.db_max_rows, None);
+    assert_eq!(c.db_pool, 10);
+    // ... except db-extra-search-path, where empty means no extra schema.
+    assert_eq!(c.db_extra_search_path, Vec::<String>::new());
+}
+
+#[test]
+fn invalid_values_are_reported_with_their_source() {
+    for (vars, expected) in [
+        (
+            &[("PGRST_DB_POOL", "abc")][..],
+            "invalid value for db-pool (PGRST_DB_POOL): \"abc\"; expected an integer in range",
+        ),
+        (
+            &[("PGRST_SERVER_PORT", "70000")],
+            "invalid value for server-port (PGRST_SERVER_PORT): \"70000\"",
+        ),
+        (
+            &[("PGRST_MAX_ROWS", "1.5")],
+            "invalid value for max-rows (PGRST_MAX_ROWS): \"1.5\"",
+        ),
+        (
+            &[("PGRST_DB_PREPARED_STATEMENTS", "maybe")],
+            "invalid value for db-prepared-statements (PGRST_DB_PREPARED_STATEMENTS): \"maybe\"; expected true or false",
+        ),
+        (
+            &[("PGRST_DB_TX_END", "sometimes")],
+            "Invalid transaction termination. Check your configuration.",
+        ),
+        (
+            &[("PGRST_LOG_LEVEL", "verbose")],
+            "Invalid logging level. Check your configuration.",
+        ),
+        (
+            &[("PGRST_DB_SCHEMAS", "api,pg_catalog")],
+            "db-schemas does not allow schema: 'pg_catalog'",
+        ),
+        (
+            &[("PGRST_DB_SCHEMAS", "information_schema")],
+            "db-schemas does not allow schema: 'information_schema'",
+        ),
+        (
+            &[("PGRST_JWT_AUD", "a:b c")],
+            "jwt-aud should be a string or a valid URI",
+        ),
+        (
+            &[("PGRST_JWT_ROLE_CLAIM_KEY", "role")],
+            "failed to parse role-claim-key value (role)",
+        ),
+        (
+            &[("PGRST_JWT_SECRET", "short")],
+            "The JWT secret must be at least 32 characters long.",
+        ),
+    ] {
+        let err = from_env(vars).unwrap_err();
+        assert!(err.starts_with(expected), "{vars:?}: {err}");
+    }
+    let err = from_file("\n\ndb-pool = 1.5").unwrap_err();
+    assert_eq!(
+        err,
+        "invalid value for db-pool (config file, line 3): 1.5; expected an integer in range"
+    );
+    assert!(from_file("db-pool = [1]").is_err());
+}
+
+#[test]
+fn log_levels() {
+    for (text, level) in [
+        ("crit", LogLevel::Crit),
+        ("error", LogLevel::Error),
+        ("warn", LogLevel::Warn),
+        ("info", LogLevel::Info),
+        ("debug", LogLevel::Debug),
+    ] {
+        assert_eq!(
+            from_env(&[("PGRST_LOG_LEVEL", text)]).unwrap().log_level,
+            level
+        );
+    }
+    assert!(LogLevel::Crit < LogLevel::Error && LogLevel::Info < LogLevel::Debug);
+}
+
+#[test]
+fn jwt_secrets() {
+    let c = from_env(&[("PGRST_JWT_SECRET", SECRET)]).unwrap();
+    assert_eq!(
+        c.jwt_secret_bytes().unwrap(),
+        Some(SECRET.as_bytes().to_vec())
+    );
+    // Base64, with URL-safe characters as PostgREST accepts them.
+    let c = from_env(&[
+        (
+            "PGRST_JWT_SECRET",
+            "cmVhbGx5cmVhbGx5cmVhbGx5cmVhbGx5dmVyeXNhZmU-_w..",
+        ),
+        ("PGRST_JWT_SECRET_IS_BASE64", "true"),
+    ])
+    .unwrap();
+    let mut expected = SECRET.as_bytes().to_vec();
+    expected.extend([0x3e, 0xff]);
+    assert_eq!(c.jwt_secret_bytes().unwrap(), Some(expected));
+    let err = from_env(&[
+        ("PGRST_JWT_SECRET", "not base64!"),
+        ("PGRST_JWT_SECRET_IS_BASE64", "true"),
+    ])
+    .unwrap_err();
+    assert!(err.starts_with("jwt-secret is not valid base64"), "{err}");
+    // A JWK is not held to the length rule; an `@file` is checked after reading.
+    assert!(from_env(&[("PGRST_JWT_SECRET", r#"{"kty":"oct","k":"c2hvcnQ"}"#)]).is_ok());
+    let c = from_env(&[("PGRST_JWT_SECRET", "@/run/secret")]).unwrap();
+    assert_eq!(c.file_reference("jwt-secret"), Some("/run/secret"));
+    assert_eq!(c.file_reference("db-uri"), None);
+}
+
+#[test]
+fn json_round_trip_uses_option_names() {
+    let c = from_env(&[("PGRST_DB_MAX_ROWS", "100"), ("PGRST_LOG_LEVEL", "warn")]).unwrap();
+    let json = c.to_json();
+    for fragment in [
+        "\"db-uri\":\"postgresql://\"",
+        "\"db-max-rows\":100",
+        "\"db-prepared-statements\":true",
+        "\"db-tx-end\":\"commit\"",
+        "\"log-level\":\"warn\"",
+        "\"jwt-role-claim-key\":\".role\"",
+    ] {
+        assert!(json.contains(fragment), "{fragment} in {json}");
+    }
+    assert_eq!(Config::from_json(&json).unwrap(), c);
+}
