@@ -1,11 +1,9 @@
 //! One request from HTTP to plan, and from results to response: PostgREST's
 //! pipeline (ApiRequest -> Plan -> Query -> Response) driven in order.
 
-use crate::api_request::accept::{self, MediaType};
-use crate::api_request::preferences::{Count as PreferCount, Preferences, TxPreference};
+use crate::api_request::preferences::TxPreference;
 use crate::api_request::profile::{self, Profile};
 use crate::api_request::target::{self, Target};
-use crate::api_request::{query_params, range};
 use crate::auth;
 use crate::config::{Config, TxEndMode};
 use crate::contract::{
@@ -13,12 +11,11 @@ use crate::contract::{
 };
 use crate::contract::{Param, RowUse};
 use crate::error::ApiError;
-use crate::plan::read::ReadPlan;
 use crate::query;
-use crate::query::read::{BodyShape, Count, Output};
-use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{self, Context, Kind};
-use crate::schema_cache::{SchemaCache, Table};
+use crate::schema_cache::SchemaCache;
+
+mod read;
 
 pub fn plan(
     config: &Config,
@@ -69,83 +66,7 @@ fn try_plan(
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
-    read(config, req, &auth, &profile, table, head)
-}
-
-/// GET/HEAD on a table or view.
-fn read(
-    config: &Config,
-    req: &HttpRequest,
-    auth: &auth::AuthResult,
-    profile: &Profile,
-    table: &Table,
-    head: bool,
-) -> Result<Plan, ApiError> {
-    let params = query_params::parse_query(&req.query)?;
-    let prefs = Preferences::parse(header_values(req, "prefer"));
-    let page = range::page(
-        &req.method,
-        header_values(req, "range").next(),
-        last_value(&params.raw, "limit"),
-        last_value(&params.raw, "offset"),
-        config.db_max_rows,
-    )?;
-    let canonical = query_params::canonical(&params.raw);
-    let read = ReadPlan::new(table, params, page)?;
-    let media = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &accept::relation_read_types(),
-        false,
-    )?;
-    prefs.check_strict()?;
-
-    let (count, total) = counting(prefs.count, config.db_max_rows);
-    let statements = query::read::statements(
-        &read,
-        output(&media)?,
-        count,
-        matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
-    )?;
-
-    let mut search_path = vec![profile.schema.as_str()];
-    search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
-    let settings = query::settings::statement(&query::settings::RequestSettings {
-        role: &auth.role,
-        search_path,
-        claims_json: &auth.claims_json,
-        method: &req.method,
-        path: &req.path,
-        headers: &req.headers,
-    });
-    let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    // Time zones are not applied yet, so they are not reported as applied.
-    let mut applied = prefs.applied_to_read(tx_overridable);
-    applied.timezone = None;
-    let context = Context {
-        authenticated: false,
-        kind: Kind::Read(ReadContext {
-            offset: read.offset,
-            head,
-            content_type: media.content_type(),
-            singular: matches!(media, MediaType::Object { .. }),
-            total,
-            content_location: if canonical.is_empty() {
-                format!("/{}", table.name)
-            } else {
-                format!("/{}?{canonical}", table.name)
-            },
-            preference_applied: applied.applied_header(),
-            content_profile: profile.negotiated.then(|| profile.schema.clone()),
-        }),
-    };
-    Ok(Plan {
-        statements: [begin(true), settings, statements.main]
-            .into_iter()
-            .chain(statements.planned_count)
-            .collect(),
-        tx_end,
-        context: context.encode(),
-    })
+    read::read(config, req, &auth, &profile, table, head)
 }
 
 /// The values of one request header, in order (names are lowercase).
@@ -163,36 +84,6 @@ fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&
         .rev()
         .find(|(n, v)| n == name && v.is_some())
         .and_then(|(_, v)| v.as_deref())
-}
-
-/// What the main statement counts, and where `respond` takes the total from.
-fn counting(preference: Option<PreferCount>, max_rows: Option<i64>) -> (Count, TotalFrom) {
-    match preference {
-        None => (Count::None, TotalFrom::None),
-        Some(PreferCount::Exact) => (Count::Exact, TotalFrom::Exact),
-        Some(PreferCount::Planned) => (Count::None, TotalFrom::Planned),
-        Some(PreferCount::Estimated) => (
-            max_rows.map_or(Count::Exact, |max| Count::UpTo(max.saturating_add(1))),
-            TotalFrom::Estimated { max_rows },
-        ),
-    }
-}
-
-/// How the body is built for a negotiated media type.
-fn output(media: &MediaType) -> Result<Output, ApiError> {
-    let (shape, strip_nulls) = match media {
-        MediaType::Json => (BodyShape::JsonArray, false),
-        MediaType::ArrayStripped => (BodyShape::JsonArray, true),
-        MediaType::Object { stripped } => (BodyShape::JsonObject, *stripped),
-        MediaType::Csv => (BodyShape::Csv, false),
-        MediaType::GeoJson => (BodyShape::GeoJson, false),
-        other => {
-            return Err(ApiError::Internal {
-                message: format!("no body for negotiated {}", other.to_mime()),
-            });
-        }
-    };
-    Ok(Output { shape, strip_nulls })
 }
 
 pub fn respond(context: &[u8], results: &[Rows]) -> Answer {
@@ -213,6 +104,26 @@ pub fn respond(context: &[u8], results: &[Rows]) -> Answer {
 pub fn respond_error(context: &[u8], err: &DbError) -> HttpResponse {
     let authenticated = Context::decode(context).is_ok_and(|c| c.authenticated);
     ApiError::from_db(err.clone(), authenticated).to_response()
+}
+
+/// The per-transaction settings statement (role, search_path, claims,
+/// method, path, headers, cookies).
+fn settings(
+    config: &Config,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    profile: &Profile,
+) -> Statement {
+    let mut search_path = vec![profile.schema.as_str()];
+    search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
+    query::settings::statement(&query::settings::RequestSettings {
+        role: &auth.role,
+        search_path,
+        claims_json: &auth.claims_json,
+        method: &req.method,
+        path: &req.path,
+        headers: &req.headers,
+    })
 }
 
 /// `BEGIN` with PostgREST's isolation level and access mode.

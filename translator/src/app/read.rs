@@ -1,0 +1,114 @@
+//! `GET`/`HEAD` on a table or view.
+
+use super::{begin, header_values, last_value, settings, tx_end};
+use crate::api_request::accept::{self, MediaType};
+use crate::api_request::preferences::{Count as PreferCount, Preferences};
+use crate::api_request::profile::Profile;
+use crate::api_request::{query_params, range};
+use crate::auth;
+use crate::config::Config;
+use crate::contract::{HttpRequest, Plan};
+use crate::error::ApiError;
+use crate::plan::read::ReadPlan;
+use crate::query;
+use crate::query::read::{BodyShape, Count, Output};
+use crate::response::read::{ReadContext, TotalFrom};
+use crate::response::{Context, Kind};
+use crate::schema_cache::Table;
+
+/// GET/HEAD on a table or view.
+pub(super) fn read(
+    config: &Config,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    profile: &Profile,
+    table: &Table,
+    head: bool,
+) -> Result<Plan, ApiError> {
+    let params = query_params::parse_query(&req.query)?;
+    let prefs = Preferences::parse(header_values(req, "prefer"));
+    let page = range::page(
+        &req.method,
+        header_values(req, "range").next(),
+        last_value(&params.raw, "limit"),
+        last_value(&params.raw, "offset"),
+        config.db_max_rows,
+    )?;
+    let canonical = query_params::canonical(&params.raw);
+    let read = ReadPlan::new(table, params, page)?;
+    let media = accept::negotiate(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &accept::relation_read_types(),
+        false,
+    )?;
+    prefs.check_strict()?;
+
+    let (count, total) = counting(prefs.count, config.db_max_rows);
+    let statements = query::read::statements(
+        &read,
+        output(&media)?,
+        count,
+        matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
+    )?;
+
+    let settings = settings(config, req, auth, profile);
+    let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
+    // Time zones are not applied yet, so they are not reported as applied.
+    let mut applied = prefs.applied_to_read(tx_overridable);
+    applied.timezone = None;
+    let context = Context {
+        authenticated: false,
+        kind: Kind::Read(ReadContext {
+            offset: read.offset,
+            head,
+            content_type: media.content_type(),
+            singular: matches!(media, MediaType::Object { .. }),
+            total,
+            content_location: if canonical.is_empty() {
+                format!("/{}", table.name)
+            } else {
+                format!("/{}?{canonical}", table.name)
+            },
+            preference_applied: applied.applied_header(),
+            content_profile: profile.negotiated.then(|| profile.schema.clone()),
+        }),
+    };
+    Ok(Plan {
+        statements: [begin(true), settings, statements.main]
+            .into_iter()
+            .chain(statements.planned_count)
+            .collect(),
+        tx_end,
+        context: context.encode(),
+    })
+}
+
+/// What the main statement counts, and where `respond` takes the total from.
+fn counting(preference: Option<PreferCount>, max_rows: Option<i64>) -> (Count, TotalFrom) {
+    match preference {
+        None => (Count::None, TotalFrom::None),
+        Some(PreferCount::Exact) => (Count::Exact, TotalFrom::Exact),
+        Some(PreferCount::Planned) => (Count::None, TotalFrom::Planned),
+        Some(PreferCount::Estimated) => (
+            max_rows.map_or(Count::Exact, |max| Count::UpTo(max.saturating_add(1))),
+            TotalFrom::Estimated { max_rows },
+        ),
+    }
+}
+
+/// How the body is built for a negotiated media type.
+fn output(media: &MediaType) -> Result<Output, ApiError> {
+    let (shape, strip_nulls) = match media {
+        MediaType::Json => (BodyShape::JsonArray, false),
+        MediaType::ArrayStripped => (BodyShape::JsonArray, true),
+        MediaType::Object { stripped } => (BodyShape::JsonObject, *stripped),
+        MediaType::Csv => (BodyShape::Csv, false),
+        MediaType::GeoJson => (BodyShape::GeoJson, false),
+        other => {
+            return Err(ApiError::Internal {
+                message: format!("no body for negotiated {}", other.to_mime()),
+            });
+        }
+    };
+    Ok(Output { shape, strip_nulls })
+}
