@@ -11,6 +11,7 @@ pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
 pub mod tls;
+pub mod token_cache;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -60,6 +61,7 @@ pub async fn start_with_file(
         generation: RwLock::new(Arc::new(generation)),
         db,
         max_body_bytes: settings.max_body_bytes,
+        tokens: token_cache::TokenCache::new(settings.jwt_cache_max_entries),
     });
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, state, settings.log_level, stopped));

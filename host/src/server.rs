@@ -11,11 +11,14 @@ use hyper::{Request, Response};
 
 use crate::component::{Generation, wit};
 use crate::db::{Db, Failure, Finish};
+use crate::token_cache::TokenCache;
 
 pub struct AppState {
     pub generation: RwLock<Arc<Generation>>,
     pub db: Db,
     pub max_body_bytes: usize,
+    /// Verified tokens, across instances and schema generations.
+    pub tokens: TokenCache,
 }
 
 pub type HttpResponse = Response<Full<Bytes>>;
@@ -55,17 +58,21 @@ async fn serve(
     request: wit::HttpRequest,
     body: Bytes,
 ) -> HttpResponse {
-    let claims = match request.headers.iter().find(|(n, _)| n == "authorization") {
-        None => None,
-        Some((_, value)) => match generation.with_instance(|i| i.verify_token(value)) {
-            Ok(wit::TokenCheck::Valid(v)) => Some(v.claims_json),
-            Ok(wit::TokenCheck::Invalid(reply)) => return response(reply),
-            Err(trap) => return component_failure(trap),
-        },
-    };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    let claims = match request.headers.iter().find(|(n, _)| n == "authorization") {
+        None => None,
+        Some((_, value)) => match state.tokens.get(value, now) {
+            Some(claims) => Some(claims),
+            None => match generation.with_instance(|i| i.verify_token(value)) {
+                Ok(wit::TokenCheck::Anonymous) => None,
+                Ok(wit::TokenCheck::Valid(v)) => Some(state.tokens.insert(value, &v, now)),
+                Ok(wit::TokenCheck::Invalid(reply)) => return response(reply),
+                Err(trap) => return component_failure(trap),
+            },
+        },
+    };
     let plan = match generation.with_instance(|i| i.plan(&request, claims.as_deref(), now)) {
         Ok(wit::Outcome::Reply(reply)) => return response(reply),
         Ok(wit::Outcome::Run(plan)) => plan,

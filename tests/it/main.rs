@@ -1,6 +1,7 @@
 //! pgrest's integration tests: real HTTP against the real server and a real
 //! PostgreSQL (one throwaway cluster for the whole binary).
 
+mod auth;
 mod cancellation;
 mod config;
 mod demo;

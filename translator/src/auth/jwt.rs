@@ -3,8 +3,8 @@
 //! A request's `Authorization: Bearer <token>` is decoded and its signature
 //! checked against the configured keys ([`decode`], cacheable: it does not
 //! depend on the time), then `exp`/`nbf`/`iat` are checked against `now` with
-//! PostgREST's 30-second skew ([`check_time`], on every request). [`verify`]
-//! does both. jsonwebtoken only checks signatures here: header, claims and
+//! PostgREST's 30-second skew, and `aud` against `jwt-aud` ([`check_claims`],
+//! on every request, in PostgREST's order). [`verify`] does both. jsonwebtoken only checks signatures here: header, claims and
 //! key selection follow PostgREST's JOSE library, so errors match its own.
 
 use base64::Engine as _;
@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::keys::{self, JwsAlg, Key};
 use super::role_claim::RoleClaimKey;
+use crate::config::Config;
 use crate::error::{ApiError, JwtClaimsError, JwtDecodeError};
 
 /// Seconds a time claim may be off (PostgREST's `allowedSkewSeconds`).
@@ -51,6 +52,28 @@ impl JwtSettings {
                 .map(RoleClaimKey::parse)
                 .transpose()?
                 .unwrap_or_default(),
+        })
+    }
+
+    /// From a resolved configuration whose `jwt-secret` holds the secret
+    /// itself (the host has read an `@file`).
+    pub fn from_config(config: &Config) -> Result<JwtSettings, String> {
+        JwtSettings::new(
+            config.jwt_secret.as_deref(),
+            config.jwt_secret_is_base64,
+            config.jwt_aud.as_deref(),
+            Some(&config.jwt_role_claim_key),
+        )
+    }
+
+    /// The role claim: a string as is, any other JSON value as its JSON
+    /// text; `None` when the path selects nothing.
+    pub fn role(&self, claims: &Map<String, Value>) -> Option<String> {
+        // The path's root is the claims object; select takes a Value.
+        let root = Value::Object(claims.clone());
+        self.role_claim_key.select(&root).map(|role| match role {
+            Value::String(role) => role.clone(),
+            other => other.to_string(),
         })
     }
 }
@@ -101,11 +124,11 @@ pub fn verify(
         return Ok(None);
     };
     let verified = decode(settings, token)?;
-    check_time(&verified.claims, now_epoch_seconds)?;
+    check_claims(settings, &verified.claims, now_epoch_seconds)?;
     Ok(Some(verified))
 }
 
-/// Everything but the time checks: signature, claims shape, audience, role.
+/// Everything that does not depend on the time: signature, claims shape, role.
 pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError> {
     let keys = settings.keys.as_ref().ok_or(ApiError::JwtSecretMissing)?;
     let claims = verified_payload(keys, token)?;
@@ -113,14 +136,7 @@ pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError>
         Ok(Value::Object(claims)) => claims,
         _ => return Err(claims_error(JwtClaimsError::ParsingFailed)),
     };
-    check_audience(&claims, settings.audience.as_deref())?;
-    let role = settings
-        .role_claim_key
-        .select(&Value::Object(claims.clone()))
-        .map(|role| match role {
-            Value::String(role) => role.clone(),
-            other => other.to_string(),
-        });
+    let role = settings.role(&claims);
     let expires_at = match claims.get("exp") {
         Some(Value::Number(exp)) => Some(seconds(exp)),
         _ => None,
@@ -132,9 +148,19 @@ pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError>
     })
 }
 
-/// `exp`, `nbf` and `iat` at `now`, each allowed 30 s of skew. An absent or
-/// null claim passes; a non-numeric one is refused.
-pub fn check_time(claims: &Map<String, Value>, now_epoch_seconds: i64) -> Result<(), ApiError> {
+/// `exp`, `nbf` and `iat` at `now`, each allowed 30 s of skew, then `aud`;
+/// the first failure is the error. An absent or null claim passes; a
+/// non-numeric time is refused.
+pub fn check_claims(
+    settings: &JwtSettings,
+    claims: &Map<String, Value>,
+    now_epoch_seconds: i64,
+) -> Result<(), ApiError> {
+    check_time(claims, now_epoch_seconds)?;
+    check_audience(claims, settings.audience.as_deref())
+}
+
+fn check_time(claims: &Map<String, Value>, now_epoch_seconds: i64) -> Result<(), ApiError> {
     let earliest = now_epoch_seconds.saturating_sub(ALLOWED_SKEW_SECONDS);
     let latest = now_epoch_seconds.saturating_add(ALLOWED_SKEW_SECONDS);
     let checks = [
