@@ -16,12 +16,12 @@ use serde_json::{Value, json};
 
 use crate::harness::{Reply, Server, base_env, client, send, superuser};
 
-const SECRET: &str = "an HMAC secret of at least 32 characters";
+pub const SECRET: &str = "an HMAC secret of at least 32 characters";
 const RSA_PEM: &[u8] = include_bytes!("../../translator/src/auth/test_keys/rsa.pem");
 /// The modulus of `RSA_PEM`, base64url.
 const RSA_N: &str = "t2z8RUpzd5wGvM_iKUAFU9JTrbPnT2WXWkmxCvmt0af9fjCBOgKjcgfCIzER9tP-d627Xkjz448D0m0iR1p3C6hIkgYbqNIjzMx4TDYCqUJUpPq2RbzvasddkXoBebqiikRE1NYcUZH9_78URkSShjPuwoqYVkWy50rWqfTZsoW2hzPgB8Gqh_QaTk6RisvTeKPjQAP13dFeXHtKZocl4Y8Za-XEI2zUKCWi0C3oaW9WaIKNBt0fgJfOqLIRuTIvUbF_1RjnmoTOKQDvePKw6BRWO8ISaiRYGYlXShs9GkXDy5PN1ldwVt2WCLw5_e3CIDgMYS0yPcdsnBGUyQ_qyw";
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
@@ -49,7 +49,8 @@ fn hs(alg: Algorithm, claims: Value) -> String {
     )
 }
 
-fn hs256(claims: Value) -> String {
+/// A token signed with `SECRET`.
+pub fn hs256(claims: Value) -> String {
     hs(Algorithm::HS256, claims)
 }
 
