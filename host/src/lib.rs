@@ -16,6 +16,7 @@ pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
 pub mod tls;
+pub mod token_cache;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -107,6 +108,7 @@ pub async fn start_with_file(
             file: config_file.map(Path::to_path_buf),
             env,
         },
+        tokens: token_cache::TokenCache::new(settings.jwt_cache_max_entries),
     });
     state.metrics.schema_cache_loaded(generation.took);
     let mut helpers = vec![state.db.expire_connections(
@@ -215,7 +217,10 @@ pub async fn reload_config(state: &AppState) -> Result<(), String> {
     let source = &state.config_source;
     let config_json =
         settings::resolve_config(current.compiled(), source.file.as_deref(), &source.env)?;
-    swap_generation(state, &config_json).await
+    swap_generation(state, &config_json).await?;
+    // Tokens verified under the old JWT settings are verified again.
+    state.tokens.forget_all();
+    Ok(())
 }
 
 async fn swap_generation(state: &AppState, config_json: &str) -> Result<(), String> {

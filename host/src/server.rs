@@ -13,11 +13,14 @@ use crate::component::{Generation, wit};
 use crate::db::{Db, Failure, Finish};
 use crate::metrics::Metrics;
 use crate::recovery::Recovery;
+use crate::token_cache::TokenCache;
 
 pub struct AppState {
     pub generation: RwLock<Arc<Generation>>,
     pub db: Db,
     pub max_body_bytes: usize,
+    /// Verified tokens, across instances and schema generations.
+    pub tokens: TokenCache,
     /// `server-trace-header`: echoed from the request to the response.
     pub trace_header: Option<String>,
     pub recovery: Arc<Recovery>,
@@ -69,8 +72,10 @@ pub async fn handle(
             .collect(),
         body: body.to_vec(),
     };
+    // The token epoch before the generation: see TokenCache::epoch.
+    let epoch = state.tokens.epoch();
     let generation = state.generation.read().expect("generation lock").clone();
-    let mut response = serve(&state, generation, request, body).await;
+    let mut response = serve(&state, generation, epoch, request, body).await;
     if let Some(name) = &state.trace_header
         && let Some(value) = parts.headers.get(name.as_str())
         && let Ok(name) = hyper::header::HeaderName::from_bytes(name.as_bytes())
@@ -83,20 +88,25 @@ pub async fn handle(
 async fn serve(
     state: &Arc<AppState>,
     generation: Arc<Generation>,
+    epoch: u64,
     request: wit::HttpRequest,
     body: Bytes,
 ) -> HttpResponse {
-    let claims = match request.headers.iter().find(|(n, _)| n == "authorization") {
-        None => None,
-        Some((_, value)) => match generation.with_instance(|i| i.verify_token(value)) {
-            Ok(wit::TokenCheck::Valid(v)) => Some(v.claims_json),
-            Ok(wit::TokenCheck::Invalid(reply)) => return response(reply),
-            Err(trap) => return component_failure(trap),
-        },
-    };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    let claims = match request.headers.iter().find(|(n, _)| n == "authorization") {
+        None => None,
+        Some((_, value)) => match state.tokens.get(value, now) {
+            Some(claims) => Some(claims),
+            None => match generation.with_instance(|i| i.verify_token(value)) {
+                Ok(wit::TokenCheck::Anonymous) => None,
+                Ok(wit::TokenCheck::Valid(v)) => Some(state.tokens.insert(value, &v, now, epoch)),
+                Ok(wit::TokenCheck::Invalid(reply)) => return response(reply),
+                Err(trap) => return component_failure(trap),
+            },
+        },
+    };
     let plan = match generation.with_instance(|i| i.plan(&request, claims.as_deref(), now)) {
         Ok(wit::Outcome::Reply(reply)) => return response(reply),
         Ok(wit::Outcome::Run(plan)) => plan,

@@ -79,6 +79,7 @@ pub struct HostSettings {
     pub admin_server_host: Option<String>,
     pub admin_server_port: Option<u16>,
     pub server_trace_header: Option<String>,
+    pub jwt_cache_max_entries: u32,
     /// Not a PostgREST option yet: bulk loads are a headline use.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
@@ -167,13 +168,28 @@ impl HostSettings {
 
 /// The resolved configuration in the config file format (`--dump-config`):
 /// one `key = value` line per option, in name order; lists comma-joined,
-/// unset options as `""`.
+/// unset options as `""`; a group of options (`app-settings`) as one line per
+/// member, by the member's full name (`app.settings.x = "v"`).
 pub fn dump_config(json: &str) -> Result<String, String> {
     let options: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(json).map_err(|e| format!("configuration JSON: {e}"))?;
-    let quote = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+    // `$` starts an interpolation in the file format: `$$` is a literal one.
+    let quote = |s: &str| {
+        let escaped = s
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "$$");
+        format!("\"{escaped}\"")
+    };
     let mut out = String::new();
     for (key, value) in &options {
+        if let serde_json::Value::Object(members) = value {
+            for (name, value) in members {
+                let text = value.as_str().map_or_else(|| value.to_string(), quote);
+                out.push_str(&format!("{name} = {text}\n"));
+            }
+            continue;
+        }
         let text = match value {
             serde_json::Value::String(s) => quote(s),
             serde_json::Value::Null => quote(""),

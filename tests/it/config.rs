@@ -94,7 +94,8 @@ fn dump_config_merges_the_file_and_the_environment() {
     let (out, stdout, stderr) = output(
         binary(&["--dump-config", file.to_str().unwrap()])
             .env("PGRST_DB_POOL", "5")
-            .env("PGRST_SERVER_PORT", "8080"),
+            .env("PGRST_SERVER_PORT", "8080")
+            .env("PGRST_APP_SETTINGS_jwt_exp", "3600"),
     );
     assert!(out.status.success(), "{stderr}");
     for line in [
@@ -106,6 +107,9 @@ fn dump_config_merges_the_file_and_the_environment() {
         "server-port = 8080",
         "db-anon-role = \"\"",
         "db-uri = \"postgresql://\"",
+        "app.settings.jwt_exp = \"3600\"",
+        "jwt-role-claim-key = \"$$.role\"",
+        "jwt-cache-max-entries = 1000",
     ] {
         assert!(stdout.lines().any(|l| l == line), "{line:?} in\n{stdout}");
     }

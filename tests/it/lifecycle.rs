@@ -67,11 +67,17 @@ async fn the_binary_reloads_on_notify_and_signals() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
+    // The JWT secret changes with the first reload.
     let config = |max_rows: u32| {
+        let secret = if max_rows == 1 {
+            crate::auth::SECRET
+        } else {
+            "a-different-secret-of-32-characters"
+        };
         format!(
             "db-uri = \"{}\"\ndb-schemas = \"public\"\ndb-anon-role = \"postgres\"\n\
              server-host = \"127.0.0.1\"\nserver-port = 0\ndb-max-rows = {max_rows}\n\
-             admin-server-port = {admin_port}\n",
+             admin-server-port = {admin_port}\njwt-secret = \"{secret}\"\n",
             cluster
                 .conninfo("postgres", "postgres")
                 .replace('"', "\\\"")
@@ -89,12 +95,18 @@ async fn the_binary_reloads_on_notify_and_signals() {
     let base = listening.trim_start_matches("pgrest listening on ");
     let rows = format!("{base}/t?order=id");
     assert_eq!(send(client().get(&rows)).await.body, json!([{"id": 1}]));
+    let token = format!("Bearer {}", crate::auth::hs256(json!({"role": "postgres"})));
+    let with_token = || send(client().get(&rows).header("Authorization", &token));
+    assert_eq!(with_token().await.status, 200);
 
     std::fs::write(&file, config(2)).unwrap();
     cluster
         .psql_exec("NOTIFY pgrst, 'reload config';")
         .expect("notify");
     until(&rows, |r| r.body == json!([{"id": 1}, {"id": 2}])).await;
+    // The token was cached as valid under the old secret: no longer.
+    let r = with_token().await;
+    assert_eq!((r.status, r.body["code"].as_str()), (401, Some("PGRST301")));
 
     std::fs::write(&file, config(3)).unwrap();
     kill(pid, Signal::SIGUSR2).expect("SIGUSR2 sent");

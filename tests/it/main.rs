@@ -2,6 +2,7 @@
 //! PostgreSQL (one throwaway cluster for the whole binary).
 
 mod aggregates;
+mod auth;
 mod cancellation;
 mod config;
 mod demo;

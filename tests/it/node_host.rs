@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::harness::{Reply, Server, base_env, client, eventually, send, shared, superuser};
-use crate::jco;
+use crate::{auth, jco};
 
 /// `node server.mjs` as a child process; killed when dropped (also when a
 /// test panics), and it exits by itself when this process dies, since its
@@ -313,10 +313,12 @@ async fn node_host_answers_like_pgrest_host() {
 
 #[tokio::test]
 async fn node_host_follows_the_configuration_like_pgrest_host() {
-    // No anonymous role: every request without a token is PGRST302.
+    // No anonymous role: every request without a token is PGRST302. With a
+    // JWT secret, tokens choose the role (or are refused) in both hosts.
     let env: Vec<_> = base_env()
         .into_iter()
         .filter(|(k, _)| k != "PGRST_DB_ANON_ROLE")
+        .chain([("PGRST_JWT_SECRET".to_string(), auth::SECRET.to_string())])
         .collect();
     let node = NodeHost::start(env.clone());
     let rust = Server::start(env);
@@ -326,6 +328,30 @@ async fn node_host_follows_the_configuration_like_pgrest_host() {
         let actual = request(&node.base, "GET", path, &[]).await;
         assert_eq!(compared(&actual), compared(&expected), "GET {path}");
     }
+    let valid = format!(
+        "Bearer {}",
+        auth::hs256(json!({"role": "Alice", "sub": "alice", "exp": auth::now() + 60}))
+    );
+    let expired = format!("Bearer {}", auth::hs256(json!({"role": "Alice", "exp": 1})));
+    for authorization in [
+        valid.as_str(),
+        expired.as_str(),
+        "Basic dXNlcjpwYXNz",
+        "Bearer x",
+    ] {
+        let headers = [("authorization", authorization)];
+        let expected = request(&rust, "GET", "/auth_info?select=role", &headers).await;
+        let actual = request(&node.base, "GET", "/auth_info?select=role", &headers).await;
+        assert_eq!(compared(&actual), compared(&expected), "{authorization}");
+    }
+    let r = request(
+        &node.base,
+        "GET",
+        "/auth_info?select=role",
+        &[("authorization", &valid)],
+    )
+    .await;
+    assert_eq!(r.body, json!([{"role": "Alice"}]), "{}", r.text);
     let r = request(&node.base, "GET", "/items", &[]).await;
     assert_eq!((r.status, &r.body["code"]), (401, &json!("PGRST302")));
 }

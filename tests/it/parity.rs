@@ -336,6 +336,7 @@ fn run_all<T: Translator>(
             let (token, claims) = match req.header("authorization") {
                 None => (Value::Null, None),
                 Some(value) => match t.verify_token(value) {
+                    c::TokenCheck::Anonymous => (json!("anonymous"), None),
                     c::TokenCheck::Valid(v) => (
                         json!({"valid": {"claims-json": v.claims_json, "expires-at": v.expires_at}}),
                         Some(v.claims_json),
@@ -497,6 +498,7 @@ impl Translator for Wasmtime {
     }
     fn verify_token(&self, authorization: &str) -> c::TokenCheck {
         match self.call(|i| i.verify_token(authorization)) {
+            wit::TokenCheck::Anonymous => c::TokenCheck::Anonymous,
             wit::TokenCheck::Valid(v) => c::TokenCheck::Valid(c::Verified {
                 claims_json: v.claims_json,
                 expires_at: v.expires_at,

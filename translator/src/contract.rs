@@ -109,6 +109,8 @@ pub struct Verified {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenCheck {
+    /// Not a bearer token: the request is anonymous.
+    Anonymous,
     Valid(Verified),
     Invalid(HttpResponse),
 }

@@ -3,6 +3,7 @@
 
 use crate::app;
 use crate::auth;
+use crate::auth::jwt::JwtSettings;
 use crate::config::Config;
 use crate::contract::{
     Answer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TokenCheck,
@@ -33,29 +34,36 @@ pub fn render_host_error(err: &HostError) -> HttpResponse {
 /// Configuration and schema cache of one schema generation.
 pub struct Engine {
     config: Config,
+    jwt: JwtSettings,
     cache: SchemaCache,
 }
 
 impl Engine {
     pub fn load(config_json: &str, introspection_results: &[String]) -> Result<Engine, String> {
+        let config = Config::from_json(config_json)?;
         Ok(Engine {
-            config: Config::from_json(config_json)?,
+            jwt: JwtSettings::from_config(&config)?,
             cache: SchemaCache::load(introspection_results)?,
+            config,
         })
     }
 
     pub fn verify_token(&self, authorization: &str) -> TokenCheck {
-        auth::verify_token(&self.config, authorization)
+        auth::verify_token(&self.jwt, authorization)
     }
 
-    /// `now_epoch_seconds` will check token expiry once tokens are accepted.
     pub fn plan(
         &self,
         req: &HttpRequest,
         claims_json: Option<&str>,
-        _now_epoch_seconds: i64,
+        now_epoch_seconds: i64,
     ) -> Outcome {
-        app::plan(&self.config, &self.cache, req, claims_json)
+        app::plan(
+            &self.config,
+            &self.cache,
+            req,
+            auth::authenticate(&self.config, &self.jwt, claims_json, now_epoch_seconds),
+        )
     }
 
     pub fn respond(&self, context: &[u8], results: &[Rows]) -> Answer {

@@ -84,9 +84,13 @@ const cases = input.cases.map((c) => {
   if (authorization) {
     const check = engine.verifyToken(authorization[1]);
     if (check.tag === 'invalid') return { token: { invalid: response(check.val) } };
-    const expires = check.val.expiresAt;
-    token = { valid: { 'claims-json': check.val.claimsJson, 'expires-at': expires === undefined ? null : Number(expires) } };
-    claims = check.val.claimsJson;
+    if (check.tag === 'anonymous') {
+      token = 'anonymous';
+    } else {
+      const expires = check.val.expiresAt;
+      token = { valid: { 'claims-json': check.val.claimsJson, 'expires-at': expires === undefined ? null : Number(expires) } };
+      claims = check.val.claimsJson;
+    }
   }
   const outcome = engine.plan(req, claims, now);
   if (outcome.tag === 'reply') return { token, outcome: { reply: response(outcome.val) } };

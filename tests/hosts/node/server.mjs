@@ -72,7 +72,7 @@ async function handle(req, res) {
   if (authorization) {
     const check = engine.verifyToken(authorization[1]);
     if (check.tag === 'invalid') return send(res, check.val);
-    claims = check.val.claimsJson;
+    if (check.tag === 'valid') claims = check.val.claimsJson;
   }
   const outcome = engine.plan(request, claims, BigInt(Math.floor(Date.now() / 1000)));
   if (outcome.tag === 'reply') return send(res, outcome.val);

@@ -47,6 +47,7 @@ impl wit::GuestEngine for Engine {
 
     fn verify_token(&self, authorization: String) -> wit::TokenCheck {
         match self.0.verify_token(&authorization) {
+            c::TokenCheck::Anonymous => wit::TokenCheck::Anonymous,
             c::TokenCheck::Valid(v) => wit::TokenCheck::Valid(wit::Verified {
                 claims_json: v.claims_json,
                 expires_at: v.expires_at,

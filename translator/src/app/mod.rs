@@ -19,13 +19,14 @@ use crate::schema_cache::SchemaCache;
 mod read;
 mod write;
 
+/// `auth`: who the request runs as, or why it may not run.
 pub fn plan(
     config: &Config,
     cache: &SchemaCache,
     req: &HttpRequest,
-    claims: Option<&str>,
+    auth: Result<auth::AuthResult, ApiError>,
 ) -> Outcome {
-    match try_plan(config, cache, req, claims) {
+    match auth.and_then(|auth| try_plan(config, cache, req, &auth)) {
         Ok(plan) => Outcome::Run(plan),
         Err(err) => Outcome::Reply(err.to_response()),
     }
@@ -35,14 +36,8 @@ fn try_plan(
     config: &Config,
     cache: &SchemaCache,
     req: &HttpRequest,
-    claims: Option<&str>,
+    auth: &auth::AuthResult,
 ) -> Result<Plan, ApiError> {
-    if claims.is_some() {
-        // Tokens are refused by verify-token until JWT support lands; a host
-        // that passes claims anyway must not get a request run with them.
-        return Err(ApiError::JwtSecretMissing);
-    }
-    let auth = auth::anonymous(config)?;
     let target = target::parse(&req.path)?;
     let action = match req.method.as_str() {
         "GET" => Action::Read { head: false },
@@ -73,9 +68,9 @@ fn try_plan(
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
     match action {
-        Action::Read { head } => read::read(config, cache, req, &auth, &profile, table, head),
+        Action::Read { head } => read::read(config, cache, req, auth, &profile, table, head),
         Action::Write(mutation) => {
-            write::write(config, cache, req, &auth, &profile, table, mutation)
+            write::write(config, cache, req, auth, &profile, table, mutation)
         }
     }
 }
@@ -124,24 +119,36 @@ pub fn respond_error(context: &[u8], err: &DbError) -> HttpResponse {
     ApiError::from_db(err.clone(), authenticated).to_response()
 }
 
-/// The per-transaction settings statement (role, search_path, claims,
-/// method, path, headers, cookies).
+/// The statements between BEGIN and the main statement: the per-transaction
+/// settings (search_path, role, claims, method, path, headers, cookies,
+/// app settings), then the `db-pre-request` call.
 fn settings(
     config: &Config,
     req: &HttpRequest,
     auth: &auth::AuthResult,
     profile: &Profile,
-) -> Statement {
+) -> Vec<Statement> {
     let mut search_path = vec![profile.schema.as_str()];
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
-    query::settings::statement(&query::settings::RequestSettings {
+    let app_settings: Vec<(&str, &str)> = config
+        .app_settings
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let settings = query::settings::statement(&query::settings::RequestSettings {
         role: &auth.role,
         search_path,
         claims_json: &auth.claims_json,
         method: &req.method,
         path: &req.path,
         headers: &req.headers,
-    })
+        app_settings: &app_settings,
+    });
+    let pre_request = config
+        .db_pre_request
+        .as_deref()
+        .map(query::settings::pre_request);
+    [settings].into_iter().chain(pre_request).collect()
 }
 
 /// `BEGIN` with PostgREST's isolation level and access mode.

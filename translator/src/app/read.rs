@@ -62,7 +62,7 @@ pub(super) fn read(
     let mut applied = prefs.applied_to_read(tx_overridable);
     applied.timezone = None;
     let context = Context {
-        authenticated: false,
+        authenticated: auth.authenticated,
         kind: Kind::Read(ReadContext {
             offset: read.offset,
             head,
@@ -79,8 +79,10 @@ pub(super) fn read(
         }),
     };
     Ok(Plan {
-        statements: [begin(true), settings, statements.main]
+        statements: [begin(true)]
             .into_iter()
+            .chain(settings)
+            .chain([statements.main])
             .chain(statements.planned_count)
             .collect(),
         tx_end,

@@ -95,7 +95,7 @@ pub(super) fn write(
         .filter(|_| strict && matches!(mutation, Mutation::Update | Mutation::Delete));
     let checked = singular || max_affected.is_some() || mutation == Mutation::SingleUpsert;
     let context = Context {
-        authenticated: false,
+        authenticated: auth.authenticated,
         kind: Kind::Mutate(MutateContext {
             mutation,
             representation: matches!(returning, Returning::Body(_)),
@@ -116,11 +116,11 @@ pub(super) fn write(
         }),
     };
     Ok(Plan {
-        statements: vec![
-            begin(false),
-            settings(config, req, auth, profile),
-            statement,
-        ],
+        statements: [begin(false)]
+            .into_iter()
+            .chain(settings(config, req, auth, profile))
+            .chain([statement])
+            .collect(),
         tx_end: if checked { TxEnd::AfterRespond } else { tx_end },
         context: context.encode(),
     })

@@ -9,13 +9,15 @@
 //! appended to the environment (see `file_reference`).
 
 mod file;
-pub mod jspath;
 mod sources;
 #[cfg(test)]
 mod tests;
 
-use base64::Engine as _;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use crate::auth::jwt::JwtSettings;
 
 use sources::Sources;
 
@@ -64,12 +66,19 @@ pub struct Config {
     pub server_host: String,
     pub server_port: u16,
     /// As configured: text, a JWK or JWKS as JSON, or base64 (see
-    /// `jwt_secret_is_base64`); `jwt_secret_bytes` gives the key bytes.
+    /// `jwt_secret_is_base64`); `JwtSettings` reads the keys.
     pub jwt_secret: Option<String>,
     pub jwt_secret_is_base64: bool,
     pub jwt_aud: Option<String>,
-    /// A path into the claims, validated (`jspath::parse`).
+    /// A JSONPath into the claims (or the pre-16 JSPath), validated.
     pub jwt_role_claim_key: String,
+    /// Verified tokens the host keeps (0: none).
+    pub jwt_cache_max_entries: u32,
+    /// A function called before the main statement of every request,
+    /// `schema.name` or `name`.
+    pub db_pre_request: Option<String>,
+    /// `app.settings.*` options, by full name, set for every transaction.
+    pub app_settings: BTreeMap<String, String>,
     pub log_level: LogLevel,
     /// The LISTEN channel for `reload schema` / `reload config`.
     pub db_channel: String,
@@ -103,7 +112,10 @@ impl Default for Config {
             jwt_secret: None,
             jwt_secret_is_base64: false,
             jwt_aud: None,
-            jwt_role_claim_key: ".role".to_string(),
+            jwt_role_claim_key: "$.role".to_string(),
+            jwt_cache_max_entries: 1000,
+            db_pre_request: None,
+            app_settings: BTreeMap::new(),
             log_level: LogLevel::Error,
             db_channel: "pgrst".to_string(),
             db_channel_enabled: true,
@@ -174,13 +186,14 @@ impl Config {
                 .bool(&["jwt-secret-is-base64", "secret-is-base64"])?
                 .unwrap_or(d.jwt_secret_is_base64),
             jwt_aud: src.text(&["jwt-aud"]).map(audience).transpose()?,
-            jwt_role_claim_key: match src.text(&["jwt-role-claim-key", "role-claim-key"]) {
-                Some(key) => {
-                    jspath::parse(&key)?;
-                    key
-                }
-                None => d.jwt_role_claim_key,
-            },
+            jwt_role_claim_key: src
+                .text(&["jwt-role-claim-key", "role-claim-key"])
+                .unwrap_or(d.jwt_role_claim_key),
+            jwt_cache_max_entries: src
+                .int(&["jwt-cache-max-entries"])?
+                .unwrap_or(d.jwt_cache_max_entries),
+            db_pre_request: src.text(&["db-pre-request", "pre-request"]),
+            app_settings: src.prefixed("app.settings.", "PGRST_APP_SETTINGS_"),
             log_level: match src.text(&["log-level"]) {
                 Some(s) => log_level(&s)?,
                 None => d.log_level,
@@ -193,9 +206,13 @@ impl Config {
             admin_server_port: src.int(&["admin-server-port"])?,
             server_trace_header: src.text(&["server-trace-header"]),
         };
-        if config.file_reference("jwt-secret").is_none() {
-            config.jwt_secret_bytes()?;
+        // Checks the secret (unless the host still has to read its file) and
+        // the role claim key.
+        let mut check = config.clone();
+        if config.file_reference("jwt-secret").is_some() {
+            check.jwt_secret = None;
         }
+        JwtSettings::from_config(&check)?;
         Ok(config)
     }
 
@@ -215,38 +232,6 @@ impl Config {
             _ => None,
         };
         value?.strip_prefix('@')
-    }
-
-    /// The JWT key material: the secret's bytes, base64-decoded when
-    /// `jwt-secret-is-base64` (URL-safe characters allowed). A plain secret
-    /// must have at least 32 bytes; JSON (a JWK or JWKS) is checked by auth.
-    pub fn jwt_secret_bytes(&self) -> Result<Option<Vec<u8>>, String> {
-        let Some(secret) = &self.jwt_secret else {
-            return Ok(None);
-        };
-        let bytes = if self.jwt_secret_is_base64 {
-            let standard: String = secret
-                .trim()
-                .chars()
-                .map(|c| match c {
-                    '-' => '+',
-                    '_' => '/',
-                    '.' => '=',
-                    c => c,
-                })
-                .collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(standard.trim())
-                .map_err(|e| format!("jwt-secret is not valid base64 ({e})"))?
-        } else {
-            secret.as_bytes().to_vec()
-        };
-        let is_json =
-            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes).is_ok();
-        if !is_json && bytes.len() < 32 {
-            return Err("The JWT secret must be at least 32 characters long.".to_string());
-        }
-        Ok(Some(bytes))
     }
 }
 

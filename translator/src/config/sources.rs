@@ -5,6 +5,7 @@
 //! first source that has it wins, and an empty value then means "unset".
 //! Environment and database values are text; file values are typed.
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use super::file::{Binding, Value, text_of};
@@ -78,6 +79,22 @@ impl<'a> Sources<'a> {
     /// Like `text`, but an empty value is a value (`db-extra-search-path = ""`).
     pub fn emptyable_text(&self, name: &str) -> Option<String> {
         self.lookup(name).map(|f| text_of(&f.value))
+    }
+
+    /// Every option named `file_prefix`+suffix in the file or `env_prefix`+suffix
+    /// in the environment (which wins), by `file_prefix`+suffix; the suffix is
+    /// kept as written (`PGRST_APP_SETTINGS_X` is `app.settings.X`).
+    pub fn prefixed(&self, file_prefix: &str, env_prefix: &str) -> BTreeMap<String, String> {
+        let file = self
+            .file
+            .iter()
+            .filter(|b| b.key.starts_with(file_prefix))
+            .map(|b| (b.key.clone(), text_of(&b.value)));
+        let env = self.env.iter().filter_map(|(k, v)| {
+            let suffix = k.strip_prefix(env_prefix)?;
+            Some((format!("{file_prefix}{suffix}"), v.clone()))
+        });
+        file.chain(env).collect()
     }
 
     pub fn int<T: FromStr>(&self, names: &[&str]) -> Result<Option<T>, String> {

@@ -36,7 +36,10 @@ fn defaults_match_postgrest() {
     assert_eq!(c.jwt_secret, None);
     assert!(!c.jwt_secret_is_base64);
     assert_eq!(c.jwt_aud, None);
-    assert_eq!(c.jwt_role_claim_key, ".role");
+    assert_eq!(c.jwt_role_claim_key, "$.role");
+    assert_eq!(c.jwt_cache_max_entries, 1000);
+    assert_eq!(c.db_pre_request, None);
+    assert!(c.app_settings.is_empty());
     assert_eq!(c.log_level, LogLevel::Error);
     assert_eq!(c.db_channel, "pgrst");
     assert!(c.db_channel_enabled);
@@ -388,12 +391,13 @@ fn log_levels() {
 #[test]
 fn jwt_secrets() {
     let c = from_env(&[("PGRST_JWT_SECRET", SECRET)]).unwrap();
+    assert_eq!(c.jwt_secret.as_deref(), Some(SECRET));
     assert_eq!(
-        c.jwt_secret_bytes().unwrap(),
-        Some(SECRET.as_bytes().to_vec())
+        from_env(&[("PGRST_JWT_SECRET", "short")]).unwrap_err(),
+        "The JWT secret must be at least 32 characters long."
     );
     // Base64, with URL-safe characters as PostgREST accepts them.
-    let c = from_env(&[
+    from_env(&[
         (
             "PGRST_JWT_SECRET",
             "cmVhbGx5cmVhbGx5cmVhbGx5cmVhbGx5dmVyeXNhZmU-_w..",
@@ -401,9 +405,6 @@ fn jwt_secrets() {
         ("PGRST_JWT_SECRET_IS_BASE64", "true"),
     ])
     .unwrap();
-    let mut expected = SECRET.as_bytes().to_vec();
-    expected.extend([0x3e, 0xff]);
-    assert_eq!(c.jwt_secret_bytes().unwrap(), Some(expected));
     let err = from_env(&[
         ("PGRST_JWT_SECRET", "not base64!"),
         ("PGRST_JWT_SECRET_IS_BASE64", "true"),
@@ -427,7 +428,7 @@ fn json_round_trip_uses_option_names() {
         "\"db-prepared-statements\":true",
         "\"db-tx-end\":\"commit\"",
         "\"log-level\":\"warn\"",
-        "\"jwt-role-claim-key\":\".role\"",
+        "\"jwt-role-claim-key\":\"$.role\"",
     ] {
         assert!(json.contains(fragment), "{fragment} in {json}");
     }
@@ -447,4 +448,45 @@ fn aggregates_are_enabled_by_file_or_environment() {
             .db_aggregates_enabled
     );
     assert!(from_env(&[("PGRST_DB_AGGREGATES_ENABLED", "maybe")]).is_err());
+}
+
+#[test]
+fn role_claim_key_pre_request_cache_and_app_settings() {
+    let c = from_env(&[
+        ("PGRST_JWT_ROLE_CLAIM_KEY", "$.realm.roles[0]"),
+        ("PGRST_DB_PRE_REQUEST", "api.check"),
+        ("PGRST_JWT_CACHE_MAX_ENTRIES", "0"),
+    ])
+    .unwrap();
+    assert_eq!(c.jwt_role_claim_key, "$.realm.roles[0]");
+    assert_eq!(c.db_pre_request.as_deref(), Some("api.check"));
+    assert_eq!(c.jwt_cache_max_entries, 0);
+    assert_eq!(
+        from_env(&[("PGRST_JWT_ROLE_CLAIM_KEY", "role")]).unwrap_err(),
+        "failed to parse role-claim-key value (role)"
+    );
+    let c = Config::resolve(
+        Some("app.settings.a = \"file\"\napp.settings { b = 2 }\npre-request = \"hook\"\n"),
+        &pairs(&[
+            ("PGRST_APP_SETTINGS_a", "env"),
+            ("PGRST_APP_SETTINGS_C_D", "x"),
+        ]),
+        &[],
+    )
+    .unwrap();
+    let settings: Vec<(&str, &str)> = c
+        .app_settings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("app.settings.C_D", "x"),
+            ("app.settings.a", "env"),
+            ("app.settings.b", "2")
+        ]
+    );
+    assert_eq!(c.db_pre_request.as_deref(), Some("hook"));
+    assert_eq!(Config::from_json(&c.to_json()).unwrap(), c);
 }

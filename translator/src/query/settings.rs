@@ -1,6 +1,7 @@
-//! The statement that opens a request's transaction context: role,
-//! search_path and the `request.*` settings, all as parameters of one
-//! `set_config` SELECT (SET takes no parameters).
+//! The statements that open a request's transaction context: search_path,
+//! role, the `request.*` and `app.settings.*` settings, all as parameters of
+//! one `set_config` SELECT (SET takes no parameters), in PostgREST's order;
+//! then the `db-pre-request` call.
 
 use super::sql::{Params, ident};
 use crate::contract::{RowUse, Statement};
@@ -15,22 +16,26 @@ pub struct RequestSettings<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub headers: &'a [(String, String)],
+    /// `app.settings.*` by full name, set last.
+    pub app_settings: &'a [(&'a str, &'a str)],
 }
 
 pub fn statement(s: &RequestSettings) -> Statement {
     let mut params = Params::default();
     let search_path: Vec<String> = s.search_path.iter().map(|x| ident(x)).collect();
     let settings = [
-        ("role", s.role.to_string()),
         ("search_path", search_path.join(", ")),
+        ("role", s.role.to_string()),
         ("request.jwt.claims", s.claims_json.to_string()),
         ("request.method", s.method.to_string()),
         ("request.path", s.path.to_string()),
         ("request.headers", headers_json(s.headers)),
         ("request.cookies", cookies_json(s.headers)),
     ];
+    let app_settings = s.app_settings.iter().map(|(n, v)| (*n, v.to_string()));
     let calls: Vec<String> = settings
         .into_iter()
+        .chain(app_settings)
         .map(|(name, value)| {
             let name = params.text(name);
             let value = params.text(value);
@@ -40,6 +45,20 @@ pub fn statement(s: &RequestSettings) -> Statement {
     Statement {
         sql: format!("SELECT {}", calls.join(", ")),
         params: params.into_vec(),
+        rows: RowUse::Ignore,
+    }
+}
+
+/// `SELECT "schema"."function"()` for `db-pre-request` (`schema.function`,
+/// or a bare name the search_path resolves).
+pub fn pre_request(function: &str) -> Statement {
+    let name = match function.split_once('.') {
+        Some((schema, name)) => format!("{}.{}", ident(schema), ident(name)),
+        None => ident(function),
+    };
+    Statement {
+        sql: format!("SELECT {name}()"),
+        params: Vec::new(),
         rows: RowUse::Ignore,
     }
 }
@@ -85,20 +104,30 @@ mod tests {
             method: "GET",
             path: "/items",
             headers: &headers,
+            app_settings: &[("app.settings.x\"y", "1'; drop")],
         });
         assert!(
             st.sql
                 .starts_with("SELECT set_config($1, $2, true), set_config($3, $4, true)")
         );
-        assert!(!st.sql.contains("anon"));
+        assert!(!st.sql.contains("anon") && !st.sql.contains("drop"));
         let text = |i: usize| match &st.params[i] {
             Param::Text(t) => t.clone(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(text(1), "anon'; drop");
-        assert_eq!(text(3), r#""api", "pub""lic""#);
+        assert_eq!(text(1), r#""api", "pub""lic""#);
+        assert_eq!(text(3), "anon'; drop");
         assert_eq!(text(11), r#"{"accept":"*/*"}"#);
         assert_eq!(text(13), r#"{"a":"1","b":"x=y"}"#);
+        assert_eq!(text(14), "app.settings.x\"y");
+        assert_eq!(text(15), "1'; drop");
         assert_eq!(st.rows, RowUse::Ignore);
+    }
+
+    #[test]
+    fn pre_request_names_are_quoted() {
+        assert_eq!(pre_request("api.check").sql, r#"SELECT "api"."check"()"#);
+        assert_eq!(pre_request("Check").sql, r#"SELECT "Check"()"#);
+        assert_eq!(pre_request(r#"a"b.c.d"#).sql, r#"SELECT "a""b"."c.d"()"#);
     }
 }

@@ -1,0 +1,147 @@
+//! Verified tokens, shared by every component instance and kept across
+//! schema reloads: `verify-token` depends only on the JWT configuration and
+//! the header value, so its `valid` answers are cached by that value
+//! (bounded by `jwt-cache-max-entries`, 0 turns the cache off). Time checks
+//! are not cached: `plan` runs them on every request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use quick_cache::sync::Cache;
+
+use crate::component::wit;
+
+/// How long after `exp` a token may still pass `plan` (PostgREST's skew).
+const ALLOWED_SKEW_SECONDS: i64 = 30;
+
+pub struct TokenCache {
+    /// By Authorization header value; `None` when turned off.
+    entries: Option<Cache<String, Entry>>,
+    /// Bumped when the JWT configuration may have changed (config reload):
+    /// answers verified under an older epoch are not used.
+    epoch: AtomicU64,
+}
+
+/// A `valid` answer: the claims JSON, `exp`, and the epoch it was verified in.
+type Entry = (Arc<str>, Option<i64>, u64);
+
+impl TokenCache {
+    pub fn new(max_entries: u32) -> TokenCache {
+        TokenCache {
+            entries: (max_entries > 0).then(|| Cache::new(max_entries as usize)),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// The current epoch. Read it before taking the schema generation that
+    /// verifies a token, and pass it to `insert`.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Forgets every answer (the JWT configuration may have changed). Call
+    /// it after the new generation serves.
+    pub fn forget_all(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        if let Some(entries) = &self.entries {
+            entries.clear();
+        }
+    }
+
+    /// The claims of a token verified earlier in this epoch; an entry past
+    /// its expiry (with skew) or from an older epoch is evicted instead.
+    pub fn get(&self, authorization: &str, now: i64) -> Option<Arc<str>> {
+        let entries = self.entries.as_ref()?;
+        let (claims, expires_at, epoch) = entries.get(authorization)?;
+        if is_expired(expires_at, now) || epoch != self.epoch() {
+            entries.remove(authorization);
+            return None;
+        }
+        Some(claims)
+    }
+
+    /// Keeps a `valid` answer verified in `epoch`, unless the token can no
+    /// longer pass or the epoch is over.
+    pub fn insert(
+        &self,
+        authorization: &str,
+        verified: &wit::Verified,
+        now: i64,
+        epoch: u64,
+    ) -> Arc<str> {
+        let claims: Arc<str> = verified.claims_json.as_str().into();
+        if let Some(entries) = &self.entries
+            && !is_expired(verified.expires_at, now)
+            && epoch == self.epoch()
+        {
+            entries.insert(
+                authorization.to_string(),
+                (claims.clone(), verified.expires_at, epoch),
+            );
+        }
+        claims
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.as_ref().map_or(0, |e| e.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn is_expired(expires_at: Option<i64>, now: i64) -> bool {
+    expires_at.is_some_and(|exp| exp < now.saturating_sub(ALLOWED_SKEW_SECONDS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verified(claims: &str, expires_at: Option<i64>) -> wit::Verified {
+        wit::Verified {
+            claims_json: claims.to_string(),
+            expires_at,
+        }
+    }
+
+    #[test]
+    fn entries_are_bounded_and_expire_with_skew() {
+        let cache = TokenCache::new(2);
+        cache.insert("Bearer a", &verified("{\"a\":1}", Some(100)), 50, 0);
+        assert_eq!(cache.get("Bearer a", 130).as_deref(), Some("{\"a\":1}"));
+        assert_eq!(cache.get("Bearer a", 131), None);
+        assert!(cache.is_empty(), "the expired entry is evicted");
+        // An already expired token is not kept.
+        cache.insert("Bearer old", &verified("{}", Some(10)), 50, 0);
+        assert!(cache.is_empty());
+        for i in 0..10 {
+            cache.insert(&format!("Bearer {i}"), &verified("{}", None), 0, 0);
+        }
+        assert!(cache.len() <= 2, "{} entries", cache.len());
+    }
+
+    #[test]
+    fn zero_entries_turns_the_cache_off() {
+        let cache = TokenCache::new(0);
+        let claims = cache.insert("Bearer a", &verified("{}", None), 0, 0);
+        assert_eq!(&*claims, "{}");
+        assert_eq!(cache.get("Bearer a", 0), None);
+    }
+
+    #[test]
+    fn a_config_reload_forgets_every_answer() {
+        let cache = TokenCache::new(10);
+        let before = cache.epoch();
+        cache.insert("Bearer a", &verified("{}", None), 0, before);
+        assert!(cache.get("Bearer a", 0).is_some());
+        cache.forget_all();
+        assert_eq!(cache.get("Bearer a", 0), None);
+        // An answer verified before the reload, stored after it, is dropped.
+        cache.insert("Bearer b", &verified("{}", None), 0, before);
+        assert_eq!(cache.get("Bearer b", 0), None);
+        cache.insert("Bearer c", &verified("{}", None), 0, cache.epoch());
+        assert!(cache.get("Bearer c", 0).is_some());
+    }
+}

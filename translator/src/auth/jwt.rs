@@ -1,0 +1,306 @@
+//! JWT verification as PostgREST 16 does it, with the clock passed in.
+//!
+//! A request's `Authorization: Bearer <token>` is decoded and its signature
+//! checked against the configured keys ([`decode`], cacheable: it does not
+//! depend on the time), then `exp`/`nbf`/`iat` are checked against `now` with
+//! PostgREST's 30-second skew, and `aud` against `jwt-aud` ([`check_claims`],
+//! on every request, in PostgREST's order). [`verify`] does both. jsonwebtoken only checks signatures here: header, claims and
+//! key selection follow PostgREST's JOSE library, so errors match its own.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Map, Value};
+
+use super::keys::{self, JwsAlg, Key};
+use super::role_claim::RoleClaimKey;
+use crate::config::Config;
+use crate::error::{ApiError, JwtClaimsError, JwtDecodeError};
+
+/// Seconds a time claim may be off (PostgREST's `allowedSkewSeconds`).
+const ALLOWED_SKEW_SECONDS: i64 = 30;
+
+/// The JWT part of the configuration, built once from its settings.
+#[derive(Debug, Clone, Default)]
+pub struct JwtSettings {
+    /// `None`: no `jwt-secret`, every token is refused with PGRST300.
+    keys: Option<Vec<Key>>,
+    audience: Option<String>,
+    role_claim_key: RoleClaimKey,
+}
+
+impl JwtSettings {
+    /// From `jwt-secret` (contents, not an `@file` path), `jwt-secret-is-base64`,
+    /// `jwt-aud` and `jwt-role-claim-key` (`None`: `$.role`). The error is the
+    /// startup message PostgREST prints for a bad value.
+    pub fn new(
+        secret: Option<&str>,
+        secret_is_base64: bool,
+        audience: Option<&str>,
+        role_claim_key: Option<&str>,
+    ) -> Result<JwtSettings, String> {
+        let keys = match secret {
+            None => None,
+            Some(secret) if secret_is_base64 => {
+                Some(keys::parse_secret(&keys::decode_base64_secret(secret)?)?)
+            }
+            Some(secret) => Some(keys::parse_secret(secret.as_bytes())?),
+        };
+        Ok(JwtSettings {
+            keys,
+            audience: audience.map(str::to_string),
+            role_claim_key: role_claim_key
+                .map(RoleClaimKey::parse)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+
+    /// From a resolved configuration whose `jwt-secret` holds the secret
+    /// itself (the host has read an `@file`).
+    pub fn from_config(config: &Config) -> Result<JwtSettings, String> {
+        JwtSettings::new(
+            config.jwt_secret.as_deref(),
+            config.jwt_secret_is_base64,
+            config.jwt_aud.as_deref(),
+            Some(&config.jwt_role_claim_key),
+        )
+    }
+
+    /// The role claim: a string as is, any other JSON value as its JSON
+    /// text; `None` when the path selects nothing.
+    pub fn role(&self, claims: &Map<String, Value>) -> Option<String> {
+        // The path's root is the claims object; select takes a Value.
+        let root = Value::Object(claims.clone());
+        self.role_claim_key.select(&root).map(|role| match role {
+            Value::String(role) => role.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// A token whose signature and audience were accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    /// The payload, as `request.jwt.claims` exposes it.
+    pub claims: Map<String, Value>,
+    /// The role claim: a string as is, any other JSON value as its JSON text;
+    /// `None` when absent (the request then runs as the anonymous role).
+    pub role: Option<String>,
+    /// `exp` as PostgREST reads it, for bounding a cache entry's life.
+    pub expires_at: Option<i64>,
+}
+
+impl Verified {
+    /// `claims` as JSON text, for `request.jwt.claims`.
+    pub fn claims_json(&self) -> String {
+        Value::Object(self.claims.clone()).to_string()
+    }
+}
+
+/// The token in an Authorization header value: the scheme `Bearer` in any
+/// case, then everything after the blanks that follow it (possibly empty).
+/// `None` for any other scheme: the request is anonymous.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let is_blank = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
+    let bytes = authorization.as_bytes();
+    let end = bytes
+        .iter()
+        .position(|&b| is_blank(b))
+        .unwrap_or(bytes.len());
+    if !authorization[..end].eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(authorization[end..].trim_start_matches(|c: char| c.is_ascii() && is_blank(c as u8)))
+}
+
+/// Checks an Authorization header value at `now` (seconds since the epoch).
+/// `Ok(None)`: not a bearer token, the request is anonymous.
+pub fn verify(
+    settings: &JwtSettings,
+    authorization: &str,
+    now_epoch_seconds: i64,
+) -> Result<Option<Verified>, ApiError> {
+    let Some(token) = bearer_token(authorization) else {
+        return Ok(None);
+    };
+    let verified = decode(settings, token)?;
+    check_claims(settings, &verified.claims, now_epoch_seconds)?;
+    Ok(Some(verified))
+}
+
+/// Everything that does not depend on the time: signature, claims shape, role.
+pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError> {
+    let keys = settings.keys.as_ref().ok_or(ApiError::JwtSecretMissing)?;
+    let claims = verified_payload(keys, token)?;
+    let claims = match serde_json::from_slice(&claims) {
+        Ok(Value::Object(claims)) => claims,
+        _ => return Err(claims_error(JwtClaimsError::ParsingFailed)),
+    };
+    let role = settings.role(&claims);
+    let expires_at = match claims.get("exp") {
+        Some(Value::Number(exp)) => Some(seconds(exp)),
+        _ => None,
+    };
+    Ok(Verified {
+        claims,
+        role,
+        expires_at,
+    })
+}
+
+/// `exp`, `nbf` and `iat` at `now`, each allowed 30 s of skew, then `aud`;
+/// the first failure is the error. An absent or null claim passes; a
+/// non-numeric time is refused.
+pub fn check_claims(
+    settings: &JwtSettings,
+    claims: &Map<String, Value>,
+    now_epoch_seconds: i64,
+) -> Result<(), ApiError> {
+    check_time(claims, now_epoch_seconds)?;
+    check_audience(claims, settings.audience.as_deref())
+}
+
+fn check_time(claims: &Map<String, Value>, now_epoch_seconds: i64) -> Result<(), ApiError> {
+    let earliest = now_epoch_seconds.saturating_sub(ALLOWED_SKEW_SECONDS);
+    let latest = now_epoch_seconds.saturating_add(ALLOWED_SKEW_SECONDS);
+    let checks = [
+        ("exp", JwtClaimsError::ExpNotNumber, JwtClaimsError::Expired),
+        (
+            "nbf",
+            JwtClaimsError::NbfNotNumber,
+            JwtClaimsError::NotYetValid,
+        ),
+        (
+            "iat",
+            JwtClaimsError::IatNotNumber,
+            JwtClaimsError::IssuedAtFuture,
+        ),
+    ];
+    for (name, not_number, failed) in checks {
+        let at = match claims.get(name) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Number(at)) => seconds(at),
+            Some(_) => return Err(claims_error(not_number)),
+        };
+        let valid = if name == "exp" {
+            at >= earliest
+        } else {
+            at <= latest
+        };
+        if !valid {
+            return Err(claims_error(failed));
+        }
+    }
+    Ok(())
+}
+
+/// A time claim as PostgREST reads it: a whole number that fits in 64 bits,
+/// anything else (fractions, huge values) counting as 0.
+fn seconds(n: &serde_json::Number) -> i64 {
+    if let Some(i) = n.as_i64() {
+        return i;
+    }
+    match n.as_f64() {
+        Some(f)
+            if n.as_u64().is_none()
+                && f.fract() == 0.0
+                && f >= -(2f64.powi(63))
+                && f < 2f64.powi(63) =>
+        {
+            f as i64
+        }
+        _ => 0,
+    }
+}
+
+/// `aud` must be a string or an array of strings; with `jwt-aud` set, the
+/// string or one array element must equal it (an empty array passes).
+fn check_audience(claims: &Map<String, Value>, audience: Option<&str>) -> Result<(), ApiError> {
+    let matches = |aud: &str| audience.is_none_or(|expected| expected == aud);
+    let valid = match claims.get("aud") {
+        None | Some(Value::Null) => true,
+        Some(Value::String(aud)) => matches(aud),
+        Some(Value::Array(auds)) => {
+            let Some(auds) = auds.iter().map(Value::as_str).collect::<Option<Vec<_>>>() else {
+                return Err(claims_error(JwtClaimsError::AudNotStringOrArray));
+            };
+            auds.is_empty() || auds.into_iter().any(matches)
+        }
+        Some(_) => return Err(claims_error(JwtClaimsError::AudNotStringOrArray)),
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(claims_error(JwtClaimsError::NotInAudience))
+    }
+}
+
+/// The payload bytes of a token one of `keys` signed, with PostgREST's
+/// errors: a malformed token is a failed cryptographic operation, `alg:
+/// none` a bad algorithm, and a signature no key verifies a key error.
+fn verified_payload(keys: &[Key], token: &str) -> Result<Vec<u8>, ApiError> {
+    if token.is_empty() {
+        return Err(decode_error(JwtDecodeError::EmptyAuthHeader));
+    }
+    let parts: Vec<&str> = token.split('.').collect();
+    let &[header_b64, payload_b64, signature] = parts.as_slice() else {
+        return Err(decode_error(JwtDecodeError::UnexpectedParts(parts.len())));
+    };
+    let malformed = || decode_error(JwtDecodeError::BadCrypto);
+    let header: Map<String, Value> = URL_SAFE_NO_PAD
+        .decode(header_b64)
+        .ok()
+        .and_then(|h| serde_json::from_slice(&h).ok())
+        .ok_or_else(malformed)?;
+    let (alg, kid) = read_header(&header)?;
+    let payload_bytes = URL_SAFE_NO_PAD
+        .decode(payload_b64)
+        .map_err(|_| malformed())?;
+    URL_SAFE_NO_PAD.decode(signature).map_err(|_| malformed())?;
+
+    let signed = &token[..header_b64.len() + 1 + payload_b64.len()];
+    let mut candidates = keys.iter().filter(|k| k.can_verify(alg, kid)).peekable();
+    if candidates.peek().is_none() {
+        return Err(key_error("No suitable key was found to decode the JWT"));
+    }
+    if candidates.any(|k| k.verifies(alg, signed.as_bytes(), signature)) {
+        Ok(payload_bytes)
+    } else {
+        Err(key_error("None of the keys was able to decode the JWT"))
+    }
+}
+
+/// `alg` and `kid` from a JWS header; a JWE or unknown `alg` does not parse.
+fn read_header(header: &Map<String, Value>) -> Result<(JwsAlg, Option<&str>), ApiError> {
+    let malformed = || decode_error(JwtDecodeError::BadCrypto);
+    if header.contains_key("enc") {
+        return Err(malformed());
+    }
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) if alg == "none" => {
+            return Err(decode_error(JwtDecodeError::BadAlgorithm(
+                "JWT is unsecured but expected 'alg' was not 'none'".into(),
+            )));
+        }
+        Some(Value::String(alg)) => JwsAlg::from_name(alg).ok_or_else(malformed)?,
+        _ => return Err(malformed()),
+    };
+    let kid = match header.get("kid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(kid)) => Some(kid.as_str()),
+        Some(_) => return Err(malformed()),
+    };
+    Ok((alg, kid))
+}
+
+fn decode_error(e: JwtDecodeError) -> ApiError {
+    ApiError::JwtDecode(e)
+}
+
+fn key_error(details: &str) -> ApiError {
+    ApiError::JwtDecode(JwtDecodeError::KeyError(details.into()))
+}
+
+fn claims_error(e: JwtClaimsError) -> ApiError {
+    ApiError::JwtClaims(e)
+}
