@@ -225,6 +225,53 @@ async fn row_level_security_reads_the_sub_claim() {
 }
 
 #[tokio::test]
+async fn row_level_security_restricts_writes_by_the_sub_claim() {
+    let alice = format!("Bearer {}", hs256(json!({"role": "Alice", "sub": "alice"})));
+    let write = |method: reqwest::Method, path: &str, body: &str| {
+        client()
+            .request(method, hs_server().url(path))
+            .header("Authorization", &alice)
+            .header("Content-Type", "application/json")
+            .header("Prefer", "return=representation, tx=commit")
+            .body(body.to_string())
+    };
+    // Bob's entry is invisible to Alice's update: nothing changes.
+    let r = send(write(
+        reqwest::Method::PATCH,
+        "/journal?id=eq.2",
+        r#"{"body": "x"}"#,
+    ))
+    .await;
+    assert_eq!((r.status, r.body.clone()), (200, json!([])), "{}", r.text);
+    // A row owned by someone else fails the policy's check: 403 (not
+    // anonymous) with PostgreSQL's message.
+    let r = send(write(
+        reqwest::Method::POST,
+        "/journal",
+        r#"{"id": 20, "owner": "bob", "body": "forged"}"#,
+    ))
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(r.body["code"], "42501");
+    assert_eq!(
+        r.body["message"],
+        "new row violates row-level security policy for table \"journal\""
+    );
+    let db = superuser().await;
+    let bodies: Vec<String> = db
+        .query(
+            "SELECT body FROM test.journal WHERE id IN (2, 20) ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(bodies, ["b1"]);
+}
+
+#[tokio::test]
 async fn insufficient_privilege_is_401_anonymous_and_403_authenticated() {
     let r = send(client().get(hs_server().url("/secrets"))).await;
     assert_eq!(r.status, 401, "{}", r.text);
