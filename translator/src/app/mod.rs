@@ -3,6 +3,7 @@
 
 use crate::api_request::preferences::TxPreference;
 use crate::api_request::profile::{self, Profile};
+use crate::api_request::range;
 use crate::api_request::target::{self, Target};
 use crate::auth;
 use crate::config::{Config, TxEndMode};
@@ -17,6 +18,7 @@ use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
 
 mod read;
+mod rpc;
 mod write;
 
 pub fn plan(
@@ -44,6 +46,10 @@ fn try_plan(
     }
     let auth = auth::anonymous(config)?;
     let target = target::parse(&req.path)?;
+    if let Target::Routine(name) = &target {
+        let profile = request_profile(config, req)?;
+        return rpc::call(config, cache, req, &auth, &profile, name);
+    }
     let action = match req.method.as_str() {
         "GET" => Action::Read { head: false },
         "HEAD" => Action::Read { head: true },
@@ -61,13 +67,9 @@ fn try_plan(
         }
     };
     let Target::Relation(name) = target else {
-        return Err(not_yet("the OpenAPI root and /rpc"));
+        return Err(not_yet("the OpenAPI root"));
     };
-    let profile = profile::select(
-        &config.db_schemas,
-        &req.method,
-        req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    )?;
+    let profile = request_profile(config, req)?;
     let schema = profile.schema.as_str();
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
@@ -78,6 +80,15 @@ fn try_plan(
             write::write(config, cache, req, &auth, &profile, table, mutation)
         }
     }
+}
+
+/// The schema a request addresses (`Accept-Profile` / `Content-Profile`).
+fn request_profile(config: &Config, req: &HttpRequest) -> Result<Profile, ApiError> {
+    profile::select(
+        &config.db_schemas,
+        &req.method,
+        req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )
 }
 
 /// What a method does to a table or view.
@@ -92,6 +103,22 @@ fn header_values<'a>(req: &'a HttpRequest, name: &'a str) -> impl Iterator<Item 
         .iter()
         .filter(move |(n, _)| n == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// The rows a read asks for: `Range` (GET only), `limit`/`offset` and
+/// `db-max-rows` combined.
+fn page(
+    config: &Config,
+    req: &HttpRequest,
+    raw: &[(String, Option<String>)],
+) -> Result<range::Page, ApiError> {
+    range::page(
+        &req.method,
+        header_values(req, "range").next(),
+        last_value(raw, "limit"),
+        last_value(raw, "offset"),
+        config.db_max_rows,
+    )
 }
 
 /// The decoded value of the last top-level `name=value` parameter.
