@@ -335,3 +335,40 @@ async fn max_affected_on_set_returning_functions() {
     assert_eq!(r.status, 400);
     assert_eq!(r.body["code"], "PGRST128");
 }
+
+#[tokio::test]
+async fn hoisted_function_settings_apply_to_the_transaction() {
+    // Set inside the function only, the timeout would come too late.
+    let r = get("/rpc/r_hoisted_timeout").await;
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert_eq!(r.body["code"], "57014");
+    let r = get("/rpc/r_isolation").await;
+    assert_eq!((r.status, r.body), (200, json!("serializable")));
+}
+
+#[tokio::test]
+async fn raw_output_for_matching_scalar_types() {
+    let r = get_with("/rpc/r_hello?Full%20Name=x", &[("accept", "text/plain")]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.text, "Hello, x");
+    let r = get_with("/rpc/r_xml", &[("accept", "text/xml")]).await;
+    assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
+    assert_eq!(r.text, "<a>1</a>");
+    let resp = crate::harness::client()
+        .get(crate::harness::shared().url("/rpc/r_blob"))
+        .header("accept", "application/octet-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "application/octet-stream"
+    );
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), [0x00, 0xff, 0x41]);
+    // Not for other types.
+    let r = get_with("/rpc/r_add?a=1", &[("accept", "text/plain")]).await;
+    assert_eq!(r.status, 406);
+    assert_eq!(r.body["code"], "PGRST107");
+}

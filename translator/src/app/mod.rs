@@ -159,6 +159,17 @@ fn settings(
     auth: &auth::AuthResult,
     profile: &Profile,
 ) -> Statement {
+    settings_with(config, req, auth, profile, &[])
+}
+
+/// `settings`, then a called function's hoisted settings.
+fn settings_with(
+    config: &Config,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    profile: &Profile,
+    function_settings: &[(String, String)],
+) -> Statement {
     let mut search_path = vec![profile.schema.as_str()];
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
     query::settings::statement(&query::settings::RequestSettings {
@@ -168,14 +179,50 @@ fn settings(
         method: &req.method,
         path: &req.path,
         headers: &req.headers,
+        function_settings,
     })
 }
 
 /// `BEGIN` with PostgREST's isolation level and access mode.
 fn begin(read_only: bool) -> Statement {
+    begin_with(read_only, Isolation::ReadCommitted)
+}
+
+/// The isolation levels a transaction can begin with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    ReadUncommitted,
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl Isolation {
+    /// A `default_transaction_isolation` value, as PostgreSQL spells it.
+    fn parse(value: &str) -> Option<Isolation> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "read uncommitted" => Some(Isolation::ReadUncommitted),
+            "read committed" => Some(Isolation::ReadCommitted),
+            "repeatable read" => Some(Isolation::RepeatableRead),
+            "serializable" => Some(Isolation::Serializable),
+            _ => None,
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "READ UNCOMMITTED",
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+fn begin_with(read_only: bool, isolation: Isolation) -> Statement {
     let mode = if read_only { " READ ONLY" } else { "" };
     Statement {
-        sql: format!("BEGIN ISOLATION LEVEL READ COMMITTED{mode}"),
+        sql: format!("BEGIN ISOLATION LEVEL {}{mode}", isolation.sql()),
         params: Vec::<Param>::new(),
         rows: RowUse::Ignore,
     }

@@ -2,7 +2,7 @@
 //! table's.
 
 use super::read::{counting, output};
-use super::{begin, header_values, page, settings, tx_end};
+use super::{Isolation, begin_with, header_values, page, settings_with, tx_end};
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::payload::{self, BodyJson};
 use crate::api_request::preferences::{Handling, Preferences};
@@ -15,6 +15,7 @@ use crate::error::{ApiError, RpcPayload};
 use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
+use crate::query::call::ScalarBody;
 use crate::query::read::{BodyShape, Source};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
@@ -76,10 +77,15 @@ pub(super) fn call(
     let prefs = Preferences::parse(header_values(req, "prefer"));
     let page = page(config, req, &params.raw)?;
     let row_table = plan.row_table(cache);
-    let produces = if row_table.is_some() {
-        accept::relation_read_types()
-    } else {
-        vec![MediaType::Json]
+    let produces = match &row_table {
+        Some(_) => accept::relation_read_types(),
+        // Raw output for the types it fits.
+        None => match routine.return_type.as_str() {
+            "text" => vec![MediaType::Json, MediaType::TextPlain],
+            "xml" => vec![MediaType::Json, MediaType::TextXml],
+            "bytea" => vec![MediaType::Json, MediaType::OctetStream],
+            _ => vec![MediaType::Json],
+        },
     };
     let media = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
@@ -127,9 +133,16 @@ pub(super) fn call(
                     "planned and estimated counts of scalar functions",
                 ));
             }
+            let shape = match media {
+                MediaType::TextPlain | MediaType::TextXml => ScalarBody::Text,
+                MediaType::OctetStream => ScalarBody::Bytes,
+                _ => ScalarBody::Json {
+                    single: singular || !routine.returns_set,
+                },
+            };
             vec![query::call::scalar_statement(
                 &plan,
-                singular || !routine.returns_set,
+                shape,
                 page.limit,
                 page.offset,
                 count,
@@ -159,11 +172,20 @@ pub(super) fn call(
     };
     // GET and HEAD never write; POST writes only through a VOLATILE function.
     let read_only = !post || !routine.is_volatile();
+    let hoisted = hoisted_settings(config, routine);
+    let isolation = hoisted
+        .iter()
+        .find(|(name, _)| name == "default_transaction_isolation")
+        .and_then(|(_, value)| Isolation::parse(value))
+        .unwrap_or(Isolation::ReadCommitted);
     Ok(Plan {
-        statements: [begin(read_only), settings(config, req, auth, profile)]
-            .into_iter()
-            .chain(statements)
-            .collect(),
+        statements: [
+            begin_with(read_only, isolation),
+            settings_with(config, req, auth, profile, &hoisted),
+        ]
+        .into_iter()
+        .chain(statements)
+        .collect(),
         // Too many rows roll the call back: `respond` decides.
         tx_end: if singular || max_affected.is_some() {
             TxEnd::AfterRespond
@@ -172,6 +194,19 @@ pub(super) fn call(
         },
         context: context.encode(),
     })
+}
+
+/// The function's `SET name=value` clauses that `db-hoisted-tx-settings`
+/// names, in the function's order: they apply to the whole call, so
+/// `statement_timeout` bounds it (inside the function it would be too late).
+fn hoisted_settings(config: &Config, routine: &Routine) -> Vec<(String, String)> {
+    routine
+        .settings
+        .iter()
+        .filter_map(|s| s.split_once('='))
+        .filter(|(name, _)| config.db_hoisted_tx_settings.iter().any(|h| h == name))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
 }
 
 /// The arguments a request passes, before the function is known.

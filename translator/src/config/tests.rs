@@ -448,3 +448,18 @@ fn aggregates_are_enabled_by_file_or_environment() {
     );
     assert!(from_env(&[("PGRST_DB_AGGREGATES_ENABLED", "maybe")]).is_err());
 }
+
+#[test]
+fn hoisted_tx_settings_default_and_override() {
+    let c = from_env(&[]).unwrap();
+    assert_eq!(
+        c.db_hoisted_tx_settings,
+        [
+            "statement_timeout",
+            "plan_filter.statement_cost_limit",
+            "default_transaction_isolation"
+        ]
+    );
+    let c = from_file("db-hoisted-tx-settings = \"work_mem, statement_timeout\"").unwrap();
+    assert_eq!(c.db_hoisted_tx_settings, ["work_mem", "statement_timeout"]);
+}

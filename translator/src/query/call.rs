@@ -65,11 +65,22 @@ pub fn call(plan: &CallPlan, scalar: bool, params: &mut Params) -> String {
     }
 }
 
+/// How a scalar result becomes the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarBody {
+    /// The JSON value (`single`), or the JSON array of the values.
+    Json { single: bool },
+    /// The text as it is (`text/plain`, `text/xml`), values concatenated.
+    Text,
+    /// The bytes as they are (`application/octet-stream`).
+    Bytes,
+}
+
 /// A scalar (or `SETOF` scalar, or void) call: one row whose body is the
 /// value, or the array of values of the page.
 pub fn scalar_statement(
     plan: &CallPlan,
-    single: bool,
+    shape: ScalarBody,
     limit: Option<i64>,
     offset: i64,
     count: Count,
@@ -97,12 +108,16 @@ pub fn scalar_statement(
             params.text(n.to_string())
         ),
     };
-    let body = if plan.routine.returns_void {
-        "NULL::text".to_string()
-    } else if single {
-        "coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')".to_string()
-    } else {
-        "coalesce(json_agg(_postgrest_t.pgrst_scalar), '[]')".to_string()
+    let body = match shape {
+        _ if plan.routine.returns_void => "NULL::text",
+        ScalarBody::Json { single: true } => {
+            "coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')"
+        }
+        ScalarBody::Json { single: false } => "coalesce(json_agg(_postgrest_t.pgrst_scalar), '[]')",
+        ScalarBody::Text => "coalesce(string_agg(_postgrest_t.pgrst_scalar::text, ''), '')",
+        ScalarBody::Bytes => {
+            "coalesce(string_agg(_postgrest_t.pgrst_scalar::bytea, ''::bytea), ''::bytea)"
+        }
     };
     Statement {
         sql: format!(

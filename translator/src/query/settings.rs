@@ -15,6 +15,8 @@ pub struct RequestSettings<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub headers: &'a [(String, String)],
+    /// A called function's hoisted settings (name, value), applied last.
+    pub function_settings: &'a [(String, String)],
 }
 
 pub fn statement(s: &RequestSettings) -> Statement {
@@ -29,8 +31,13 @@ pub fn statement(s: &RequestSettings) -> Statement {
         ("request.headers", headers_json(s.headers)),
         ("request.cookies", cookies_json(s.headers)),
     ];
+    let hoisted = s
+        .function_settings
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()));
     let calls: Vec<String> = settings
         .into_iter()
+        .chain(hoisted)
         .map(|(name, value)| {
             let name = params.text(name);
             let value = params.text(value);
@@ -85,6 +92,7 @@ mod tests {
             method: "GET",
             path: "/items",
             headers: &headers,
+            function_settings: &[("statement_timeout".into(), "5s".into())],
         });
         assert!(
             st.sql
@@ -98,6 +106,10 @@ mod tests {
         assert_eq!(text(1), "anon'; drop");
         assert_eq!(text(3), r#""api", "pub""lic""#);
         assert_eq!(text(11), r#"{"accept":"*/*"}"#);
+        assert_eq!(
+            (text(14), text(15)),
+            ("statement_timeout".into(), "5s".into())
+        );
         assert_eq!(text(13), r#"{"a":"1","b":"x=y"}"#);
         assert_eq!(st.rows, RowUse::Ignore);
     }
