@@ -32,7 +32,7 @@ const FUNCTIONS: &str = r#"[{"oid":1,"schema":"public","name":"f","description":
           {"name":"d","data_type":"boolean","has_default":true,"variadic":false},
           {"name":"e","data_type":"date","has_default":true,"variadic":false}],
   "return_type":"items","returns_set":true,"returns_void":false,"return_columns":null,
-  "return_table":{"schema":"public","name":"items"},"volatility":"s","settings":[]}]"#;
+  "return_table":{"schema":"public","name":"items"},"media_type":null,"volatility":"s","settings":[]}]"#;
 
 const QUERY: &str = "select=a,b,c&a=gte.1&b=like.*x*&or=(c.is.null,c.lt.10)&order=a.desc&limit=20";
 

@@ -77,15 +77,11 @@ pub(super) fn call(
     let prefs = Preferences::parse(header_values(req, "prefer"));
     let page = page(config, req, &params.raw)?;
     let row_table = plan.row_table(cache);
-    let produces = match &row_table {
-        Some(_) => accept::relation_read_types(),
-        // Raw output for the types it fits.
-        None => match routine.return_type.as_str() {
-            "text" => vec![MediaType::Json, MediaType::TextPlain],
-            "xml" => vec![MediaType::Json, MediaType::TextXml],
-            "bytea" => vec![MediaType::Json, MediaType::OctetStream],
-            _ => vec![MediaType::Json],
-        },
+    let produces = match (&row_table, &routine.media_type) {
+        (Some(_), _) => accept::relation_read_types(),
+        // A domain named after a media type: that type, raw.
+        (None, Some(handler)) => vec![MediaType::Json, MediaType::decode(&handler.name)],
+        (None, None) => vec![MediaType::Json],
     };
     let media = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
@@ -133,12 +129,13 @@ pub(super) fn call(
                     "planned and estimated counts of scalar functions",
                 ));
             }
-            let shape = match media {
-                MediaType::TextPlain | MediaType::TextXml => ScalarBody::Text,
-                MediaType::OctetStream => ScalarBody::Bytes,
-                _ => ScalarBody::Json {
+            let shape = match (&media, &routine.media_type) {
+                (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _)
+                | (_, None) => ScalarBody::Json {
                     single: singular || !routine.returns_set,
                 },
+                (_, Some(handler)) if handler.bytes => ScalarBody::Bytes,
+                (_, Some(_)) => ScalarBody::Text,
             };
             vec![query::call::scalar_statement(
                 &plan,

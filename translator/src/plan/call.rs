@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::api_request::payload::BodyJson;
 use crate::contract::Param;
 use crate::error::{ApiError, FnCandidate, FnSuggestion, RpcPayload};
-use crate::schema_cache::{Column, Routine, SchemaCache, Table};
+use crate::schema_cache::{self, Column, Routine, SchemaCache, Table};
 
 /// The arguments of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,22 +121,16 @@ fn not_found(cache: &SchemaCache, req: &CallRequest, overloads: &[&Routine]) -> 
             .map(|name| FnSuggestion::Function(name.to_string()))
     } else {
         // The overload whose argument list reads closest to the call's.
-        let wanted = req.keys.join(",");
-        overloads
+        let lists: Vec<String> = overloads
             .iter()
             .map(|r| {
-                let mut names: Vec<String> = r.args.iter().map(|a| a.name.clone()).collect();
-                names.sort();
-                (
-                    strsim::normalized_levenshtein(&wanted, &names.join(",")),
-                    names,
-                )
+                let mut names: Vec<&str> = r.args.iter().map(|a| a.name.as_str()).collect();
+                names.sort_unstable();
+                names.join(", ")
             })
-            .fold(None, |best: Option<(f64, Vec<String>)>, cand| match best {
-                Some(b) if b.0 >= cand.0 => Some(b),
-                _ => Some(cand),
-            })
-            .map(|(_, names)| FnSuggestion::Params(names))
+            .collect();
+        schema_cache::closest(lists.iter().map(String::as_str), &req.keys.join(", "))
+            .map(|list| FnSuggestion::Params(list.split(", ").map(str::to_string).collect()))
     };
     ApiError::FunctionNotFound {
         schema: req.schema.to_string(),
@@ -217,6 +211,7 @@ mod tests {
             returns_void: false,
             return_columns: None,
             return_table: None,
+            media_type: None,
             volatility: "v".into(),
             settings: vec![],
         }
@@ -289,9 +284,15 @@ mod tests {
             panic!("expected PGRST202");
         };
         assert_eq!(suggestion, Some(FnSuggestion::Function("add".into())));
-        let Err(ApiError::FunctionNotFound { suggestion, .. }) = call("over", &["c"], false) else {
-            panic!("expected PGRST202");
+        let hint = |keys: &[&str]| match call("over", keys, false) {
+            Err(ApiError::FunctionNotFound { suggestion, .. }) => suggestion,
+            other => panic!("expected PGRST202, got {other:?}"),
         };
-        assert_eq!(suggestion, Some(FnSuggestion::Params(vec!["a".into()])));
+        assert_eq!(
+            hint(&["a", "c"]),
+            Some(FnSuggestion::Params(vec!["a".into(), "b".into()]))
+        );
+        // Nothing close enough: no hint.
+        assert_eq!(hint(&["c"]), None);
     }
 }

@@ -115,7 +115,8 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table)
 /// Functions of the exposed schemas (not procedures or aggregates), for
 /// `/rpc/`: input arguments in order (an unnamed one has the name ""), the
 /// return type, and the output columns of a composite or `TABLE(...)`
-/// return, with the table or view when the type is a relation's row type.
+/// return, with the table or view when the type is a relation's row type,
+/// and the media type a domain return type is named after (`text/plain`).
 const FUNCTIONS: &str = r#"
 SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   SELECT
@@ -149,6 +150,9 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
     (SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
        FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE rc.oid = t.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
+    CASE WHEN t.typtype = 'd' AND t.typname LIKE '%/%' THEN json_build_object(
+      'name', t.typname, 'bytes', t.typbasetype = 'pg_catalog.bytea'::pg_catalog.regtype)
+    END AS media_type,
     p.provolatile AS volatility,
     coalesce(p.proconfig, '{}') AS settings
   FROM pg_catalog.pg_proc p

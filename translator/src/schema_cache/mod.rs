@@ -7,7 +7,7 @@ mod routine;
 
 pub use introspection::statements as introspection_statements;
 pub use relationships::{Cardinality, Junction, QualifiedName, Relationship};
-pub use routine::{ReturnColumn, Routine, RoutineArg};
+pub use routine::{MediaHandler, ReturnColumn, Routine, RoutineArg};
 
 use serde::{Deserialize, Serialize};
 
@@ -141,7 +141,10 @@ impl SchemaCache {
 
 /// The candidate closest to `name`: case-insensitive normalized Levenshtein
 /// similarity of at least 1/3, as PostgREST's fuzzy set; on a tie the first.
-fn closest<'a>(candidates: impl Iterator<Item = &'a str>, name: &str) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    candidates: impl Iterator<Item = &'a str>,
+    name: &str,
+) -> Option<&'a str> {
     let wanted = name.to_lowercase();
     candidates
         .map(|c| {

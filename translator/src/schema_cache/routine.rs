@@ -21,6 +21,10 @@ pub struct Routine {
     pub return_columns: Option<Vec<ReturnColumn>>,
     /// The table or view whose row type is returned (embedding works there).
     pub return_table: Option<QualifiedName>,
+    /// The return type is a domain named after a media type (PostgREST's
+    /// media type handlers): a matching `Accept` gets the value raw.
+    #[serde(default)]
+    pub media_type: Option<MediaHandler>,
     /// `i`mmutable, `s`table or `v`olatile.
     pub volatility: String,
     /// `SET name=value` clauses of the function (`proconfig`).
@@ -34,6 +38,14 @@ pub struct RoutineArg {
     pub data_type: String,
     pub has_default: bool,
     pub variadic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaHandler {
+    /// The domain's name, e.g. `text/plain`, `application/octet-stream`.
+    pub name: String,
+    /// A domain over `bytea` (else the value is sent as text).
+    pub bytes: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
