@@ -376,3 +376,26 @@ async fn raw_output_for_media_type_domains() {
     assert_eq!(r.status, 406);
     assert_eq!(r.body["code"], "PGRST107");
 }
+
+#[tokio::test]
+async fn array_bodies_and_planned_counts_as_postgrest() {
+    // An array body calls the function with its first object.
+    let r = post(
+        "/rpc/r_items_min?select=id",
+        &[JSON],
+        r#"[{"min": 40}, {"min": 30}]"#,
+    )
+    .await;
+    assert_eq!((r.status, r.body), (200, json!([{"id": 4}])));
+    // No planned count for a call; an estimated one is exact.
+    let r = get_with("/rpc/r_numbers?n=3", &[("prefer", "count=planned")]).await;
+    assert_eq!(r.header("content-range"), Some("0-2/*"));
+    assert_eq!(r.header("preference-applied"), Some("count=planned"));
+    let r = get_with(
+        "/rpc/r_items_min?min=0&limit=1",
+        &[("prefer", "count=estimated")],
+    )
+    .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.header("content-range"), Some("0-0/4"));
+}

@@ -5,7 +5,7 @@ use super::read::{counting, output};
 use super::{Isolation, begin_with, header_values, page, settings_with, tx_end};
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::payload::{self, BodyJson};
-use crate::api_request::preferences::{Handling, Preferences};
+use crate::api_request::preferences::{Count as PreferCount, Handling, Preferences};
 use crate::api_request::profile::Profile;
 use crate::api_request::query_params::{self, ParseOptions};
 use crate::auth;
@@ -16,7 +16,7 @@ use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::call::ScalarBody;
-use crate::query::read::{BodyShape, Source};
+use crate::query::read::{BodyShape, Count, Source};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
 use crate::schema_cache::{Routine, SchemaCache};
@@ -96,7 +96,13 @@ pub(super) fn call(
     if max_affected.is_some() && !routine.returns_set {
         return Err(ApiError::MaxAffectedRpcViolation);
     }
-    let (count, total) = counting(prefs.count, config.db_max_rows);
+    // PostgREST plans no count for a call: `planned` gives no total and
+    // `estimated` the exact one.
+    let (count, total) = match prefs.count {
+        Some(PreferCount::Planned) => (Count::None, TotalFrom::None),
+        Some(PreferCount::Estimated) => (Count::Exact, TotalFrom::Exact),
+        other => counting(other, config.db_max_rows),
+    };
 
     let statements = match &row_table {
         Some(table) => {
@@ -111,24 +117,11 @@ pub(super) fn call(
                 output.shape = BodyShape::JsonObject;
             }
             let call = |p: &mut query::sql::Params| query::call::call(&plan, false, p);
-            let statements = query::read::statements(
-                &read,
-                Source::Call(&call),
-                output,
-                count,
-                matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
-            )?;
-            [statements.main]
-                .into_iter()
-                .chain(statements.planned_count)
-                .collect()
+            let statements =
+                query::read::statements(&read, Source::Call(&call), output, count, false)?;
+            vec![statements.main]
         }
         None => {
-            if matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }) {
-                return Err(super::not_yet(
-                    "planned and estimated counts of scalar functions",
-                ));
-            }
             let shape = match (&media, &routine.media_type) {
                 (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _)
                 | (_, None) => ScalarBody::Json {

@@ -40,9 +40,12 @@ pub fn call(plan: &CallPlan, scalar: bool, params: &mut Params) -> String {
                     format!("{variadic}{0} := pgrst_body.{0}", ident(&a.name))
                 })
                 .collect();
+            // An array body: its first object, as PostgREST.
             (
                 Some(format!(
-                    "json_to_record({body}::json) AS pgrst_body({})",
+                    "(SELECT {body}::json AS v) pgrst_payload, \
+                     LATERAL json_to_record(CASE WHEN json_typeof(pgrst_payload.v) = 'array' \
+                     THEN pgrst_payload.v->0 ELSE pgrst_payload.v END) AS pgrst_body({})",
                     typed.join(", ")
                 )),
                 passed.join(", "),
