@@ -290,6 +290,21 @@ async fn raised_errors_and_response_gucs() {
         r.body,
         json!({"code": "PT402", "message": "Payment Required", "details": "pay up", "hint": null})
     );
+    let r = get("/rpc/r_raise_pgrst").await;
+    assert_eq!(r.status, 402);
+    assert_eq!(r.header("x-powered-by"), Some("Nerd Rage"));
+    assert_eq!(
+        r.body,
+        json!({"code": "123", "message": "Payment Required", "details": "Quota exceeded",
+               "hint": "Upgrade your plan"})
+    );
+    let r = get("/rpc/r_raise_bad").await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.body["code"], "PGRST121");
+    assert_eq!(
+        r.body["details"],
+        "Invalid JSON value for MESSAGE: 'not json'"
+    );
     let r = get("/rpc/r_headers").await;
     assert_eq!(r.status, 202);
     assert_eq!(r.header("x-custom"), Some("yes"));
