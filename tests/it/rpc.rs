@@ -30,6 +30,7 @@ async fn scalar_with_query_arguments_and_defaults() {
     assert_eq!(get("/rpc/r_noargs").await.body, json!("no args"));
     assert_eq!(get("/rpc/r_null").await.body, Value::Null);
     assert_eq!(get("/rpc/r_null").await.text, "null");
+    assert_eq!(get("/rpc/r_Mixed%20%22Case%22").await.body, json!(7));
 }
 
 #[tokio::test]
