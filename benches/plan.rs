@@ -4,7 +4,9 @@
 //! body's keys are checked by the translator; PostgreSQL expands it):
 //! natively with the translator crate, and through the wasm component with a
 //! reused instance (the host's per-request cost of crossing the component
-//! boundary, which for the insert includes copying the body in).
+//! boundary, which for the insert includes copying the body in). Also a
+//! `POST /rpc/f` with 5 named arguments (a function returning the items'
+//! rows, so the call is read like a table).
 //!
 //! cargo bench --bench plan
 
@@ -21,6 +23,16 @@ const TABLES: &str = r#"[{"schema":"public","name":"items","is_view":false,"inse
   "columns":[{"name":"a","data_type":"integer","nullable":false,"default":null,"description":null},
              {"name":"b","data_type":"text","nullable":true,"default":null,"description":null},
              {"name":"c","data_type":"integer","nullable":true,"default":null,"description":null}]}]"#;
+
+/// `public.f(a int, b text, c int, d boolean, e date) RETURNS SETOF items`.
+const FUNCTIONS: &str = r#"[{"oid":1,"schema":"public","name":"f","description":null,
+  "args":[{"name":"a","data_type":"integer","has_default":false,"variadic":false},
+          {"name":"b","data_type":"text","has_default":false,"variadic":false},
+          {"name":"c","data_type":"integer","has_default":false,"variadic":false},
+          {"name":"d","data_type":"boolean","has_default":true,"variadic":false},
+          {"name":"e","data_type":"date","has_default":true,"variadic":false}],
+  "return_type":"items","returns_set":true,"returns_void":false,"return_columns":null,
+  "return_table":{"schema":"public","name":"items"},"media_type":null,"volatility":"s","settings":[]}]"#;
 
 const QUERY: &str = "select=a,b,c&a=gte.1&b=like.*x*&or=(c.is.null,c.lt.10)&order=a.desc&limit=20";
 
@@ -45,11 +57,18 @@ fn headers() -> Vec<(String, String)> {
 
 fn planning(c: &mut Criterion) {
     let none = "[]".to_string();
-    let read = vec![TABLES.to_string(), none.clone(), none.clone(), none.clone()];
+    let read = vec![
+        TABLES.to_string(),
+        none.clone(),
+        none.clone(),
+        none.clone(),
+        none.clone(),
+    ];
     bench_case(c, "read", read, "/items", QUERY);
     let embed = vec![
         EMBED_TABLES.to_string(),
         EMBED_KEYS.to_string(),
+        none.clone(),
         none.clone(),
         none,
     ];
@@ -118,30 +137,64 @@ fn bench_case(c: &mut Criterion, name: &str, introspection: Vec<String>, path: &
 
 /// POST of 100 rows as one JSON array, `return=minimal`.
 fn bulk_insert_planning(c: &mut Criterion) {
+    let rows: Vec<String> = (0..100)
+        .map(|i| format!(r#"{{"a": {i}, "b": "row number {i}", "c": {}}}"#, i * 7))
+        .collect();
+    let body = format!("[{}]", rows.join(", "));
+    let mut headers = headers();
+    headers.push(("prefer".into(), "return=minimal".into()));
+    bench_post(c, "bulk-insert-100", "/items", headers, body, "INSERT INTO");
+}
+
+/// `POST /rpc/f` with a JSON object of 5 named arguments.
+fn rpc_planning(c: &mut Criterion) {
+    let body = r#"{"a": 1, "b": "some text", "c": 42, "d": true, "e": "2024-01-31"}"#;
+    bench_post(
+        c,
+        "rpc-5-args",
+        "/rpc/f",
+        headers(),
+        body.to_string(),
+        "json_to_record",
+    );
+}
+
+/// Benches planning a JSON `POST` (`plan/<name>/native|component`); the
+/// main statement must contain `expect`.
+fn bench_post(
+    c: &mut Criterion,
+    name: &str,
+    path: &str,
+    mut headers: Vec<(String, String)>,
+    body: String,
+    expect: &str,
+) {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
     let config = engine::resolve_config(None, &env, &[]).expect("config");
-    let introspection = vec![TABLES.to_string()];
+    let none = "[]".to_string();
+    let introspection = vec![
+        TABLES.to_string(),
+        none.clone(),
+        none.clone(),
+        none,
+        FUNCTIONS.to_string(),
+    ];
     let native = Engine::load(&config, &introspection).expect("native engine");
     let compiled = Compiled::new().expect("component");
     let generation = Generation::new(compiled, config, introspection).expect("component engine");
 
-    let rows: Vec<String> = (0..100)
-        .map(|i| format!(r#"{{"a": {i}, "b": "row number {i}", "c": {}}}"#, i * 7))
-        .collect();
-    let body = format!("[{}]", rows.join(", ")).into_bytes();
-    let mut headers = headers();
     headers.push(("content-type".into(), "application/json".into()));
-    headers.push(("prefer".into(), "return=minimal".into()));
+    let body = body.into_bytes();
     let request = HttpRequest {
         method: "POST".into(),
-        path: "/items".into(),
+        path: path.into(),
         query: String::new(),
         headers: headers.clone(),
         body: body.clone(),
     };
     let wit_request = wit::HttpRequest {
         method: "POST".into(),
-        path: "/items".into(),
+        path: path.into(),
         query: String::new(),
         headers,
         body,
@@ -149,16 +202,16 @@ fn bulk_insert_planning(c: &mut Criterion) {
     let Outcome::Run(plan) = native.plan(&request, None, 0) else {
         panic!("native planning failed")
     };
-    assert!(plan.statements[2].sql.contains("INSERT INTO"));
+    assert!(plan.statements[2].sql.contains(expect));
     let Ok(wit::Outcome::Run(_)) = generation.with_instance(|i| i.plan(&wit_request, None, 0))
     else {
         panic!("component planning failed")
     };
 
-    c.bench_function("plan/bulk-insert-100/native", |b| {
+    c.bench_function(&format!("plan/{name}/native"), |b| {
         b.iter(|| native.plan(black_box(&request), None, 0))
     });
-    c.bench_function("plan/bulk-insert-100/component", |b| {
+    c.bench_function(&format!("plan/{name}/component"), |b| {
         b.iter(|| {
             generation
                 .with_instance(|i| i.plan(black_box(&wit_request), None, 0))
@@ -167,5 +220,5 @@ fn bulk_insert_planning(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, planning, bulk_insert_planning);
+criterion_group!(benches, planning, bulk_insert_planning, rpc_planning);
 criterion_main!(benches);

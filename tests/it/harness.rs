@@ -231,3 +231,19 @@ pub async fn get_with(path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
     }
     send(req).await
 }
+
+/// A request with a body and extra headers to the shared server.
+pub async fn request(
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    let mut req = client()
+        .request(method, shared().url(path))
+        .body(body.to_string());
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    send(req).await
+}

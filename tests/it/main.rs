@@ -23,4 +23,5 @@ mod prepared;
 mod profiles;
 mod read;
 mod resources;
+mod rpc;
 mod writes;

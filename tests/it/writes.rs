@@ -6,19 +6,13 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Reply, client, send, shared, superuser};
+use crate::harness::{Reply, request, superuser};
 
 const JSON: &str = "application/json";
 
 /// A request with a body to the shared server.
 async fn write(method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut req = client()
-        .request(method, shared().url(path))
-        .body(body.to_string());
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    send(req).await
+    request(method, path, headers, body).await
 }
 
 /// The rows of `sql` as one JSON array (the query selects `to_json(t)` rows).

@@ -3,6 +3,7 @@
 
 use crate::api_request::preferences::TxPreference;
 use crate::api_request::profile::{self, Profile};
+use crate::api_request::range;
 use crate::api_request::target::{self, Target};
 use crate::auth;
 use crate::config::{Config, TxEndMode};
@@ -17,6 +18,7 @@ use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
 
 mod read;
+mod rpc;
 mod write;
 
 /// `auth`: who the request runs as, or why it may not run.
@@ -39,6 +41,10 @@ fn try_plan(
     auth: &auth::AuthResult,
 ) -> Result<Plan, ApiError> {
     let target = target::parse(&req.path)?;
+    if let Target::Routine(name) = &target {
+        let profile = request_profile(config, req)?;
+        return rpc::call(config, cache, req, auth, &profile, name);
+    }
     let action = match req.method.as_str() {
         "GET" => Action::Read { head: false },
         "HEAD" => Action::Read { head: true },
@@ -56,13 +62,9 @@ fn try_plan(
         }
     };
     let Target::Relation(name) = target else {
-        return Err(not_yet("the OpenAPI root and /rpc"));
+        return Err(not_yet("the OpenAPI root"));
     };
-    let profile = profile::select(
-        &config.db_schemas,
-        &req.method,
-        req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    )?;
+    let profile = request_profile(config, req)?;
     let schema = profile.schema.as_str();
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
@@ -73,6 +75,15 @@ fn try_plan(
             write::write(config, cache, req, auth, &profile, table, mutation)
         }
     }
+}
+
+/// The schema a request addresses (`Accept-Profile` / `Content-Profile`).
+fn request_profile(config: &Config, req: &HttpRequest) -> Result<Profile, ApiError> {
+    profile::select(
+        &config.db_schemas,
+        &req.method,
+        req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )
 }
 
 /// What a method does to a table or view.
@@ -87,6 +98,22 @@ fn header_values<'a>(req: &'a HttpRequest, name: &'a str) -> impl Iterator<Item 
         .iter()
         .filter(move |(n, _)| n == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// The rows a read asks for: `Range` (GET only), `limit`/`offset` and
+/// `db-max-rows` combined.
+fn page(
+    config: &Config,
+    req: &HttpRequest,
+    raw: &[(String, Option<String>)],
+) -> Result<range::Page, ApiError> {
+    range::page(
+        &req.method,
+        header_values(req, "range").next(),
+        last_value(raw, "limit"),
+        last_value(raw, "offset"),
+        config.db_max_rows,
+    )
 }
 
 /// The decoded value of the last top-level `name=value` parameter.
@@ -128,6 +155,17 @@ fn settings(
     auth: &auth::AuthResult,
     profile: &Profile,
 ) -> Vec<Statement> {
+    settings_with(config, req, auth, profile, &[])
+}
+
+/// `settings`, with a called function's hoisted settings after the others.
+fn settings_with(
+    config: &Config,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    profile: &Profile,
+    function_settings: &[(String, String)],
+) -> Vec<Statement> {
     let mut search_path = vec![profile.schema.as_str()];
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
     let app_settings: Vec<(&str, &str)> = config
@@ -143,6 +181,7 @@ fn settings(
         path: &req.path,
         headers: &req.headers,
         app_settings: &app_settings,
+        function_settings,
     });
     let pre_request = config
         .db_pre_request
@@ -153,9 +192,44 @@ fn settings(
 
 /// `BEGIN` with PostgREST's isolation level and access mode.
 fn begin(read_only: bool) -> Statement {
+    begin_with(read_only, Isolation::ReadCommitted)
+}
+
+/// The isolation levels a transaction can begin with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    ReadUncommitted,
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl Isolation {
+    /// A `default_transaction_isolation` value, as PostgreSQL spells it.
+    fn parse(value: &str) -> Option<Isolation> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "read uncommitted" => Some(Isolation::ReadUncommitted),
+            "read committed" => Some(Isolation::ReadCommitted),
+            "repeatable read" => Some(Isolation::RepeatableRead),
+            "serializable" => Some(Isolation::Serializable),
+            _ => None,
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "READ UNCOMMITTED",
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+fn begin_with(read_only: bool, isolation: Isolation) -> Statement {
     let mode = if read_only { " READ ONLY" } else { "" };
     Statement {
-        sql: format!("BEGIN ISOLATION LEVEL READ COMMITTED{mode}"),
+        sql: format!("BEGIN ISOLATION LEVEL {}{mode}", isolation.sql()),
         params: Vec::<Param>::new(),
         rows: RowUse::Ignore,
     }

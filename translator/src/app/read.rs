@@ -1,10 +1,10 @@
 //! `GET`/`HEAD` on a table or view.
 
-use super::{begin, header_values, last_value, settings, tx_end};
+use super::{begin, header_values, page, settings, tx_end};
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::preferences::{Count as PreferCount, Preferences};
 use crate::api_request::profile::Profile;
-use crate::api_request::{query_params, range};
+use crate::api_request::query_params;
 use crate::auth;
 use crate::config::Config;
 use crate::contract::{HttpRequest, Plan};
@@ -28,13 +28,7 @@ pub(super) fn read(
 ) -> Result<Plan, ApiError> {
     let params = query_params::parse_query(&req.query)?;
     let prefs = Preferences::parse(header_values(req, "prefer"));
-    let page = range::page(
-        &req.method,
-        header_values(req, "range").next(),
-        last_value(&params.raw, "limit"),
-        last_value(&params.raw, "offset"),
-        config.db_max_rows,
-    )?;
+    let page = page(config, req, &params.raw)?;
     let canonical = query_params::canonical(&params.raw);
     let limits = Limits {
         max_rows: config.db_max_rows,
@@ -51,6 +45,7 @@ pub(super) fn read(
     let (count, total) = counting(prefs.count, config.db_max_rows);
     let statements = query::read::statements(
         &read,
+        query::read::Source::Relation,
         output(&media)?,
         count,
         matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
@@ -69,11 +64,14 @@ pub(super) fn read(
             content_type: media.content_type(),
             singular: matches!(media, MediaType::Object { .. }),
             total,
-            content_location: if canonical.is_empty() {
+            content_location: Some(if canonical.is_empty() {
                 format!("/{}", table.name)
             } else {
                 format!("/{}?{canonical}", table.name)
-            },
+            }),
+            void: false,
+            max_affected: None,
+            commit: true,
             preference_applied: applied.applied_header(),
             content_profile: profile.negotiated.then(|| profile.schema.clone()),
         }),
@@ -91,7 +89,10 @@ pub(super) fn read(
 }
 
 /// What the main statement counts, and where `respond` takes the total from.
-fn counting(preference: Option<PreferCount>, max_rows: Option<i64>) -> (Count, TotalFrom) {
+pub(super) fn counting(
+    preference: Option<PreferCount>,
+    max_rows: Option<i64>,
+) -> (Count, TotalFrom) {
     match preference {
         None => (Count::None, TotalFrom::None),
         Some(PreferCount::Exact) => (Count::Exact, TotalFrom::Exact),

@@ -63,6 +63,9 @@ pub struct Config {
     pub db_prepared_statements: bool,
     /// `db-aggregates-enabled`: `sum()`, `count()`, … in `select`.
     pub db_aggregates_enabled: bool,
+    /// `db-hoisted-tx-settings`: the `SET` clauses of a function that
+    /// apply to the whole transaction of an `/rpc/` call.
+    pub db_hoisted_tx_settings: Vec<String>,
     pub server_host: String,
     pub server_port: u16,
     /// As configured: text, a JWK or JWKS as JSON, or base64 (see
@@ -107,6 +110,13 @@ impl Default for Config {
             db_tx_end: TxEndMode::Commit,
             db_prepared_statements: true,
             db_aggregates_enabled: false,
+            db_hoisted_tx_settings: [
+                "statement_timeout",
+                "plan_filter.statement_cost_limit",
+                "default_transaction_isolation",
+            ]
+            .map(str::to_string)
+            .to_vec(),
             server_host: "!4".to_string(),
             server_port: 3000,
             jwt_secret: None,
@@ -179,6 +189,9 @@ impl Config {
             db_aggregates_enabled: src
                 .bool(&["db-aggregates-enabled"])?
                 .unwrap_or(d.db_aggregates_enabled),
+            db_hoisted_tx_settings: src
+                .text(&["db-hoisted-tx-settings"])
+                .map_or(d.db_hoisted_tx_settings, |s| list(&s)),
             server_host: src.text(&["server-host"]).unwrap_or(d.server_host),
             server_port: src.int(&["server-port"])?.unwrap_or(d.server_port),
             jwt_secret: src.text(&["jwt-secret"]),

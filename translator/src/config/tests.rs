@@ -490,3 +490,18 @@ fn role_claim_key_pre_request_cache_and_app_settings() {
     assert_eq!(c.db_pre_request.as_deref(), Some("hook"));
     assert_eq!(Config::from_json(&c.to_json()).unwrap(), c);
 }
+
+#[test]
+fn hoisted_tx_settings_default_and_override() {
+    let c = from_env(&[]).unwrap();
+    assert_eq!(
+        c.db_hoisted_tx_settings,
+        [
+            "statement_timeout",
+            "plan_filter.statement_cost_limit",
+            "default_transaction_isolation"
+        ]
+    );
+    let c = from_file("db-hoisted-tx-settings = \"work_mem, statement_timeout\"").unwrap();
+    assert_eq!(c.db_hoisted_tx_settings, ["work_mem", "statement_timeout"]);
+}

@@ -263,7 +263,13 @@ mod tests {
         let none = "[]".to_string();
         let engine = Engine::load(
             &config,
-            &[TABLES.to_string(), KEYS.to_string(), none.clone(), none],
+            &[
+                TABLES.to_string(),
+                KEYS.to_string(),
+                none.clone(),
+                none.clone(),
+                none,
+            ],
         )
         .unwrap();
         let req = HttpRequest {

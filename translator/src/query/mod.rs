@@ -1,5 +1,6 @@
 //! SQL generation: every identifier quoted, every value a parameter.
 
+pub mod call;
 mod embed;
 pub mod mutate;
 pub mod read;

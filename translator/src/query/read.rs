@@ -56,23 +56,54 @@ pub struct ReadStatements {
 /// functions that read `pg_stat_activity` and in query logs).
 const SOURCE: &str = "pgrst_source";
 
+/// Where the root rows of a read come from.
+#[derive(Clone, Copy)]
+pub enum Source<'s> {
+    /// The plan's table or view.
+    Relation,
+    /// A function call: writes the `SELECT` of its rows (the `pgrst_call`
+    /// CTE), adding its values to the statement's parameters.
+    Call(&'s dyn Fn(&mut Params) -> String),
+}
+
+impl Source<'_> {
+    /// `WITH` items before the page, and the FROM item of the root rows.
+    fn sql(self, plan: &ReadPlan, row: &str, params: &mut Params) -> (String, String) {
+        match self {
+            Source::Relation => (
+                String::new(),
+                qualified(&plan.table.schema, &plan.table.name),
+            ),
+            Source::Call(call) => (
+                format!("pgrst_call AS ({}), ", call(params)),
+                format!("pgrst_call AS {row}"),
+            ),
+        }
+    }
+}
+
 pub fn statements(
     plan: &ReadPlan,
+    source: Source,
     output: Output,
     count: Count,
     planned_count: bool,
 ) -> Result<ReadStatements, ApiError> {
-    let source = qualified(&plan.table.schema, &plan.table.name);
     // The unaliased table's rows are `"name"` too: a whole-row reference
     // (computed relationships pass the row) cannot be schema-qualified.
     let row = ident(&plan.table.name);
     // The planned count is a statement of its own, numbered from $1.
     let planned_count = if planned_count {
         let mut params = Params::default();
+        let (with, from) = source.sql(plan, &row, &mut params);
+        let with = match with.strip_suffix(", ") {
+            Some(items) => format!("WITH {items} "),
+            None => String::new(),
+        };
         let root = level(plan, &row, Vec::new(), &mut params)?;
         Some(Statement {
             sql: format!(
-                "EXPLAIN (FORMAT JSON) SELECT 1 FROM {source}{}{}",
+                "EXPLAIN (FORMAT JSON) {with}SELECT 1 FROM {from}{}{}",
                 root.joins, root.filters
             ),
             params: params.into_vec()[..root.source_params].to_vec(),
@@ -83,6 +114,7 @@ pub fn statements(
     };
 
     let mut params = Params::default();
+    let (with, source) = source.sql(plan, &row, &mut params);
     let root = level(plan, &row, Vec::new(), &mut params)?;
     let page = format!(
         "SELECT {} FROM {source}{}{}{}",
@@ -114,7 +146,7 @@ pub fn statements(
     Ok(ReadStatements {
         main: Statement {
             sql: format!(
-                "WITH {SOURCE} AS ({page}){count_cte} \
+                "WITH {with}{SOURCE} AS ({page}){count_cte} \
                  SELECT {body} AS body, {total} AS total_result_set, {RESPONSE_COLUMNS} \
                  FROM (SELECT * FROM {SOURCE}) _postgrest_t"
             ),
@@ -127,7 +159,7 @@ pub fn statements(
 
 /// The columns after the body and the total, in this order, read by
 /// `response::read`.
-const RESPONSE_COLUMNS: &str = "pg_catalog.count(_postgrest_t)::text AS page_total, \
+pub(super) const RESPONSE_COLUMNS: &str = "pg_catalog.count(_postgrest_t)::text AS page_total, \
      nullif(current_setting('response.headers', true), '') AS response_headers, \
      nullif(current_setting('response.status', true), '') AS response_status";
 

@@ -18,6 +18,8 @@ pub struct RequestSettings<'a> {
     pub headers: &'a [(String, String)],
     /// `app.settings.*` by full name, set last.
     pub app_settings: &'a [(&'a str, &'a str)],
+    /// A called function's hoisted settings (name, value), applied last.
+    pub function_settings: &'a [(String, String)],
 }
 
 pub fn statement(s: &RequestSettings) -> Statement {
@@ -33,9 +35,14 @@ pub fn statement(s: &RequestSettings) -> Statement {
         ("request.cookies", cookies_json(s.headers)),
     ];
     let app_settings = s.app_settings.iter().map(|(n, v)| (*n, v.to_string()));
+    let hoisted = s
+        .function_settings
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()));
     let calls: Vec<String> = settings
         .into_iter()
         .chain(app_settings)
+        .chain(hoisted)
         .map(|(name, value)| {
             let name = params.text(name);
             let value = params.text(value);
@@ -105,6 +112,7 @@ mod tests {
             path: "/items",
             headers: &headers,
             app_settings: &[("app.settings.x\"y", "1'; drop")],
+            function_settings: &[("statement_timeout".into(), "5s".into())],
         });
         assert!(
             st.sql
@@ -121,6 +129,11 @@ mod tests {
         assert_eq!(text(13), r#"{"a":"1","b":"x=y"}"#);
         assert_eq!(text(14), "app.settings.x\"y");
         assert_eq!(text(15), "1'; drop");
+        // A called function's hoisted settings come last.
+        assert_eq!(
+            (text(16), text(17)),
+            ("statement_timeout".into(), "5s".into())
+        );
         assert_eq!(st.rows, RowUse::Ignore);
     }
 

@@ -34,8 +34,15 @@ pub struct ReadContext {
     /// `vnd.pgrst.object+json`: exactly one row or PGRST116.
     pub singular: bool,
     pub total: TotalFrom,
-    /// `/table?canonical-query`.
-    pub content_location: String,
+    /// `/table?canonical-query` (`/rpc/` answers have none).
+    pub content_location: Option<String>,
+    /// A function returning `void`: 204 without a body or `Content-Type`.
+    pub void: bool,
+    /// `max-affected` with `handling=strict` on a set-returning function:
+    /// more rows are PGRST124 (and the call is rolled back).
+    pub max_affected: Option<i64>,
+    /// Whether to commit when `respond` decides (`tx-end = after-respond`).
+    pub commit: bool,
     pub preference_applied: Option<String>,
     /// The schema chosen by `Accept-Profile`, echoed in `Content-Profile`.
     pub content_profile: Option<String>,
@@ -60,19 +67,23 @@ pub fn respond(ctx: &ReadContext, results: &[Rows]) -> Result<Answer, ApiError> 
             (exact, _) => Some(planned_rows(results.get(1))?.max(exact.unwrap_or(0))),
         },
     };
+    let rows = u64::try_from(row.page_total).unwrap_or(0);
     if ctx.singular && row.page_total != 1 {
-        return Err(ApiError::Singularity {
-            rows: u64::try_from(row.page_total).unwrap_or(0),
-        });
+        return Err(ApiError::Singularity { rows });
+    }
+    if ctx.max_affected.is_some_and(|max| row.page_total > max) {
+        return Err(ApiError::MaxAffectedViolation { rows });
     }
     let range = range::read_range(ctx.offset, row.page_total, total);
-    let mut headers = vec![
-        ("content-range".to_string(), range.content_range),
-        ("content-location".to_string(), ctx.content_location.clone()),
-        ("content-type".to_string(), ctx.content_type.clone()),
-    ];
-    if let Some(schema) = &ctx.content_profile {
-        headers.push(("content-profile".to_string(), schema.clone()));
+    let mut headers = vec![("content-range".to_string(), range.content_range)];
+    if let Some(location) = &ctx.content_location {
+        headers.push(("content-location".to_string(), location.clone()));
+    }
+    if !ctx.void {
+        headers.push(("content-type".to_string(), ctx.content_type.clone()));
+        if let Some(schema) = &ctx.content_profile {
+            headers.push(("content-profile".to_string(), schema.clone()));
+        }
     }
     if let Some(applied) = &ctx.preference_applied {
         headers.push(("preference-applied".to_string(), applied.clone()));
@@ -83,6 +94,15 @@ pub fn respond(ctx: &ReadContext, results: &[Rows]) -> Result<Answer, ApiError> 
         row.guc_headers.as_deref(),
         row.guc_status.as_deref(),
     )?;
+    if ctx.void {
+        // As PostgREST: 204 whatever `response.status` says.
+        return Ok(Answer {
+            status: 204,
+            headers,
+            body: AnswerBody::Empty,
+            commit: ctx.commit,
+        });
+    }
     let body = match range.error {
         // PGRST103's body replaces the rows, on HEAD too.
         Some(err) => AnswerBody::Bytes(err.body().to_string().into_bytes()),
@@ -93,7 +113,7 @@ pub fn respond(ctx: &ReadContext, results: &[Rows]) -> Result<Answer, ApiError> 
         status,
         headers,
         body,
-        commit: true,
+        commit: ctx.commit,
     })
 }
 
@@ -138,7 +158,10 @@ mod tests {
             content_type: "application/json; charset=utf-8".into(),
             singular,
             total,
-            content_location: "/items".into(),
+            content_location: Some("/items".into()),
+            void: false,
+            max_affected: None,
+            commit: true,
             preference_applied: None,
             content_profile: None,
         }

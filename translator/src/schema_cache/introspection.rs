@@ -112,6 +112,55 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table)
   WHERE p.pronargs = 1 AND pn.nspname = ANY($1::text[])
 ) f"#;
 
+/// Functions of the exposed schemas (not procedures or aggregates), for
+/// `/rpc/`: input arguments in order (an unnamed one has the name ""), the
+/// return type, and the output columns of a composite or `TABLE(...)`
+/// return, with the table or view when the type is a relation's row type,
+/// and the media type a domain return type is named after (`text/plain`).
+const FUNCTIONS: &str = r#"
+SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
+  SELECT
+    p.oid::int8 AS oid,
+    n.nspname AS schema,
+    p.proname AS name,
+    pg_catalog.obj_description(p.oid, 'pg_proc') AS description,
+    (SELECT coalesce(json_agg(json_build_object(
+              'name', coalesce(a.name, ''),
+              'data_type', pg_catalog.format_type(a.type, NULL),
+              'has_default', a.pos > p.pronargs - p.pronargdefaults,
+              'variadic', coalesce(a.mode = 'v', false)
+            ) ORDER BY a.pos), '[]')
+       FROM (SELECT x.*, row_number() OVER (ORDER BY x.idx) AS pos
+               FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]), p.proargmodes, p.proargnames)
+                    WITH ORDINALITY AS x(type, mode, name, idx)
+              WHERE coalesce(x.mode, 'i') IN ('i', 'b', 'v')) a) AS args,
+    pg_catalog.format_type(p.prorettype, NULL) AS return_type,
+    p.proretset AS returns_set,
+    p.prorettype = 'pg_catalog.void'::pg_catalog.regtype AS returns_void,
+    coalesce(
+      (SELECT json_agg(json_build_object('name', x.name, 'data_type', pg_catalog.format_type(x.type, NULL))
+                       ORDER BY x.idx)
+         FROM unnest(p.proallargtypes, p.proargmodes, p.proargnames) WITH ORDINALITY AS x(type, mode, name, idx)
+        WHERE x.mode IN ('o', 'b', 't')),
+      (SELECT json_agg(json_build_object('name', a.attname, 'data_type', pg_catalog.format_type(a.atttypid, a.atttypmod))
+                       ORDER BY a.attnum)
+         FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+    ) AS return_columns,
+    (SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
+       FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+      WHERE rc.oid = t.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
+    CASE WHEN t.typtype = 'd' AND t.typname LIKE '%/%' THEN json_build_object(
+      'name', t.typname, 'bytes', t.typbasetype = 'pg_catalog.bytea'::pg_catalog.regtype)
+    END AS media_type,
+    p.provolatile AS volatility,
+    coalesce(p.proconfig, '{}') AS settings
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  JOIN pg_catalog.pg_type t ON t.oid = p.prorettype
+  WHERE p.prokind = 'f' AND n.nspname = ANY($1::text[])
+) f"#;
+
 pub fn statements(config: &Config, _server_version_num: u32) -> Vec<Statement> {
     let schemas = || vec![Param::Text(text_array(&config.db_schemas))];
     let statement = |sql: &str, params: Vec<Param>| Statement {
@@ -124,5 +173,6 @@ pub fn statements(config: &Config, _server_version_num: u32) -> Vec<Statement> {
         statement(FOREIGN_KEYS, vec![]),
         statement(VIEW_COLUMNS, vec![]),
         statement(COMPUTED_RELATIONSHIPS, schemas()),
+        statement(FUNCTIONS, schemas()),
     ]
 }

@@ -3,9 +3,11 @@
 
 mod introspection;
 pub mod relationships;
+mod routine;
 
 pub use introspection::statements as introspection_statements;
 pub use relationships::{Cardinality, Junction, QualifiedName, Relationship};
+pub use routine::{MediaHandler, ReturnColumn, Routine, RoutineArg};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,14 +46,17 @@ pub struct SchemaCache {
     pub tables: Vec<Table>,
     /// Every relationship, in derivation order (deterministic).
     pub relationships: Vec<Relationship>,
+    /// Functions of the exposed schemas, sorted by (schema, name, oid).
+    #[serde(default)]
+    pub routines: Vec<Routine>,
 }
 
 impl SchemaCache {
     /// Builds the cache from the introspection results, in statement order.
     pub fn load(results: &[String]) -> Result<SchemaCache, String> {
-        let [tables, keys, view_columns, computed] = results else {
+        let [tables, keys, view_columns, computed, routines] = results else {
             return Err(format!(
-                "expected 4 introspection results, got {}",
+                "expected 5 introspection results, got {}",
                 results.len()
             ));
         };
@@ -72,9 +77,11 @@ impl SchemaCache {
             })
             .collect();
         let relationships = relationships::derive(&infos, &keys, &view_columns, &computed);
+        let routines: Vec<Routine> = parse("function", routines)?;
         Ok(SchemaCache {
             tables,
             relationships,
+            routines,
         })
     }
 
@@ -93,21 +100,35 @@ impl SchemaCache {
     /// "Perhaps you meant" hint of PGRST205: case-insensitive normalized
     /// Levenshtein similarity of at least 1/3, as PostgREST's fuzzy set.
     pub fn closest_table(&self, schema: &str, name: &str) -> Option<&str> {
-        let wanted = name.to_lowercase();
-        self.tables
+        closest(
+            self.tables
+                .iter()
+                .filter(|t| t.schema == schema)
+                .map(|t| t.name.as_str()),
+            name,
+        )
+    }
+
+    /// The overloads of `schema.name`, in oid order.
+    pub fn routines_named<'a, 'b>(
+        &'a self,
+        schema: &'b str,
+        name: &'b str,
+    ) -> impl Iterator<Item = &'a Routine> + use<'a, 'b> {
+        self.routines
             .iter()
-            .filter(|t| t.schema == schema)
-            .map(|t| {
-                let score = strsim::normalized_levenshtein(&wanted, &t.name.to_lowercase());
-                (score, t.name.as_str())
-            })
-            .filter(|(score, _)| *score >= 1.0 / 3.0)
-            // Highest score; on a tie the first name in sort order.
-            .fold(None, |best: Option<(f64, &str)>, cand| match best {
-                Some(b) if b.0 >= cand.0 => Some(b),
-                _ => Some(cand),
-            })
-            .map(|(_, name)| name)
+            .filter(move |r| r.schema == schema && r.name == name)
+    }
+
+    /// The function of `schema` whose name is closest to `name` (PGRST202).
+    pub fn closest_routine(&self, schema: &str, name: &str) -> Option<&str> {
+        closest(
+            self.routines
+                .iter()
+                .filter(|r| r.schema == schema)
+                .map(|r| r.name.as_str()),
+            name,
+        )
     }
 
     pub fn table(&self, schema: &str, name: &str) -> Option<&Table> {
@@ -116,6 +137,28 @@ impl SchemaCache {
             .ok()
             .map(|i| &self.tables[i])
     }
+}
+
+/// The candidate closest to `name`: case-insensitive normalized Levenshtein
+/// similarity of at least 1/3, as PostgREST's fuzzy set; on a tie the first.
+pub(crate) fn closest<'a>(
+    candidates: impl Iterator<Item = &'a str>,
+    name: &str,
+) -> Option<&'a str> {
+    let wanted = name.to_lowercase();
+    candidates
+        .map(|c| {
+            (
+                strsim::normalized_levenshtein(&wanted, &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(score, _)| *score >= 1.0 / 3.0)
+        .fold(None, |best: Option<(f64, &str)>, cand| match best {
+            Some(b) if b.0 >= cand.0 => Some(b),
+            _ => Some(cand),
+        })
+        .map(|(_, name)| name)
 }
 
 #[cfg(test)]
@@ -132,8 +175,14 @@ mod tests {
            "columns":[{"name":"id","data_type":"integer","nullable":false,"default":null,"description":null}]}
         ]"#;
         let empty = "[]".to_string();
-        let cache =
-            SchemaCache::load(&[json.to_string(), empty.clone(), empty.clone(), empty]).unwrap();
+        let cache = SchemaCache::load(&[
+            json.to_string(),
+            empty.clone(),
+            empty.clone(),
+            empty.clone(),
+            empty,
+        ])
+        .unwrap();
         let a = cache.table("public", "a").unwrap();
         assert_eq!(a.primary_key, ["id"]);
         assert_eq!(a.column("id").unwrap().data_type, "integer");
@@ -160,6 +209,7 @@ mod tests {
         let cache = SchemaCache {
             tables: vec![table("clients"), table("projects"), other],
             relationships: vec![],
+            routines: vec![],
         };
         assert_eq!(cache.closest_table("api", "projcts"), Some("projects"));
         assert_eq!(cache.closest_table("api", "CLIENT"), Some("clients"));

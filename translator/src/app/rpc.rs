@@ -1,0 +1,286 @@
+//! `GET`/`HEAD`/`POST` on `/rpc/name`: a function call, its rows read like a
+//! table's.
+
+use super::read::{counting, output};
+use super::{Isolation, begin_with, header_values, page, settings_with, tx_end};
+use crate::api_request::accept::{self, MediaType};
+use crate::api_request::payload::{self, BodyJson};
+use crate::api_request::preferences::{Count as PreferCount, Handling, Preferences};
+use crate::api_request::profile::Profile;
+use crate::api_request::query_params::{self, ParseOptions};
+use crate::auth;
+use crate::config::Config;
+use crate::contract::{HttpRequest, Param, Plan, TxEnd};
+use crate::error::{ApiError, RpcPayload};
+use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
+use crate::plan::read::{Limits, ReadPlan};
+use crate::query;
+use crate::query::call::ScalarBody;
+use crate::query::read::{BodyShape, Count, Source};
+use crate::response::read::{ReadContext, TotalFrom};
+use crate::response::{Context, Kind};
+use crate::schema_cache::{Routine, SchemaCache};
+
+pub(super) fn call(
+    config: &Config,
+    cache: &SchemaCache,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    profile: &Profile,
+    name: &str,
+) -> Result<Plan, ApiError> {
+    let (post, head) = match req.method.as_str() {
+        "GET" => (false, false),
+        "HEAD" => (false, true),
+        "POST" => (true, false),
+        "OPTIONS" => return Err(super::not_yet("OPTIONS requests")),
+        other => {
+            return Err(ApiError::InvalidRpcMethod {
+                method: other.to_string(),
+            });
+        }
+    };
+    let mut params = query_params::parse_query_with(&req.query, ParseOptions { rpc_read: !post })
+        .map_err(ApiError::from)?;
+    let args = if post {
+        body_arguments(req)?
+    } else {
+        query_arguments(std::mem::take(&mut params.rpc_args))
+    };
+    let schema = profile.schema.as_str();
+    let resolved = call::resolve(
+        cache,
+        &CallRequest {
+            schema,
+            name,
+            keys: &args.keys,
+            payload: args.payload,
+            post,
+        },
+    )?;
+    let routine = resolved.routine;
+    let plan = CallPlan {
+        routine,
+        args: if resolved.whole_body {
+            CallArgs::Single(match args.payload {
+                RpcPayload::Bytes => Param::Bytes(req.body.clone()),
+                _ => Param::RequestBody,
+            })
+        } else {
+            CallArgs::Named {
+                names: args.keys.clone(),
+                json: args.json(routine),
+            }
+        },
+    };
+
+    let prefs = Preferences::parse(header_values(req, "prefer"));
+    let page = page(config, req, &params.raw)?;
+    let row_table = plan.row_table(cache);
+    let produces = match (&row_table, &routine.media_type) {
+        (Some(_), _) => accept::relation_read_types(),
+        // A domain named after a media type: that type, raw.
+        (None, Some(handler)) => vec![MediaType::Json, MediaType::decode(&handler.name)],
+        (None, None) => vec![MediaType::Json],
+    };
+    let media = accept::negotiate(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &produces,
+        false,
+    )?;
+    prefs.check_strict()?;
+    let singular = matches!(media, MediaType::Object { .. });
+    let max_affected = prefs
+        .max_affected
+        .filter(|_| prefs.handling == Some(Handling::Strict));
+    if max_affected.is_some() && !routine.returns_set {
+        return Err(ApiError::MaxAffectedRpcViolation);
+    }
+    // PostgREST plans no count for a call: `planned` gives no total and
+    // `estimated` the exact one.
+    let (count, total) = match prefs.count {
+        Some(PreferCount::Planned) => (Count::None, TotalFrom::None),
+        Some(PreferCount::Estimated) => (Count::Exact, TotalFrom::Exact),
+        other => counting(other, config.db_max_rows),
+    };
+
+    let statements = match &row_table {
+        Some(table) => {
+            let limits = Limits {
+                max_rows: config.db_max_rows,
+                aggregates: config.db_aggregates_enabled,
+            };
+            let read = ReadPlan::new(cache, schema, table, params, page, limits)?;
+            let mut output = output(&media)?;
+            // One composite value is an object, not an array of one.
+            if !routine.returns_set && output.shape == BodyShape::JsonArray {
+                output.shape = BodyShape::JsonObject;
+            }
+            let call = |p: &mut query::sql::Params| query::call::call(&plan, false, p);
+            let statements =
+                query::read::statements(&read, Source::Call(&call), output, count, false)?;
+            vec![statements.main]
+        }
+        None => {
+            let shape = match (&media, &routine.media_type) {
+                (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _)
+                | (_, None) => ScalarBody::Json {
+                    single: singular || !routine.returns_set,
+                },
+                (_, Some(handler)) if handler.bytes => ScalarBody::Bytes,
+                (_, Some(_)) => ScalarBody::Text,
+            };
+            vec![query::call::scalar_statement(
+                &plan,
+                shape,
+                page.limit,
+                page.offset,
+                count,
+            )]
+        }
+    };
+
+    let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
+    let mut applied = prefs.applied_to_read(tx_overridable);
+    applied.timezone = None;
+    applied.max_affected = prefs.max_affected;
+    let context = Context {
+        authenticated: auth.authenticated,
+        kind: Kind::Read(ReadContext {
+            offset: page.offset,
+            head,
+            content_type: media.content_type(),
+            singular,
+            total,
+            content_location: None,
+            void: routine.returns_void,
+            max_affected,
+            commit: tx_end == TxEnd::Commit,
+            preference_applied: applied.applied_header(),
+            content_profile: profile.negotiated.then(|| profile.schema.clone()),
+        }),
+    };
+    // GET and HEAD never write; POST writes only through a VOLATILE function.
+    let read_only = !post || !routine.is_volatile();
+    let hoisted = hoisted_settings(config, routine);
+    let isolation = hoisted
+        .iter()
+        .find(|(name, _)| name == "default_transaction_isolation")
+        .and_then(|(_, value)| Isolation::parse(value))
+        .unwrap_or(Isolation::ReadCommitted);
+    Ok(Plan {
+        statements: [begin_with(read_only, isolation)]
+            .into_iter()
+            .chain(settings_with(config, req, auth, profile, &hoisted))
+            .chain(statements)
+            .collect(),
+        // Too many rows roll the call back: `respond` decides.
+        tx_end: if singular || max_affected.is_some() {
+            TxEnd::AfterRespond
+        } else {
+            tx_end
+        },
+        context: context.encode(),
+    })
+}
+
+/// The function's `SET name=value` clauses that `db-hoisted-tx-settings`
+/// names, in the function's order: they apply to the whole call, so
+/// `statement_timeout` bounds it (inside the function it would be too late).
+fn hoisted_settings(config: &Config, routine: &Routine) -> Vec<(String, String)> {
+    routine
+        .settings
+        .iter()
+        .filter_map(|s| s.split_once('='))
+        .filter(|(name, _)| config.db_hoisted_tx_settings.iter().any(|h| h == name))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
+}
+
+/// The arguments a request passes, before the function is known.
+struct Arguments {
+    /// Their names, sorted and distinct.
+    keys: Vec<String>,
+    payload: RpcPayload,
+    /// A body's JSON object, or the query string's (name, value) pairs.
+    source: ArgSource,
+}
+
+enum ArgSource {
+    Body(BodyJson),
+    Query(Vec<(String, String)>),
+}
+
+impl Arguments {
+    /// The JSON object `json_to_record` reads. Query values are strings
+    /// (PostgreSQL parses them as the argument's type); a repeated name is
+    /// an array for a variadic argument, else its last value counts.
+    fn json(&self, routine: &Routine) -> BodyJson {
+        match &self.source {
+            ArgSource::Body(json) => json.clone(),
+            ArgSource::Query(pairs) => {
+                let mut object = serde_json::Map::new();
+                for name in &self.keys {
+                    let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+                    let variadic = routine.args.iter().any(|a| &a.name == name && a.variadic);
+                    let value = if variadic {
+                        serde_json::Value::from(values.cloned().collect::<Vec<_>>())
+                    } else {
+                        values
+                            .next_back()
+                            .cloned()
+                            .map_or(serde_json::Value::Null, Into::into)
+                    };
+                    object.insert(name.clone(), value);
+                }
+                BodyJson::Text(serde_json::Value::Object(object).to_string())
+            }
+        }
+    }
+}
+
+fn query_arguments(pairs: Vec<(String, String)>) -> Arguments {
+    let mut keys: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    Arguments {
+        keys,
+        payload: RpcPayload::Named,
+        source: ArgSource::Query(pairs),
+    }
+}
+
+/// A POST body: a JSON object (empty: `{}`), a form, or a raw body for a
+/// single unnamed argument.
+fn body_arguments(req: &HttpRequest) -> Result<Arguments, ApiError> {
+    let content_type = req
+        .header("content-type")
+        .map_or(MediaType::Json, MediaType::decode);
+    let raw = |payload| Arguments {
+        keys: Vec::new(),
+        payload,
+        source: ArgSource::Body(BodyJson::Request),
+    };
+    Ok(match content_type {
+        MediaType::TextPlain => raw(RpcPayload::Text),
+        MediaType::TextXml => raw(RpcPayload::Xml),
+        MediaType::OctetStream => raw(RpcPayload::Bytes),
+        MediaType::Json if req.body.iter().all(u8::is_ascii_whitespace) => Arguments {
+            keys: Vec::new(),
+            payload: RpcPayload::Json,
+            source: ArgSource::Body(BodyJson::Text("{}".into())),
+        },
+        other => {
+            let parsed = payload::parse(&other, &req.body, None)?;
+            Arguments {
+                keys: parsed.keys,
+                payload: if other == MediaType::Json {
+                    RpcPayload::Json
+                } else {
+                    RpcPayload::Named
+                },
+                source: ArgSource::Body(parsed.json),
+            }
+        }
+    })
+}

@@ -1,0 +1,298 @@
+//! A call of a function under `/rpc/`: which overload the arguments name
+//! (PostgREST's `findProc`), and where the argument values come from.
+
+use std::collections::BTreeSet;
+
+use crate::api_request::payload::BodyJson;
+use crate::contract::Param;
+use crate::error::{ApiError, FnCandidate, FnSuggestion, RpcPayload};
+use crate::schema_cache::{self, Column, Routine, SchemaCache, Table};
+
+/// The arguments of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallArgs {
+    /// Named arguments: the routine's arguments the JSON object has keys
+    /// for (omitted ones take their defaults).
+    Named { names: Vec<String>, json: BodyJson },
+    /// The whole body as the one unnamed argument: the request body as it
+    /// is (JSON, text, xml), or its bytes for a `bytea`.
+    Single(Param),
+}
+
+#[derive(Debug, Clone)]
+pub struct CallPlan<'a> {
+    pub routine: &'a Routine,
+    pub args: CallArgs,
+}
+
+/// What the request passes: its argument names and how.
+pub struct CallRequest<'r> {
+    pub schema: &'r str,
+    pub name: &'r str,
+    /// Argument names (JSON keys or query parameters), sorted.
+    pub keys: &'r [String],
+    pub payload: RpcPayload,
+    /// A POST: a single unnamed argument may take the body.
+    pub post: bool,
+}
+
+/// The overload a call names.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved<'a> {
+    pub routine: &'a Routine,
+    /// It takes the whole body as its one unnamed argument.
+    pub whole_body: bool,
+}
+
+/// The overload the call names: one whose required arguments are all given
+/// and that has every given one; else, for a POST, the one function taking
+/// the whole body; PGRST202 or PGRST203 otherwise.
+pub fn resolve<'a>(cache: &'a SchemaCache, req: &CallRequest) -> Result<Resolved<'a>, ApiError> {
+    let overloads: Vec<&Routine> = cache.routines_named(req.schema, req.name).collect();
+    let named: Vec<&Routine> = overloads
+        .iter()
+        .copied()
+        .filter(|r| matches_names(r, req))
+        .collect();
+    let single: Vec<&Routine> = overloads
+        .iter()
+        .copied()
+        .filter(|r| takes_body(r, req))
+        .collect();
+    match (named.as_slice(), single.as_slice()) {
+        ([one], _) => Ok(Resolved {
+            routine: one,
+            whole_body: false,
+        }),
+        ([], [one]) => Ok(Resolved {
+            routine: one,
+            whole_body: true,
+        }),
+        ([], []) => Err(not_found(cache, req, &overloads)),
+        ([], many) | (many, _) => Err(ApiError::AmbiguousFunction {
+            candidates: many.iter().map(|r| candidate(r)).collect(),
+        }),
+    }
+}
+
+/// Required arguments ⊆ keys ⊆ arguments. Raw bodies name no arguments.
+fn matches_names(routine: &Routine, req: &CallRequest) -> bool {
+    if routine.args.is_empty() {
+        return req.keys.is_empty() && !req.payload_is_raw();
+    }
+    let all: BTreeSet<&str> = routine.args.iter().map(|a| a.name.as_str()).collect();
+    let keys_known = req.keys.iter().all(|k| all.contains(k.as_str()));
+    let required_given = routine
+        .args
+        .iter()
+        .filter(|a| !a.has_default)
+        .all(|a| req.keys.contains(&a.name));
+    keys_known && required_given
+}
+
+/// A POST whose body type fits the one unnamed argument.
+fn takes_body(routine: &Routine, req: &CallRequest) -> bool {
+    let Some(data_type) = routine.single_unnamed() else {
+        return false;
+    };
+    req.post
+        && match req.payload {
+            RpcPayload::Json => matches!(data_type, "json" | "jsonb"),
+            RpcPayload::Text => data_type == "text",
+            RpcPayload::Xml => data_type == "xml",
+            RpcPayload::Bytes => data_type == "bytea",
+            RpcPayload::Named => false,
+        }
+}
+
+impl CallRequest<'_> {
+    fn payload_is_raw(&self) -> bool {
+        matches!(
+            self.payload,
+            RpcPayload::Text | RpcPayload::Xml | RpcPayload::Bytes
+        )
+    }
+}
+
+fn not_found(cache: &SchemaCache, req: &CallRequest, overloads: &[&Routine]) -> ApiError {
+    let suggestion = if overloads.is_empty() {
+        cache
+            .closest_routine(req.schema, req.name)
+            .map(|name| FnSuggestion::Function(name.to_string()))
+    } else {
+        // The overload whose argument list reads closest to the call's.
+        let lists: Vec<String> = overloads
+            .iter()
+            .map(|r| {
+                let mut names: Vec<&str> = r.args.iter().map(|a| a.name.as_str()).collect();
+                names.sort_unstable();
+                names.join(", ")
+            })
+            .collect();
+        schema_cache::closest(lists.iter().map(String::as_str), &req.keys.join(", "))
+            .map(|list| FnSuggestion::Params(list.split(", ").map(str::to_string).collect()))
+    };
+    ApiError::FunctionNotFound {
+        schema: req.schema.to_string(),
+        name: req.name.to_string(),
+        args: req.keys.to_vec(),
+        payload: req.payload,
+        suggestion,
+    }
+}
+
+fn candidate(routine: &Routine) -> FnCandidate {
+    FnCandidate {
+        schema: routine.schema.clone(),
+        name: routine.name.clone(),
+        params: routine
+            .args
+            .iter()
+            .map(|a| (a.name.clone(), a.data_type.clone()))
+            .collect(),
+    }
+}
+
+impl<'a> CallPlan<'a> {
+    /// The rows a set or composite result is read as: the returned table or
+    /// view (so embedding works), else a relation named after the function
+    /// with the returned columns. `None`: a scalar or void result.
+    pub fn row_table(&self, cache: &'a SchemaCache) -> Option<Table> {
+        let routine = self.routine;
+        if let Some(t) = &routine.return_table {
+            return cache.table(&t.schema, &t.name).cloned();
+        }
+        let columns = routine.return_columns.as_ref()?;
+        Some(Table {
+            schema: routine.schema.clone(),
+            name: routine.name.clone(),
+            is_view: false,
+            insertable: false,
+            updatable: false,
+            deletable: false,
+            description: None,
+            columns: columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    data_type: c.data_type.clone(),
+                    nullable: true,
+                    default: None,
+                    description: None,
+                })
+                .collect(),
+            primary_key: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema_cache::RoutineArg;
+
+    fn routine(oid: i64, name: &str, args: &[(&str, &str, bool)]) -> Routine {
+        Routine {
+            oid,
+            schema: "api".into(),
+            name: name.into(),
+            description: None,
+            args: args
+                .iter()
+                .map(|(n, t, d)| RoutineArg {
+                    name: n.to_string(),
+                    data_type: t.to_string(),
+                    has_default: *d,
+                    variadic: false,
+                })
+                .collect(),
+            return_type: "integer".into(),
+            returns_set: false,
+            returns_void: false,
+            return_columns: None,
+            return_table: None,
+            media_type: None,
+            volatility: "v".into(),
+            settings: vec![],
+        }
+    }
+
+    fn cache() -> SchemaCache {
+        SchemaCache {
+            routines: vec![
+                routine(1, "add", &[("a", "integer", false), ("b", "integer", true)]),
+                routine(2, "over", &[("a", "integer", false)]),
+                routine(3, "over", &[("a", "text", false), ("b", "text", false)]),
+                routine(4, "body", &[("", "json", false)]),
+                routine(5, "dup", &[("x", "integer", true)]),
+                routine(6, "dup", &[("y", "integer", true)]),
+            ],
+            ..SchemaCache::default()
+        }
+    }
+
+    fn call(name: &str, keys: &[&str], post: bool) -> Result<i64, ApiError> {
+        let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        let cache = cache();
+        let req = CallRequest {
+            schema: "api",
+            name,
+            keys: &keys,
+            payload: if post {
+                RpcPayload::Json
+            } else {
+                RpcPayload::Named
+            },
+            post,
+        };
+        resolve(&cache, &req).map(|r| r.routine.oid)
+    }
+
+    #[test]
+    fn required_and_optional_arguments() {
+        assert_eq!(call("add", &["a"], false), Ok(1));
+        assert_eq!(call("add", &["a", "b"], false), Ok(1));
+        assert!(matches!(
+            call("add", &["b"], false),
+            Err(ApiError::FunctionNotFound { .. })
+        ));
+        assert!(matches!(
+            call("add", &["a", "c"], false),
+            Err(ApiError::FunctionNotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn overloads_by_names() {
+        assert_eq!(call("over", &["a"], true), Ok(2));
+        assert_eq!(call("over", &["a", "b"], true), Ok(3));
+        assert!(matches!(
+            call("dup", &[], true),
+            Err(ApiError::AmbiguousFunction { candidates }) if candidates.len() == 2
+        ));
+    }
+
+    #[test]
+    fn single_unnamed_json_takes_any_post_body() {
+        assert_eq!(call("body", &["whatever"], true), Ok(4));
+        assert!(call("body", &["whatever"], false).is_err());
+    }
+
+    #[test]
+    fn hints_name_the_closest() {
+        let Err(ApiError::FunctionNotFound { suggestion, .. }) = call("ad", &["a"], false) else {
+            panic!("expected PGRST202");
+        };
+        assert_eq!(suggestion, Some(FnSuggestion::Function("add".into())));
+        let hint = |keys: &[&str]| match call("over", keys, false) {
+            Err(ApiError::FunctionNotFound { suggestion, .. }) => suggestion,
+            other => panic!("expected PGRST202, got {other:?}"),
+        };
+        assert_eq!(
+            hint(&["a", "c"]),
+            Some(FnSuggestion::Params(vec!["a".into(), "b".into()]))
+        );
+        // Nothing close enough: no hint.
+        assert_eq!(hint(&["c"]), None);
+    }
+}
