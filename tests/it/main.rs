@@ -14,6 +14,7 @@ mod lifecycle;
 mod media;
 mod node_host;
 mod npm;
+mod openapi;
 mod operators;
 mod paging;
 mod parity;

@@ -7,7 +7,7 @@ use crate::api_request::target::{self, Target};
 use crate::auth;
 use crate::config::{Config, TxEndMode};
 use crate::contract::{
-    Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Plan, Rows, Statement, TxEnd,
+    Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TxEnd,
 };
 use crate::contract::{Param, RowUse};
 use crate::error::ApiError;
@@ -16,7 +16,9 @@ use crate::query;
 use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
 
+mod options;
 mod read;
+mod root;
 mod write;
 
 pub fn plan(
@@ -25,10 +27,7 @@ pub fn plan(
     req: &HttpRequest,
     claims: Option<&str>,
 ) -> Outcome {
-    match try_plan(config, cache, req, claims) {
-        Ok(plan) => Outcome::Run(plan),
-        Err(err) => Outcome::Reply(err.to_response()),
-    }
+    try_plan(config, cache, req, claims).unwrap_or_else(|err| Outcome::Reply(err.to_response()))
 }
 
 fn try_plan(
@@ -36,7 +35,7 @@ fn try_plan(
     cache: &SchemaCache,
     req: &HttpRequest,
     claims: Option<&str>,
-) -> Result<Plan, ApiError> {
+) -> Result<Outcome, ApiError> {
     if claims.is_some() {
         // Tokens are refused by verify-token until JWT support lands; a host
         // that passes claims anyway must not get a request run with them.
@@ -51,39 +50,45 @@ fn try_plan(
         "PATCH" => Action::Write(Mutation::Update),
         "PUT" => Action::Write(Mutation::SingleUpsert),
         "DELETE" => Action::Write(Mutation::Delete),
-        "OPTIONS" => {
-            return Err(not_yet(&format!("{} requests", req.method)));
-        }
+        "OPTIONS" => Action::Options,
         other => {
             return Err(ApiError::UnsupportedMethod {
                 method: other.to_string(),
             });
         }
     };
-    let Target::Relation(name) = target else {
-        return Err(not_yet("the OpenAPI root and /rpc"));
-    };
     let profile = profile::select(
         &config.db_schemas,
         &req.method,
         req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
     )?;
+    let name = match target {
+        Target::Root => return root::root(config, req, &auth, &profile, action),
+        Target::Relation(name) => name,
+        Target::Routine(_) => return Err(not_yet("/rpc requests")),
+    };
     let schema = profile.schema.as_str();
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
     match action {
-        Action::Read { head } => read::read(config, cache, req, &auth, &profile, table, head),
-        Action::Write(mutation) => {
-            write::write(config, cache, req, &auth, &profile, table, mutation)
+        Action::Read { head } => {
+            read::read(config, cache, req, &auth, &profile, table, head).map(Outcome::Run)
         }
+        Action::Write(mutation) => {
+            write::write(config, cache, req, &auth, &profile, table, mutation).map(Outcome::Run)
+        }
+        Action::Options => Ok(Outcome::Reply(options::allow(&options::table_methods(
+            table,
+        )))),
     }
 }
 
-/// What a method does to a table or view.
+/// What a method does to a resource.
 enum Action {
     Read { head: bool },
     Write(Mutation),
+    Options,
 }
 
 /// The values of one request header, in order (names are lowercase).
@@ -103,10 +108,11 @@ fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&
         .and_then(|(_, v)| v.as_deref())
 }
 
-pub fn respond(context: &[u8], results: &[Rows]) -> Answer {
+pub fn respond(config: &Config, cache: &SchemaCache, context: &[u8], results: &[Rows]) -> Answer {
     let answer = Context::decode(context).and_then(|ctx| match ctx.kind {
         Kind::Read(read) => response::read::respond(&read, results),
         Kind::Mutate(write) => response::mutate::respond(&write, results),
+        Kind::OpenApi(root) => response::openapi::respond(config, cache, &root, results),
     });
     answer.unwrap_or_else(|err| {
         let r = err.to_response();
