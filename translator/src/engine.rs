@@ -67,7 +67,7 @@ impl Engine {
     }
 
     pub fn respond(&self, context: &[u8], results: &[Rows]) -> Answer {
-        app::respond(context, results)
+        app::respond(&self.config, &self.cache, context, results)
     }
 
     pub fn respond_error(&self, context: &[u8], err: &DbError) -> HttpResponse {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod contract;
 pub mod engine;
 pub mod error;
+pub mod openapi;
 pub mod plan;
 pub mod query;
 pub mod response;

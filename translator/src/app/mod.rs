@@ -8,7 +8,7 @@ use crate::api_request::target::{self, Target};
 use crate::auth;
 use crate::config::{Config, TxEndMode};
 use crate::contract::{
-    Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Plan, Rows, Statement, TxEnd,
+    Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TxEnd,
 };
 use crate::contract::{Param, RowUse};
 use crate::error::ApiError;
@@ -17,7 +17,9 @@ use crate::query;
 use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
 
+mod options;
 mod read;
+mod root;
 mod rpc;
 mod write;
 
@@ -28,10 +30,8 @@ pub fn plan(
     req: &HttpRequest,
     auth: Result<auth::AuthResult, ApiError>,
 ) -> Outcome {
-    match auth.and_then(|auth| try_plan(config, cache, req, &auth)) {
-        Ok(plan) => Outcome::Run(plan),
-        Err(err) => Outcome::Reply(err.to_response()),
-    }
+    auth.and_then(|auth| try_plan(config, cache, req, &auth))
+        .unwrap_or_else(|err| Outcome::Reply(err.to_response()))
 }
 
 fn try_plan(
@@ -39,41 +39,37 @@ fn try_plan(
     cache: &SchemaCache,
     req: &HttpRequest,
     auth: &auth::AuthResult,
-) -> Result<Plan, ApiError> {
+) -> Result<Outcome, ApiError> {
     let target = target::parse(&req.path)?;
-    if let Target::Routine(name) = &target {
-        let profile = request_profile(config, req)?;
-        return rpc::call(config, cache, req, auth, &profile, name);
-    }
-    let action = match req.method.as_str() {
-        "GET" => Action::Read { head: false },
-        "HEAD" => Action::Read { head: true },
-        "POST" => Action::Write(Mutation::Insert),
-        "PATCH" => Action::Write(Mutation::Update),
-        "PUT" => Action::Write(Mutation::SingleUpsert),
-        "DELETE" => Action::Write(Mutation::Delete),
-        "OPTIONS" => {
-            return Err(not_yet(&format!("{} requests", req.method)));
+    let name = match target {
+        // Functions take their own verbs.
+        Target::Routine(name) => {
+            let profile = request_profile(config, req)?;
+            return rpc::call(config, cache, req, auth, &profile, &name).map(Outcome::Run);
         }
-        other => {
-            return Err(ApiError::UnsupportedMethod {
-                method: other.to_string(),
-            });
+        Target::Root => {
+            let action = action(&req.method)?;
+            let profile = request_profile(config, req)?;
+            return root::root(config, req, auth, &profile, action);
         }
+        Target::Relation(name) => name,
     };
-    let Target::Relation(name) = target else {
-        return Err(not_yet("the OpenAPI root"));
-    };
+    let action = action(&req.method)?;
     let profile = request_profile(config, req)?;
     let schema = profile.schema.as_str();
     let table = cache.table(schema, &name).ok_or_else(|| {
         ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
     })?;
     match action {
-        Action::Read { head } => read::read(config, cache, req, auth, &profile, table, head),
-        Action::Write(mutation) => {
-            write::write(config, cache, req, auth, &profile, table, mutation)
+        Action::Read { head } => {
+            read::read(config, cache, req, auth, &profile, table, head).map(Outcome::Run)
         }
+        Action::Write(mutation) => {
+            write::write(config, cache, req, auth, &profile, table, mutation).map(Outcome::Run)
+        }
+        Action::Options => Ok(Outcome::Reply(options::allow(&options::table_methods(
+            table,
+        )))),
     }
 }
 
@@ -86,10 +82,28 @@ fn request_profile(config: &Config, req: &HttpRequest) -> Result<Profile, ApiErr
     )
 }
 
-/// What a method does to a table or view.
+/// What a method does to a resource.
+fn action(method: &str) -> Result<Action, ApiError> {
+    Ok(match method {
+        "GET" => Action::Read { head: false },
+        "HEAD" => Action::Read { head: true },
+        "POST" => Action::Write(Mutation::Insert),
+        "PATCH" => Action::Write(Mutation::Update),
+        "PUT" => Action::Write(Mutation::SingleUpsert),
+        "DELETE" => Action::Write(Mutation::Delete),
+        "OPTIONS" => Action::Options,
+        other => {
+            return Err(ApiError::UnsupportedMethod {
+                method: other.to_string(),
+            });
+        }
+    })
+}
+
 enum Action {
     Read { head: bool },
     Write(Mutation),
+    Options,
 }
 
 /// The values of one request header, in order (names are lowercase).
@@ -125,10 +139,11 @@ fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&
         .and_then(|(_, v)| v.as_deref())
 }
 
-pub fn respond(context: &[u8], results: &[Rows]) -> Answer {
+pub fn respond(config: &Config, cache: &SchemaCache, context: &[u8], results: &[Rows]) -> Answer {
     let answer = Context::decode(context).and_then(|ctx| match ctx.kind {
         Kind::Read(read) => response::read::respond(&read, results),
         Kind::Mutate(write) => response::mutate::respond(&write, results),
+        Kind::OpenApi(root) => response::openapi::respond(config, cache, &root, results),
     });
     answer.unwrap_or_else(|err| {
         let r = err.to_response();

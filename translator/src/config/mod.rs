@@ -93,6 +93,24 @@ pub struct Config {
     /// A request header echoed in the response, for tracing (e.g.
     /// `X-Request-Id`).
     pub server_trace_header: Option<String>,
+    /// Which relations `GET /` describes, or none.
+    pub openapi_mode: OpenApiMode,
+    /// The public URL of the API, for the document's host, basePath and
+    /// schemes (validated: `http(s)://host[:port][/path]`).
+    pub openapi_server_proxy_uri: Option<String>,
+    /// Adds the JWT `securityDefinitions` to the document.
+    pub openapi_security_active: bool,
+}
+
+/// `openapi-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenApiMode {
+    /// Only the relations the request's role has a privilege on.
+    FollowPrivileges,
+    IgnorePrivileges,
+    /// `GET /` answers 404 PGRST126.
+    Disabled,
 }
 
 impl Default for Config {
@@ -132,6 +150,9 @@ impl Default for Config {
             admin_server_host: None,
             admin_server_port: None,
             server_trace_header: None,
+            openapi_mode: OpenApiMode::FollowPrivileges,
+            openapi_server_proxy_uri: None,
+            openapi_security_active: false,
         }
     }
 }
@@ -218,6 +239,20 @@ impl Config {
             admin_server_host: src.text(&["admin-server-host"]),
             admin_server_port: src.int(&["admin-server-port"])?,
             server_trace_header: src.text(&["server-trace-header"]),
+            openapi_mode: match src.text(&["openapi-mode"]) {
+                Some(s) => openapi_mode(&s)?,
+                None => d.openapi_mode,
+            },
+            openapi_server_proxy_uri: match src.text(&["openapi-server-proxy-uri"]) {
+                Some(uri) => {
+                    crate::openapi::server::ProxyUri::parse(&uri)?;
+                    Some(uri)
+                }
+                None => None,
+            },
+            openapi_security_active: src
+                .bool(&["openapi-security-active"])?
+                .unwrap_or(d.openapi_security_active),
         };
         // Checks the secret (unless the host still has to read its file) and
         // the role claim key.
@@ -278,6 +313,15 @@ fn tx_end(value: &str) -> Result<TxEndMode, String> {
         "rollback" => TxEndMode::Rollback,
         "rollback-allow-override" => TxEndMode::RollbackAllowOverride,
         _ => return Err("Invalid transaction termination. Check your configuration.".into()),
+    })
+}
+
+fn openapi_mode(value: &str) -> Result<OpenApiMode, String> {
+    Ok(match value {
+        "follow-privileges" => OpenApiMode::FollowPrivileges,
+        "ignore-privileges" => OpenApiMode::IgnorePrivileges,
+        "disabled" => OpenApiMode::Disabled,
+        _ => return Err("Invalid openapi-mode. Check your configuration.".into()),
     })
 }
 

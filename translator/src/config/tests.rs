@@ -313,6 +313,28 @@ fn empty_values_mean_unset() {
 }
 
 #[test]
+fn openapi_options() {
+    let c = Config::default();
+    assert_eq!(c.openapi_mode, OpenApiMode::FollowPrivileges);
+    assert_eq!(c.openapi_server_proxy_uri, None);
+    assert!(!c.openapi_security_active);
+    let c = from_file(
+        "openapi-mode = \"ignore-privileges\"\n\
+         openapi-server-proxy-uri = \"https://api.example.com/v1\"\n\
+         openapi-security-active = true\n",
+    )
+    .unwrap();
+    assert_eq!(c.openapi_mode, OpenApiMode::IgnorePrivileges);
+    assert_eq!(
+        c.openapi_server_proxy_uri.as_deref(),
+        Some("https://api.example.com/v1")
+    );
+    assert!(c.openapi_security_active);
+    let c = from_env(&[("PGRST_OPENAPI_MODE", "disabled")]).unwrap();
+    assert_eq!(c.openapi_mode, OpenApiMode::Disabled);
+}
+
+#[test]
 fn invalid_values_are_reported_with_their_source() {
     for (vars, expected) in [
         (
@@ -338,6 +360,14 @@ fn invalid_values_are_reported_with_their_source() {
         (
             &[("PGRST_LOG_LEVEL", "verbose")],
             "Invalid logging level. Check your configuration.",
+        ),
+        (
+            &[("PGRST_OPENAPI_MODE", "follow-acl")],
+            "Invalid openapi-mode. Check your configuration.",
+        ),
+        (
+            &[("PGRST_OPENAPI_SERVER_PROXY_URI", "example.com/api")],
+            "Malformed proxy uri, a correct example: https://example.com:8443/basePath",
         ),
         (
             &[("PGRST_DB_SCHEMAS", "api,pg_catalog")],

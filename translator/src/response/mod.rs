@@ -3,6 +3,7 @@
 
 mod guc;
 pub mod mutate;
+pub mod openapi;
 pub mod range;
 pub mod read;
 
@@ -24,6 +25,7 @@ pub struct Context {
 pub enum Kind {
     Read(read::ReadContext),
     Mutate(mutate::MutateContext),
+    OpenApi(openapi::OpenApiContext),
 }
 
 /// An answer the statement's rows should not allow (a bug, not a request

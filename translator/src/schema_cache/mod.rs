@@ -40,6 +40,24 @@ impl Table {
     }
 }
 
+#[cfg(test)]
+impl Table {
+    /// A writable table with no columns and no key.
+    pub fn for_tests(schema: &str, name: &str) -> Table {
+        Table {
+            schema: schema.into(),
+            name: name.into(),
+            is_view: false,
+            insertable: true,
+            updatable: true,
+            deletable: true,
+            description: None,
+            columns: vec![],
+            primary_key: vec![],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SchemaCache {
     /// Sorted by (schema, name): lookups use binary search.
@@ -77,6 +95,8 @@ impl SchemaCache {
             })
             .collect();
         let relationships = relationships::derive(&infos, &keys, &view_columns, &computed);
+        // After deriving: relationships are found from the tables' own keys.
+        view_primary_keys(&mut tables, &view_columns);
         let routines: Vec<Routine> = parse("function", routines)?;
         Ok(SchemaCache {
             tables,
@@ -161,6 +181,46 @@ pub(crate) fn closest<'a>(
         .map(|(_, name)| name)
 }
 
+/// A view's primary key is made of its columns that come from primary key
+/// columns of the relation they are selected from (through chains of
+/// views), as PostgREST infers it: OPTIONS, PUT and the OpenAPI notes use it.
+fn view_primary_keys(tables: &mut [Table], view_columns: &[relationships::ViewColumn]) {
+    // Views over views need their base's key first: repeat until stable
+    // (bounded by the depth of the deepest chain).
+    for _ in 0..tables.len() {
+        let mut changed = false;
+        for i in 0..tables.len() {
+            if !tables[i].is_view || !tables[i].primary_key.is_empty() {
+                continue;
+            }
+            let view = &tables[i];
+            let key: Vec<String> = view
+                .columns
+                .iter()
+                .filter(|col| {
+                    view_columns.iter().any(|vc| {
+                        vc.view_schema == view.schema
+                            && vc.view == view.name
+                            && vc.column == col.name
+                            && tables
+                                .iter()
+                                .find(|t| t.schema == vc.base_schema && t.name == vc.base_table)
+                                .is_some_and(|base| base.primary_key.contains(&vc.base_column))
+                    })
+                })
+                .map(|col| col.name.clone())
+                .collect();
+            if !key.is_empty() {
+                tables[i].primary_key = key;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,17 +253,7 @@ mod tests {
 
     #[test]
     fn closest_table_suggests_near_names_only() {
-        let table = |name: &str| Table {
-            schema: "api".into(),
-            name: name.into(),
-            is_view: false,
-            insertable: true,
-            updatable: true,
-            deletable: true,
-            description: None,
-            columns: vec![],
-            primary_key: vec![],
-        };
+        let table = |name: &str| Table::for_tests("api", name);
         let mut other = table("projects");
         other.schema = "other".into();
         let cache = SchemaCache {
@@ -215,6 +265,46 @@ mod tests {
         assert_eq!(cache.closest_table("api", "CLIENT"), Some("clients"));
         assert_eq!(cache.closest_table("api", "zzzzzzzzzz"), None);
         assert_eq!(cache.closest_table("nowhere", "projects"), None);
+    }
+
+    #[test]
+    fn views_take_keys_from_their_bases() {
+        let tables = r#"[
+          {"schema":"api","name":"t","is_view":false,"insertable":true,"updatable":true,
+           "deletable":true,"description":null,"primary_key":["id"],"columns":[
+             {"name":"id","data_type":"integer","nullable":false,"default":null,"description":null},
+             {"name":"v","data_type":"text","nullable":true,"default":null,"description":null}]},
+          {"schema":"api","name":"v1","is_view":true,"insertable":true,"updatable":true,
+           "deletable":true,"description":null,"primary_key":[],"columns":[
+             {"name":"key","data_type":"integer","nullable":true,"default":null,"description":null},
+             {"name":"v","data_type":"text","nullable":true,"default":null,"description":null}]},
+          {"schema":"api","name":"a2","is_view":true,"insertable":true,"updatable":true,
+           "deletable":true,"description":null,"primary_key":[],"columns":[
+             {"name":"k","data_type":"integer","nullable":true,"default":null,"description":null}]}
+        ]"#;
+        let origin = |view: &str, column: &str, base: &str, base_column: &str| {
+            format!(
+                r#"{{"view_schema":"api","view":"{view}","column":"{column}","base_schema":"api","base_table":"{base}","base_column":"{base_column}"}}"#
+            )
+        };
+        // a2 over v1 over t: a2 sorts first, so its key needs v1's.
+        let view_columns = format!(
+            "[{},{},{}]",
+            origin("a2", "k", "v1", "key"),
+            origin("v1", "key", "t", "id"),
+            origin("v1", "v", "t", "v")
+        );
+        let empty = "[]".to_string();
+        let cache = SchemaCache::load(&[
+            tables.to_string(),
+            empty.clone(),
+            view_columns,
+            empty.clone(),
+            empty,
+        ])
+        .unwrap();
+        assert_eq!(cache.table("api", "v1").unwrap().primary_key, ["key"]);
+        assert_eq!(cache.table("api", "a2").unwrap().primary_key, ["k"]);
     }
 
     #[test]

@@ -1,0 +1,46 @@
+//! `OPTIONS`: the methods a resource accepts, in PostgREST's `Allow`.
+
+use crate::contract::HttpResponse;
+use crate::schema_cache::Table;
+
+/// A table or view: reads always; each write as its updatability allows
+/// (views: auto-updatable columns or INSTEAD OF triggers); PUT also needs a
+/// primary key.
+pub(super) fn table_methods(table: &Table) -> String {
+    let put = table.insertable && table.updatable && !table.primary_key.is_empty();
+    let writes = [
+        (table.insertable, ",POST"),
+        (put, ",PUT"),
+        (table.updatable, ",PATCH"),
+        (table.deletable, ",DELETE"),
+    ];
+    writes
+        .iter()
+        .filter(|(allowed, _)| *allowed)
+        .fold("OPTIONS,GET,HEAD".to_string(), |all, (_, m)| all + m)
+}
+
+/// 200 with no body and the `Allow` header.
+pub(super) fn allow(methods: &str) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        headers: vec![("allow".to_string(), methods.to_string())],
+        body: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_follow_updatability() {
+        let mut t = Table::for_tests("api", "t");
+        t.primary_key = vec!["id".into()];
+        assert_eq!(table_methods(&t), "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE");
+        t.primary_key.clear();
+        assert_eq!(table_methods(&t), "OPTIONS,GET,HEAD,POST,PATCH,DELETE");
+        (t.insertable, t.updatable) = (false, false);
+        assert_eq!(table_methods(&t), "OPTIONS,GET,HEAD,DELETE");
+    }
+}

@@ -1,0 +1,85 @@
+//! `/`: the OpenAPI document (GET/HEAD) and its `Allow` (OPTIONS).
+
+use super::{Action, begin, header_values, settings, tx_end};
+use crate::api_request::accept::{self, MediaType};
+use crate::api_request::profile::Profile;
+use crate::auth;
+use crate::config::{Config, OpenApiMode};
+use crate::contract::{HttpRequest, Outcome, Param, Plan, RowUse, Statement};
+use crate::error::ApiError;
+use crate::response::openapi::OpenApiContext;
+use crate::response::{Context, Kind};
+
+pub(super) fn root(
+    config: &Config,
+    req: &HttpRequest,
+    auth: &auth::AuthResult,
+    profile: &Profile,
+    action: Action,
+) -> Result<Outcome, ApiError> {
+    let head = match action {
+        Action::Options => return Ok(Outcome::Reply(super::options::allow("OPTIONS,GET,HEAD"))),
+        Action::Read { head } => head,
+        Action::Write(_) => {
+            return Err(ApiError::UnsupportedMethod {
+                method: req.method.clone(),
+            });
+        }
+    };
+    if config.openapi_mode == OpenApiMode::Disabled {
+        return Err(ApiError::OpenApiDisabled);
+    }
+    accept::negotiate(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &[MediaType::OpenApi, MediaType::Json],
+        false,
+    )?;
+    let follow_privileges = config.openapi_mode == OpenApiMode::FollowPrivileges;
+    let schema = Param::Text(profile.schema.clone());
+    let mut statements = vec![begin(true)];
+    statements.extend(settings(config, req, auth, profile));
+    statements.push(Statement {
+        sql: SCHEMA_COMMENT.to_string(),
+        params: vec![schema.clone()],
+        rows: RowUse::ToRespond,
+    });
+    if follow_privileges {
+        // Privileges are the request role's, so they are read inside the
+        // request's transaction, after `role` is set.
+        statements.push(Statement {
+            sql: ACCESSIBLE_RELATIONS.to_string(),
+            params: vec![schema],
+            rows: RowUse::ToRespond,
+        });
+    }
+    let context = Context {
+        authenticated: auth.authenticated,
+        kind: Kind::OpenApi(OpenApiContext {
+            schema: profile.schema.clone(),
+            head,
+            follow_privileges,
+            content_profile: profile.negotiated.then(|| profile.schema.clone()),
+        }),
+    };
+    Ok(Outcome::Run(Plan {
+        statements,
+        tx_end: tx_end(config.db_tx_end, None).0,
+        context: context.encode(),
+    }))
+}
+
+/// The schema's `COMMENT ON SCHEMA`: the document's title and description.
+const SCHEMA_COMMENT: &str = "SELECT pg_catalog.obj_description(n.oid, 'pg_namespace')::text \
+     FROM pg_catalog.pg_namespace n WHERE n.nspname = $1";
+
+/// The schema's tables and views on which the current role holds any
+/// privilege (owning one, or any column privilege, counts).
+const ACCESSIBLE_RELATIONS: &str = "SELECT c.relname::text \
+     FROM pg_catalog.pg_class c \
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p') \
+       AND (pg_catalog.pg_has_role(c.relowner, 'USAGE') \
+         OR pg_catalog.has_table_privilege(c.oid, \
+              'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') \
+         OR pg_catalog.has_any_column_privilege(c.oid, 'SELECT, INSERT, UPDATE, REFERENCES')) \
+     ORDER BY c.relname";

@@ -1,0 +1,199 @@
+//! `paths` and the shared `parameters`: a path per table or view with the
+//! verbs its updatability allows, each naming its parameters by reference.
+
+use super::json::{Json, Obj, strings};
+use crate::schema_cache::Table;
+
+/// `GET /`, this document.
+pub fn root_path() -> Obj {
+    let get = Obj::new()
+        .with("tags", strings(["Introspection"]))
+        .with("summary", "OpenAPI description (this document)")
+        .with(
+            "produces",
+            strings(["application/openapi+json", "application/json"]),
+        )
+        .with("responses", responses(&[("200", "OK")]));
+    Obj::new().with("get", get)
+}
+
+pub fn table_path(table: &Table) -> Obj {
+    let filters: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("rowFilter.{}.{}", table.name, c.name))
+        .collect();
+    let body = format!("body.{}", table.name);
+    // The first line of the comment is the summary, the rest (after blank
+    // lines) the description.
+    let (summary, description) = match table.description.as_deref() {
+        Some(d) => match d.split_once('\n') {
+            Some((first, rest)) => (Some(first), Some(rest.trim_start_matches('\n'))),
+            None => (Some(d), None),
+        },
+        None => (None, None),
+    };
+    let operation = |params: Vec<&str>, responses: Obj| {
+        Obj::new()
+            .with("tags", strings([&table.name]))
+            .with_opt("summary", summary)
+            .with_opt("description", description.filter(|d| !d.is_empty()))
+            .with("parameters", refs(params))
+            .with("responses", responses)
+    };
+    let with_filters = |extra: &[&'static str]| -> Vec<&str> {
+        filters
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect()
+    };
+    let read = [
+        "select",
+        "order",
+        "range",
+        "rangeUnit",
+        "offset",
+        "limit",
+        "preferCount",
+    ];
+    let ok = Obj::new().with("description", "OK").with(
+        "schema",
+        Obj::new()
+            .with(
+                "items",
+                Obj::new().with("$ref", format!("#/definitions/{}", table.name)),
+            )
+            .with("type", "array"),
+    );
+    let mut path = Obj::new().with(
+        "get",
+        operation(
+            with_filters(&read),
+            Obj::new()
+                .with("200", ok)
+                .with("206", Obj::new().with("description", "Partial Content")),
+        ),
+    );
+    // PostgREST lists the writes together, when any write is possible.
+    if table.insertable || table.updatable || table.deletable {
+        let mut patch = with_filters(&[]);
+        patch.extend([body.as_str(), "preferReturn"]);
+        path = path
+            .with(
+                "post",
+                operation(
+                    vec![body.as_str(), "select", "preferPost"],
+                    responses(&[("201", "Created")]),
+                ),
+            )
+            .with(
+                "delete",
+                operation(
+                    with_filters(&["preferReturn"]),
+                    responses(&[("204", "No Content")]),
+                ),
+            )
+            .with(
+                "patch",
+                operation(patch, responses(&[("204", "No Content")])),
+            );
+    }
+    path
+}
+
+fn responses(codes: &[(&str, &str)]) -> Obj {
+    codes.iter().fold(Obj::new(), |o, (code, text)| {
+        o.with(code, Obj::new().with("description", *text))
+    })
+}
+
+fn refs(names: Vec<&str>) -> Json {
+    Json::Array(
+        names
+            .into_iter()
+            .map(|n| Obj::new().with("$ref", format!("#/parameters/{n}")).into())
+            .collect(),
+    )
+}
+
+/// The shared parameters, then a body and a filter per column for each
+/// table. Filters carry no `format`: their values are `op.value` strings
+/// (PostgREST dropped it in 12.2).
+pub fn parameters<'a>(tables: impl IntoIterator<Item = &'a Table>) -> Obj {
+    let prefer = |values: &[&str]| {
+        Obj::new()
+            .with("name", "Prefer")
+            .with("description", "Preference")
+            .with("required", false)
+            .with("enum", strings(values))
+            .with("in", "header")
+            .with("type", "string")
+    };
+    let plain = |name: &str, description: &str, location: &str| {
+        Obj::new()
+            .with("name", name)
+            .with("description", description)
+            .with("required", false)
+            .with("in", location)
+            .with("type", "string")
+    };
+    const RETURN: [&str; 3] = ["return=representation", "return=minimal", "return=none"];
+    let paging = "Limiting and Pagination";
+    let mut params = Obj::new()
+        .with("preferParams", prefer(&["params=single-object"]))
+        .with("preferReturn", prefer(&RETURN))
+        .with("preferCount", prefer(&["count=none"]))
+        .with(
+            "preferPost",
+            prefer(&[
+                RETURN[0],
+                RETURN[1],
+                RETURN[2],
+                "resolution=ignore-duplicates",
+                "resolution=merge-duplicates",
+            ]),
+        )
+        .with("select", plain("select", "Filtering Columns", "query"))
+        .with("on_conflict", plain("on_conflict", "On Conflict", "query"))
+        .with("order", plain("order", "Ordering", "query"))
+        .with("range", plain("Range", paging, "header"))
+        .with(
+            "rangeUnit",
+            Obj::new()
+                .with("name", "Range-Unit")
+                .with("description", paging)
+                .with("required", false)
+                .with("default", "items")
+                .with("in", "header")
+                .with("type", "string"),
+        )
+        .with("offset", plain("offset", paging, "query"))
+        .with("limit", plain("limit", paging, "query"));
+    for table in tables {
+        params = params.with(
+            &format!("body.{}", table.name),
+            Obj::new()
+                .with("name", table.name.as_str())
+                .with("description", table.name.as_str())
+                .with("required", false)
+                .with("in", "body")
+                .with(
+                    "schema",
+                    Obj::new().with("$ref", format!("#/definitions/{}", table.name)),
+                ),
+        );
+        for col in &table.columns {
+            params = params.with(
+                &format!("rowFilter.{}.{}", table.name, col.name),
+                Obj::new()
+                    .with("name", col.name.as_str())
+                    .with_opt("description", col.description.as_deref())
+                    .with("required", false)
+                    .with("in", "query")
+                    .with("type", "string"),
+            );
+        }
+    }
+    params
+}

@@ -1,0 +1,82 @@
+//! The answer to `GET /`: the OpenAPI document for the relations the
+//! request may see.
+
+use serde::{Deserialize, Serialize};
+
+use super::internal;
+use crate::config::Config;
+use crate::contract::{Answer, AnswerBody, Rows};
+use crate::error::ApiError;
+use crate::openapi;
+use crate::schema_cache::SchemaCache;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenApiContext {
+    /// The schema described (the request's profile).
+    pub schema: String,
+    pub head: bool,
+    /// The second result lists the relations the role has privileges on;
+    /// otherwise every relation of the schema is described.
+    pub follow_privileges: bool,
+    pub content_profile: Option<String>,
+}
+
+/// `results`: the schema's comment (zero or one row), then, when following
+/// privileges, the names of the accessible relations.
+pub fn respond(
+    config: &Config,
+    cache: &SchemaCache,
+    ctx: &OpenApiContext,
+    results: &[Rows],
+) -> Result<Answer, ApiError> {
+    let comment = results
+        .first()
+        .ok_or_else(|| internal("no schema comment result"))?
+        .first()
+        .and_then(|row| row.first().cloned().flatten());
+    let accessible: Option<Vec<&str>> = if ctx.follow_privileges {
+        let rows = results
+            .get(1)
+            .ok_or_else(|| internal("no accessible relations result"))?;
+        Some(
+            rows.iter()
+                .filter_map(|row| row.first().and_then(|c| c.as_deref()))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let tables: Vec<_> = cache
+        .tables
+        .iter()
+        .filter(|t| t.schema == ctx.schema)
+        .filter(|t| {
+            accessible
+                .as_ref()
+                .is_none_or(|names| names.contains(&t.name.as_str()))
+        })
+        .collect();
+    let mut headers = vec![(
+        "content-type".to_string(),
+        "application/openapi+json; charset=utf-8".to_string(),
+    )];
+    if let Some(schema) = &ctx.content_profile {
+        headers.push(("content-profile".to_string(), schema.clone()));
+    }
+    let body = if ctx.head {
+        AnswerBody::Empty
+    } else {
+        AnswerBody::Bytes(openapi::document(
+            config,
+            cache,
+            &tables,
+            comment.as_deref(),
+        ))
+    };
+    Ok(Answer {
+        status: 200,
+        headers,
+        body,
+        commit: true,
+    })
+}
