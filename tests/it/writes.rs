@@ -750,6 +750,24 @@ async fn writes_through_views_and_quoted_names() {
         rows("SELECT * FROM test.w_base").await,
         json!([{"id": 1, "name": "auto2", "hidden": "secret"}])
     );
+    // PUT through the view: its key comes from the base table's.
+    let r = write(
+        Method::PUT,
+        "/w_auto_view?id=eq.1",
+        &rep,
+        r#"{"id": 1, "name": "put"}"#,
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.body),
+        (200, &json!([{"id": 1, "name": "put"}])),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        rows("SELECT name FROM test.w_base").await,
+        json!([{"name": "put"}])
+    );
 
     let r = write(
         Method::POST,
