@@ -36,6 +36,28 @@ async fn options_lists_the_methods_by_updatability() {
 }
 
 #[tokio::test]
+async fn options_on_functions_follow_volatility() {
+    let server = shared();
+    let cases = [
+        // VOLATILE: POST only (GET runs read-only).
+        ("/rpc/r_void", "OPTIONS,POST"),
+        // STABLE and IMMUTABLE: any verb.
+        ("/rpc/r_noargs", "OPTIONS,GET,HEAD,POST"),
+        ("/rpc/r_add?a=1", "OPTIONS,GET,HEAD,POST"),
+    ];
+    for (path, allow) in cases {
+        let r = options(server, path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert_eq!(r.header("allow"), Some(allow), "{path}");
+        assert_eq!(r.text, "", "{path}");
+    }
+    // The function is found as a GET finds it: by the query's arguments.
+    let r = options(server, "/rpc/r_item").await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body["code"], "PGRST202");
+}
+
+#[tokio::test]
 async fn options_omits_put_without_a_primary_key() {
     let mut env = base_env();
     env.push(("PGRST_DB_SCHEMAS".into(), "test_openapi_nopk".into()));
@@ -165,6 +187,9 @@ async fn paths_follow_updatability_and_privileges() {
     assert!(doc["definitions"].get("oa_hidden").is_none());
     assert!(doc["paths"].get("/oa_owners").is_some());
     assert!(doc.get("securityDefinitions").is_none());
+    // Functions: EXECUTE is revoked on oa_secret.
+    assert!(doc["paths"].get("/rpc/oa_secret").is_none());
+    assert_eq!(verbs(&doc, "/rpc/r_add"), ["get", "post"]);
 
     let mut env = base_env();
     env.push(("PGRST_OPENAPI_MODE".into(), "ignore-privileges".into()));
@@ -173,6 +198,83 @@ async fn paths_follow_updatability_and_privileges() {
     assert_eq!(
         verbs(&doc, "/oa_hidden"),
         ["delete", "get", "patch", "post"]
+    );
+    assert_eq!(verbs(&doc, "/rpc/oa_secret"), ["get", "post"]);
+}
+
+#[tokio::test]
+async fn functions_are_described_with_their_arguments() {
+    let doc = document(&[]).await.body;
+    // STABLE/IMMUTABLE: GET with query arguments and POST with a body.
+    let add = &doc["paths"]["/rpc/r_add"];
+    assert_eq!(add["get"]["summary"], "Adds two numbers");
+    assert_eq!(add["get"]["tags"], json!(["(rpc) r_add"]));
+    assert_eq!(
+        add["get"]["produces"],
+        json!([
+            "application/json",
+            "application/vnd.pgrst.object+json;nulls=stripped",
+            "application/vnd.pgrst.object+json"
+        ])
+    );
+    assert_eq!(
+        add["get"]["parameters"],
+        json!([
+            {"name": "a", "required": true, "in": "query", "type": "integer", "format": "integer"},
+            {"name": "b", "required": false, "in": "query", "type": "integer", "format": "integer"}
+        ])
+    );
+    assert_eq!(
+        add["post"]["parameters"],
+        json!([
+            {"name": "args", "required": true, "in": "body", "schema": {
+                "description": "Adds two numbers",
+                "type": "object",
+                "properties": {
+                    "a": {"type": "integer", "format": "integer"},
+                    "b": {"type": "integer", "format": "integer"}
+                },
+                "required": ["a"]
+            }},
+            {"$ref": "#/parameters/preferParams"}
+        ])
+    );
+    assert_eq!(
+        add["post"]["responses"],
+        json!({"200": {"description": "OK"}})
+    );
+    // VOLATILE: POST only; no arguments: an empty object and no GET
+    // parameters.
+    assert_eq!(verbs(&doc, "/rpc/r_void"), ["post"]);
+    assert_eq!(
+        doc["paths"]["/rpc/r_void"]["post"]["parameters"][0]["schema"],
+        json!({"type": "object"})
+    );
+    assert!(
+        doc["paths"]["/rpc/r_noargs"]["get"]
+            .get("parameters")
+            .is_none()
+    );
+    // A variadic argument repeats in the query; arrays are strings there.
+    assert_eq!(
+        doc["paths"]["/rpc/r_variadic"]["get"]["parameters"][0],
+        json!({"name": "vs", "required": true, "in": "query", "type": "array",
+               "collectionFormat": "multi", "items": {"type": "integer", "format": "integer"}})
+    );
+    assert_eq!(
+        doc["paths"]["/rpc/r_array"]["get"]["parameters"][0]["type"],
+        "string"
+    );
+    assert_eq!(
+        doc["paths"]["/rpc/r_array"]["post"]["parameters"][0]["schema"]["properties"]["xs"],
+        json!({"type": "array", "items": {"type": "integer"}, "format": "integer[]"})
+    );
+    // Overloads share one path.
+    assert_eq!(
+        doc["paths"]["/rpc/r_over"]["get"]["parameters"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
     );
 }
 

@@ -45,7 +45,7 @@ fn try_plan(
         // Functions take their own verbs.
         Target::Routine(name) => {
             let profile = request_profile(config, req)?;
-            return rpc::call(config, cache, req, auth, &profile, &name).map(Outcome::Run);
+            return rpc::call(config, cache, req, auth, &profile, &name);
         }
         Target::Root => {
             let action = action(&req.method)?;
@@ -265,12 +265,6 @@ fn tx_end(mode: TxEndMode, preference: Option<TxPreference>) -> (TxEnd, bool) {
         _ => default,
     };
     (end, overridable)
-}
-
-fn not_yet(feature: &str) -> ApiError {
-    ApiError::NotImplemented {
-        details: format!("{feature} are not supported by pgrest yet"),
-    }
 }
 
 #[cfg(test)]

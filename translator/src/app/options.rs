@@ -1,7 +1,7 @@
 //! `OPTIONS`: the methods a resource accepts, in PostgREST's `Allow`.
 
 use crate::contract::HttpResponse;
-use crate::schema_cache::Table;
+use crate::schema_cache::{Routine, Table};
 
 /// A table or view: reads always; each write as its updatability allows
 /// (views: auto-updatable columns or INSTEAD OF triggers); PUT also needs a
@@ -18,6 +18,16 @@ pub(super) fn table_methods(table: &Table) -> String {
         .iter()
         .filter(|(allowed, _)| *allowed)
         .fold("OPTIONS,GET,HEAD".to_string(), |all, (_, m)| all + m)
+}
+
+/// A function: POST always; GET and HEAD unless it is VOLATILE (those run
+/// read-only).
+pub(super) fn routine_methods(routine: &Routine) -> &'static str {
+    if routine.is_volatile() {
+        "OPTIONS,POST"
+    } else {
+        "OPTIONS,GET,HEAD,POST"
+    }
 }
 
 /// 200 with no body and the `Allow` header.

@@ -46,11 +46,13 @@ pub(super) fn root(
     if follow_privileges {
         // Privileges are the request role's, so they are read inside the
         // request's transaction, after `role` is set.
-        statements.push(Statement {
-            sql: ACCESSIBLE_RELATIONS.to_string(),
-            params: vec![schema],
-            rows: RowUse::ToRespond,
-        });
+        for sql in [ACCESSIBLE_RELATIONS, EXECUTABLE_FUNCTIONS] {
+            statements.push(Statement {
+                sql: sql.to_string(),
+                params: vec![schema.clone()],
+                rows: RowUse::ToRespond,
+            });
+        }
     }
     let context = Context {
         authenticated: auth.authenticated,
@@ -83,3 +85,10 @@ const ACCESSIBLE_RELATIONS: &str = "SELECT c.relname::text \
               'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') \
          OR pg_catalog.has_any_column_privilege(c.oid, 'SELECT, INSERT, UPDATE, REFERENCES')) \
      ORDER BY c.relname";
+
+/// The oids of the schema's functions the current role may execute.
+const EXECUTABLE_FUNCTIONS: &str = "SELECT p.oid::int8::text \
+     FROM pg_catalog.pg_proc p \
+     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+     WHERE n.nspname = $1 AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE') \
+     ORDER BY p.oid";

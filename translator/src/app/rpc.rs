@@ -2,7 +2,7 @@
 //! table's.
 
 use super::read::{counting, output};
-use super::{Isolation, begin_with, header_values, page, settings_with, tx_end};
+use super::{Isolation, begin_with, header_values, options, page, settings_with, tx_end};
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::payload::{self, BodyJson};
 use crate::api_request::preferences::{Count as PreferCount, Handling, Preferences};
@@ -10,7 +10,7 @@ use crate::api_request::profile::Profile;
 use crate::api_request::query_params::{self, ParseOptions};
 use crate::auth;
 use crate::config::Config;
-use crate::contract::{HttpRequest, Param, Plan, TxEnd};
+use crate::contract::{HttpRequest, Outcome, Param, Plan, TxEnd};
 use crate::error::{ApiError, RpcPayload};
 use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
@@ -28,12 +28,11 @@ pub(super) fn call(
     auth: &auth::AuthResult,
     profile: &Profile,
     name: &str,
-) -> Result<Plan, ApiError> {
+) -> Result<Outcome, ApiError> {
     let (post, head) = match req.method.as_str() {
-        "GET" => (false, false),
+        "GET" | "OPTIONS" => (false, false),
         "HEAD" => (false, true),
         "POST" => (true, false),
-        "OPTIONS" => return Err(super::not_yet("OPTIONS requests")),
         other => {
             return Err(ApiError::InvalidRpcMethod {
                 method: other.to_string(),
@@ -59,6 +58,12 @@ pub(super) fn call(
         },
     )?;
     let routine = resolved.routine;
+    // OPTIONS finds the function as a GET would, then lists its verbs.
+    if req.method == "OPTIONS" {
+        return Ok(Outcome::Reply(options::allow(options::routine_methods(
+            routine,
+        ))));
+    }
     let plan = CallPlan {
         routine,
         args: if resolved.whole_body {
@@ -168,7 +173,7 @@ pub(super) fn call(
         .find(|(name, _)| name == "default_transaction_isolation")
         .and_then(|(_, value)| Isolation::parse(value))
         .unwrap_or(Isolation::ReadCommitted);
-    Ok(Plan {
+    Ok(Outcome::Run(Plan {
         statements: [begin_with(read_only, isolation)]
             .into_iter()
             .chain(settings_with(config, req, auth, profile, &hoisted))
@@ -181,7 +186,7 @@ pub(super) fn call(
             tx_end
         },
         context: context.encode(),
-    })
+    }))
 }
 
 /// The function's `SET name=value` clauses that `db-hoisted-tx-settings`

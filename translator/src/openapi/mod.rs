@@ -11,7 +11,7 @@ mod types;
 use json::{Obj, strings};
 
 use crate::config::Config;
-use crate::schema_cache::{SchemaCache, Table};
+use crate::schema_cache::{Routine, SchemaCache, Table};
 
 /// The media types of tables and views, consumed and produced.
 const MEDIA_TYPES: [&str; 4] = [
@@ -21,12 +21,14 @@ const MEDIA_TYPES: [&str; 4] = [
     "text/csv",
 ];
 
-/// The document for `tables` (the schema's relations the request may
-/// see), titled by the schema's comment when it has one.
+/// The document for `tables` and `routines` (the schema's relations and
+/// functions the request may see), titled by the schema's comment when it
+/// has one. Overloads share a path: the last one describes it.
 pub fn document(
     config: &Config,
     cache: &SchemaCache,
     tables: &[&Table],
+    routines: &[&Routine],
     schema_comment: Option<&str>,
 ) -> Vec<u8> {
     let location = server::location(config);
@@ -47,6 +49,15 @@ pub fn document(
         .fold(Obj::new().with("/", paths::root_path()), |p, t| {
             p.with(&format!("/{}", t.name), paths::table_path(t))
         });
+    let mut routines = routines.to_vec();
+    routines.sort_by(|a, b| (&a.name, a.oid).cmp(&(&b.name, b.oid)));
+    let last_overloads = routines
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| routines.get(i + 1).is_none_or(|next| next.name != r.name));
+    let paths = last_overloads.fold(paths, |p, (_, r)| {
+        p.with(&format!("/rpc/{}", r.name), paths::routine_path(r))
+    });
     let definitions = tables.iter().fold(Obj::new(), |d, t| {
         d.with(&t.name, definitions::definition(cache, t))
     });

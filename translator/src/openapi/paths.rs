@@ -2,7 +2,8 @@
 //! verbs its updatability allows, each naming its parameters by reference.
 
 use super::json::{Json, Obj, strings};
-use crate::schema_cache::Table;
+use super::types;
+use crate::schema_cache::{Routine, RoutineArg, Table};
 
 /// `GET /`, this document.
 pub fn root_path() -> Obj {
@@ -24,22 +25,13 @@ pub fn table_path(table: &Table) -> Obj {
         .map(|c| format!("rowFilter.{}.{}", table.name, c.name))
         .collect();
     let body = format!("body.{}", table.name);
-    // The first line of the comment is the summary, the rest (after blank
-    // lines) the description.
-    let (summary, description) = match table.description.as_deref() {
-        Some(d) => match d.split_once('\n') {
-            Some((first, rest)) => (Some(first), Some(rest.trim_start_matches('\n'))),
-            None => (Some(d), None),
-        },
-        None => (None, None),
-    };
     let operation = |params: Vec<&str>, responses: Obj| {
-        Obj::new()
-            .with("tags", strings([&table.name]))
-            .with_opt("summary", summary)
-            .with_opt("description", description.filter(|d| !d.is_empty()))
-            .with("parameters", refs(params))
-            .with("responses", responses)
+        described(
+            Obj::new().with("tags", strings([&table.name])),
+            table.description.as_deref(),
+        )
+        .with("parameters", refs(params))
+        .with("responses", responses)
     };
     let with_filters = |extra: &[&'static str]| -> Vec<&str> {
         filters
@@ -100,6 +92,122 @@ pub fn table_path(table: &Table) -> Obj {
             );
     }
     path
+}
+
+/// `/rpc/name`: POST with the arguments as a body object; GET too (query
+/// arguments) unless the function is VOLATILE.
+pub fn routine_path(routine: &Routine) -> Obj {
+    let operation = || {
+        described(
+            Obj::new().with("tags", strings([format!("(rpc) {}", routine.name)])),
+            routine.description.as_deref(),
+        )
+        .with(
+            "produces",
+            strings([
+                "application/json",
+                "application/vnd.pgrst.object+json;nulls=stripped",
+                "application/vnd.pgrst.object+json",
+            ]),
+        )
+    };
+    let required: Vec<&str> = routine
+        .args
+        .iter()
+        .filter(|a| !a.has_default)
+        .map(|a| a.name.as_str())
+        .collect();
+    let properties = routine.args.iter().fold(Obj::new(), |o, arg| {
+        let format = types::format(&arg.data_type);
+        o.with(
+            &arg.name,
+            Obj::new()
+                .with_opt("type", types::swagger_type(&format))
+                .with_opt("items", types::array_items(&format))
+                .with("format", format.as_str()),
+        )
+    });
+    let schema = Obj::new()
+        .with_opt("description", routine.description.as_deref())
+        .with("type", "object");
+    let schema = if routine.args.is_empty() {
+        schema
+    } else {
+        // Swagger forbids an empty `required`.
+        schema.with("properties", properties).with_opt(
+            "required",
+            (!required.is_empty()).then(|| strings(required)),
+        )
+    };
+    let args = Obj::new()
+        .with("name", "args")
+        .with("required", true)
+        .with("in", "body")
+        .with("schema", schema);
+    let post = operation()
+        .with(
+            "parameters",
+            Json::Array(vec![
+                args.into(),
+                Obj::new().with("$ref", "#/parameters/preferParams").into(),
+            ]),
+        )
+        .with("responses", responses(&[("200", "OK")]));
+    if routine.is_volatile() {
+        return Obj::new().with("post", post);
+    }
+    let params: Vec<Json> = routine.args.iter().map(|a| query_arg(a).into()).collect();
+    let get = if params.is_empty() {
+        operation()
+    } else {
+        operation().with("parameters", Json::Array(params))
+    };
+    Obj::new()
+        .with("get", get.with("responses", responses(&[("200", "OK")])))
+        .with("post", post)
+}
+
+/// A GET argument: a query parameter, repeated for a variadic one. Arrays
+/// and JSON travel as strings.
+fn query_arg(arg: &RoutineArg) -> Obj {
+    let format = types::format(&arg.data_type);
+    let param = Obj::new()
+        .with("name", arg.name.as_str())
+        .with("required", !arg.has_default)
+        .with("in", "query");
+    match format.strip_suffix("[]").filter(|_| arg.variadic) {
+        Some(element) => param
+            .with("type", types::swagger_type(&format).unwrap_or("string"))
+            .with("collectionFormat", "multi")
+            .with(
+                "items",
+                Obj::new()
+                    .with_opt("type", types::swagger_type(element))
+                    .with("format", element),
+            ),
+        None => {
+            let kind = match types::swagger_type(&format) {
+                None | Some("array") => "string",
+                Some(kind) => kind,
+            };
+            param.with("type", kind).with("format", format.as_str())
+        }
+    }
+}
+
+/// `summary` from a comment's first line, `description` from the rest
+/// (after blank lines).
+fn described(operation: Obj, comment: Option<&str>) -> Obj {
+    let (summary, description) = match comment {
+        Some(d) => match d.split_once('\n') {
+            Some((first, rest)) => (Some(first), Some(rest.trim_start_matches('\n'))),
+            None => (Some(d), None),
+        },
+        None => (None, None),
+    };
+    operation
+        .with_opt("summary", summary)
+        .with_opt("description", description.filter(|d| !d.is_empty()))
 }
 
 fn responses(codes: &[(&str, &str)]) -> Obj {

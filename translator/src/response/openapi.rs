@@ -15,14 +15,16 @@ pub struct OpenApiContext {
     /// The schema described (the request's profile).
     pub schema: String,
     pub head: bool,
-    /// The second result lists the relations the role has privileges on;
-    /// otherwise every relation of the schema is described.
+    /// The second and third results list the relations the role has
+    /// privileges on and the functions it may execute; otherwise every
+    /// relation and function of the schema is described.
     pub follow_privileges: bool,
     pub content_profile: Option<String>,
 }
 
 /// `results`: the schema's comment (zero or one row), then, when following
-/// privileges, the names of the accessible relations.
+/// privileges, the names of the accessible relations and the oids of the
+/// executable functions.
 pub fn respond(
     config: &Config,
     cache: &SchemaCache,
@@ -34,18 +36,21 @@ pub fn respond(
         .ok_or_else(|| internal("no schema comment result"))?
         .first()
         .and_then(|row| row.first().cloned().flatten());
-    let accessible: Option<Vec<&str>> = if ctx.follow_privileges {
+    let listed = |index: usize, what: &str| -> Result<Option<Vec<&str>>, ApiError> {
+        if !ctx.follow_privileges {
+            return Ok(None);
+        }
         let rows = results
-            .get(1)
-            .ok_or_else(|| internal("no accessible relations result"))?;
-        Some(
+            .get(index)
+            .ok_or_else(|| internal(&format!("no {what} result")))?;
+        Ok(Some(
             rows.iter()
                 .filter_map(|row| row.first().and_then(|c| c.as_deref()))
                 .collect(),
-        )
-    } else {
-        None
+        ))
     };
+    let accessible = listed(1, "accessible relations")?;
+    let executable = listed(2, "executable functions")?;
     let tables: Vec<_> = cache
         .tables
         .iter()
@@ -54,6 +59,16 @@ pub fn respond(
             accessible
                 .as_ref()
                 .is_none_or(|names| names.contains(&t.name.as_str()))
+        })
+        .collect();
+    let routines: Vec<_> = cache
+        .routines
+        .iter()
+        .filter(|r| r.schema == ctx.schema)
+        .filter(|r| {
+            executable
+                .as_ref()
+                .is_none_or(|oids| oids.contains(&r.oid.to_string().as_str()))
         })
         .collect();
     let mut headers = vec![(
@@ -70,6 +85,7 @@ pub fn respond(
             config,
             cache,
             &tables,
+            &routines,
             comment.as_deref(),
         ))
     };
