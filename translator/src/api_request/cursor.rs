@@ -11,6 +11,8 @@
 //!   failures at the same position merge their expectations. The final error
 //!   reports that position, like parsec's merged errors.
 
+use std::borrow::Cow;
+
 use super::ast::{Field, JsonArrow, JsonOperand, JsonOperation};
 
 /// Maximum nesting of embedded relations in `select` and of `and`/`or` trees.
@@ -27,10 +29,13 @@ struct Failure {
     recorded: bool,
     pos: usize,
     /// parsec's `UnExpect` (from `eof`/`notFollowedBy`): shown as `'c'`.
-    unexpected: Option<String>,
-    /// parsec's `SysUnExpect` (from a token mismatch): shown as `"c"`.
-    sys_unexpected: Option<String>,
-    expected: Vec<String>,
+    unexpected: Option<char>,
+    /// parsec's `SysUnExpect` (from a token mismatch): shown as `"c"`;
+    /// `Some(None)` is the end of the input.
+    sys_unexpected: Option<Option<char>>,
+    /// Labels are static but for `expect_str`'s: recording (which happens
+    /// on successful parses too, for optional items) allocates nothing.
+    expected: Vec<Cow<'static, str>>,
     /// A message that replaces everything else (nesting limit).
     fatal: Option<String>,
 }
@@ -104,17 +109,24 @@ impl Cursor {
 
     // ---- failures -------------------------------------------------------
 
-    fn record(&mut self, pos: usize, sys: Option<String>, un: Option<String>, expected: &[&str]) {
+    fn record<'e>(
+        &mut self,
+        pos: usize,
+        sys: Option<Option<char>>,
+        un: Option<char>,
+        expected: impl IntoIterator<Item = &'e Cow<'static, str>>,
+    ) {
         let f = &mut self.failure;
         if f.fatal.is_some() {
             return;
         }
         if !f.recorded || pos > f.pos {
-            *f = Failure {
-                recorded: true,
-                pos,
-                ..Failure::default()
-            };
+            // Reset in place, keeping the list's capacity.
+            f.recorded = true;
+            f.pos = pos;
+            f.unexpected = None;
+            f.sys_unexpected = None;
+            f.expected.clear();
         } else if pos < f.pos {
             return;
         }
@@ -125,10 +137,25 @@ impl Cursor {
             f.unexpected = un;
         }
         for e in expected {
-            if !f.expected.iter().any(|x| x == e) {
-                f.expected.push((*e).to_string());
+            if !f.expected.contains(e) {
+                f.expected.push(e.clone());
             }
         }
+    }
+
+    /// [`Cursor::record`] for static labels.
+    fn record_static(
+        &mut self,
+        pos: usize,
+        sys: Option<Option<char>>,
+        un: Option<char>,
+        expected: &[&'static str],
+    ) {
+        // Borrowed `Cow`s of static strings: built on the stack, no heap.
+        let labels: [Option<Cow<'static, str>>; 8] =
+            std::array::from_fn(|i| expected.get(i).map(|e| Cow::Borrowed(*e)));
+        debug_assert!(expected.len() <= labels.len(), "too many labels");
+        self.record(pos, sys, un, labels.iter().flatten());
     }
 
     /// Takes the failures recorded so far, leaving none: used before an
@@ -155,35 +182,24 @@ impl Cursor {
             self.failure.recorded = true;
             return;
         }
-        let expected: Vec<&str> = e.expected.iter().map(String::as_str).collect();
-        self.record(
-            e.pos,
-            e.sys_unexpected.clone(),
-            e.unexpected.clone(),
-            &expected,
-        );
+        self.record(e.pos, e.sys_unexpected, e.unexpected, &e.expected);
     }
 
     /// Records "unexpected <char at pos> expecting <expected>" and fails.
-    pub(crate) fn fail_at<T>(&mut self, pos: usize, expected: &[&str]) -> PResult<T> {
-        let sys = Some(
-            self.chars
-                .get(pos)
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
-        );
-        self.record(pos, sys, None, expected);
+    pub(crate) fn fail_at<T>(&mut self, pos: usize, expected: &[&'static str]) -> PResult<T> {
+        let sys = Some(self.chars.get(pos).copied());
+        self.record_static(pos, sys, None, expected);
         Err(Fail)
     }
 
     /// Fails here, expecting `expected`.
-    pub(crate) fn fail<T>(&mut self, expected: &[&str]) -> PResult<T> {
+    pub(crate) fn fail<T>(&mut self, expected: &[&'static str]) -> PResult<T> {
         self.fail_at(self.pos, expected)
     }
 
     /// Adds an expectation at the current position without failing (an
     /// optional item that was absent).
-    pub(crate) fn note(&mut self, expected: &[&str]) {
+    pub(crate) fn note(&mut self, expected: &[&'static str]) {
         let _ = self.fail::<()>(expected);
     }
 
@@ -191,10 +207,7 @@ impl Cursor {
     pub(crate) fn note_end_expected(&mut self) {
         match self.peek() {
             None => {}
-            Some(c) => {
-                let un = Some(format!("'{c}'"));
-                self.record(self.pos, None, un, &["end of input"]);
-            }
+            Some(c) => self.record_static(self.pos, None, Some(c), &["end of input"]),
         }
     }
 
@@ -242,7 +255,7 @@ impl Cursor {
     // ---- tokens ---------------------------------------------------------
 
     /// Consumes `c` or fails (without consuming) expecting `label`.
-    pub(crate) fn expect_char(&mut self, c: char, label: &str) -> PResult<()> {
+    pub(crate) fn expect_char(&mut self, c: char, label: &'static str) -> PResult<()> {
         if self.peek() == Some(c) {
             self.pos += 1;
             Ok(())
@@ -265,9 +278,9 @@ impl Cursor {
             }
             i += 1;
         }
-        let sys = Some(self.chars.get(i).map(|c| c.to_string()).unwrap_or_default());
-        let label = format!("\"{s}\"");
-        self.record(self.pos, sys, None, &[label.as_str()]);
+        let sys = Some(self.chars.get(i).copied());
+        let label = Cow::Owned(format!("\"{s}\""));
+        self.record(self.pos, sys, None, [&label]);
         Err(Fail)
     }
 
@@ -293,7 +306,7 @@ impl Cursor {
     }
 
     /// PostgREST's identifier: letters, digits, `_`, `$` and spaces, trimmed.
-    fn identifier(&mut self, label: &str) -> PResult<String> {
+    fn identifier(&mut self, label: &'static str) -> PResult<String> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             if is_identifier_char(c) {
@@ -436,19 +449,19 @@ fn is_identifier_char(c: char) -> bool {
 /// parsec's `showErrorMessages`, on one line.
 fn render_details(f: &Failure) -> String {
     let mut parts = Vec::new();
-    if let Some(u) = &f.unexpected {
-        parts.push(format!("unexpected {u}"));
-    } else if let Some(s) = &f.sys_unexpected {
-        if s.is_empty() {
-            parts.push("unexpected end of input".to_string());
-        } else {
-            parts.push(format!("unexpected {s:?}"));
+    if let Some(u) = f.unexpected {
+        parts.push(format!("unexpected '{u}'"));
+    } else if let Some(s) = f.sys_unexpected {
+        match s {
+            None => parts.push("unexpected end of input".to_string()),
+            // Shown as a Haskell string literal, as parsec's `show` does.
+            Some(c) => parts.push(format!("unexpected {:?}", c.to_string())),
         }
     }
     let expected: Vec<&str> = f
         .expected
         .iter()
-        .map(String::as_str)
+        .map(|e| e.as_ref())
         .filter(|e| !e.is_empty())
         .collect();
     if !expected.is_empty() {
