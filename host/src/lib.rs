@@ -174,9 +174,33 @@ async fn connect_and_load(
     env: &[(String, String)],
 ) -> Result<(settings::HostSettings, Connection, Loaded), String> {
     let compiled = load_component().await?;
-    // The pool comes from the file and environment (the database cannot set
-    // its options); the rest may come from the database.
-    let base_json = settings::resolve_config(&compiled, config_file, env, &[])?;
+    let (config_json, connection) = configure(&compiled, config_file, env).await?;
+    let settings = settings::HostSettings::from_config_json(&config_json)?;
+    let generation = load_generation(&compiled, &config_json, &connection.db).await?;
+    Ok((settings, connection, generation))
+}
+
+/// The resolved configuration as `--dump-config` prints it: with the
+/// in-database settings when `db-config` is on (PostgREST connects for them
+/// too; if it cannot, the error is logged and they are left out).
+pub async fn dump_config(
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<String, String> {
+    let compiled = load_component().await?;
+    let (config_json, _) = configure(&compiled, config_file, env).await?;
+    settings::dump_config(&config_json)
+}
+
+/// Opens the pool with the configuration of the file and environment (the
+/// database cannot set its options), then resolves it again with the
+/// in-database settings.
+async fn configure(
+    compiled: &Compiled,
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<(String, Connection), String> {
+    let base_json = settings::resolve_config(compiled, config_file, env, &[])?;
     let base = settings::HostSettings::from_config_json(&base_json)?;
     let (pg_config, tls) = base.pg_config(env)?;
     let mut db = Db::new(
@@ -186,16 +210,15 @@ async fn connect_and_load(
         base.acquisition_timeout(),
         base.db_prepared_statements,
     )?;
-    let config_json = with_db_settings(&compiled, config_file, env, &base_json, &db).await?;
+    let config_json = with_db_settings(compiled, config_file, env, &base_json, &db).await?;
     let settings = settings::HostSettings::from_config_json(&config_json)?;
     db.set_prepared_statements(settings.db_prepared_statements);
-    let generation = load_generation(&compiled, &config_json, &db).await?;
     let connection = Connection {
         db,
         connect: tls.connector(&pg_config)?,
         pg_config,
     };
-    Ok((settings, connection, generation))
+    Ok((config_json, connection))
 }
 
 /// The translator component, compiled (or loaded from the cache).

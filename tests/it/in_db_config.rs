@@ -121,3 +121,32 @@ async fn db_config_false_ignores_database_settings() {
     let s = server_as("Cfg Off", "cfg off", &[("PGRST_DB_CONFIG", "false")]);
     assert_exposes(&s, "cfg_a", 3).await;
 }
+
+#[test]
+fn dump_config_shows_the_database_settings() {
+    let dump = |vars: &[(&str, &str)]| {
+        let out = crate::config::binary(&["--dump-config"])
+            .env("PGRST_DB_URI", cluster().conninfo("Cfg Off", "postgres"))
+            .env("PGRST_DB_SCHEMAS", "cfg_a")
+            .envs(vars.iter().copied())
+            .output()
+            .expect("pgrest-host runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let with = dump(&[]);
+    assert!(
+        with.lines().any(|l| l == "db-schemas = \"cfg_b\""),
+        "{with}"
+    );
+    let without = dump(&[("PGRST_DB_CONFIG", "false")]);
+    assert!(
+        without.lines().any(|l| l == "db-schemas = \"cfg_a\""),
+        "{without}"
+    );
+    assert!(
+        without.lines().any(|l| l == "db-config = false"),
+        "{without}"
+    );
+}
