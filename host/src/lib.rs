@@ -229,11 +229,20 @@ pub async fn load_component() -> Result<Arc<Compiled>, String> {
         .map_err(|e| format!("loading the translator component: {e:?}"))
 }
 
-/// Reloads the schema cache into a new generation with the same
-/// configuration, and serves it from now on; on failure the last good one
-/// keeps serving.
+/// Reloads the schema cache into a new generation, and serves it from now
+/// on; on failure the last good one keeps serving. With `db-config` on, the
+/// configuration is read again first, in-database settings and all, as
+/// PostgREST's schema cache loads do; otherwise it stays the same.
 pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
+    let db_config = !current
+        .compiled()
+        .db_config_statements(current.config_json())
+        .map_err(|e| format!("translator: {e:?}"))??
+        .is_empty();
+    if db_config {
+        return reload_config(state).await;
+    }
     swap_generation(state, current.config_json()).await
 }
 

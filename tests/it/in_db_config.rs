@@ -1,7 +1,7 @@
 //! In-database configuration over real HTTP: `pgrst.*` settings attached to
 //! the authenticator role override the environment for the options the
 //! database may set, are read again on `NOTIFY <channel>, 'reload config'`
-//! (database-specific settings winning), rank above what the `db-pre-config`
+//! and on schema cache reloads (database-specific settings winning), rank above what the `db-pre-config`
 //! function sets, and are ignored with `db-config = false`. Each test has an
 //! authenticator of its own (tests/fixtures/70_role_settings.sql) and its own
 //! notification channel, so they do not disturb other servers.
@@ -82,16 +82,31 @@ async fn authenticator_settings_override_the_environment_and_reload() {
         )
         .await
         .expect("in-database setting");
+    assert_rows(&until_found(&s, "/only_a").await, 3);
+    assert_exposes(&s, "cfg_a", 3).await;
+    // A schema cache reload reads them again too, as PostgREST's does.
+    superuser()
+        .await
+        .batch_execute(
+            "ALTER ROLE \"Cfg Reload\" IN DATABASE postgres RESET pgrst.db_schemas;\
+             NOTIFY \"cfg reload\", 'reload schema';",
+        )
+        .await
+        .expect("in-database setting");
+    assert_rows(&until_found(&s, "/only_b").await, 3);
+    assert_exposes(&s, "cfg_b", 3).await;
+}
+
+/// Polls `path` (up to 30 s) until it answers 200; its last reply.
+async fn until_found(s: &Server, path: &str) -> Reply {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let reloaded = loop {
-        let r = get(&s, "/only_a").await;
+    loop {
+        let r = get(s, path).await;
         if r.status == 200 || Instant::now() > deadline {
-            break r;
+            return r;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_rows(&reloaded, 3);
-    assert_exposes(&s, "cfg_a", 3).await;
+    }
 }
 
 #[tokio::test]

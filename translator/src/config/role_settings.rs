@@ -10,8 +10,8 @@
 //! those the authenticator may set (context `user`, or since PostgreSQL 15
 //! `has_parameter_privilege … SET`), values as written (PostgREST lowered
 //! them before its issue 4955, which broke `work_mem = '5MB'`), and only
-//! with `db-config` on. They are read with the schema cache, so a schema
-//! reload refreshes them too (PostgREST needs a config reload).
+//! with `db-config` on. They are read with the schema cache (which, with
+//! `db-config` on, reloads the configuration too, as in PostgREST).
 
 use std::collections::BTreeMap;
 
