@@ -1,7 +1,8 @@
 //! Impersonated role settings over real HTTP: what `ALTER ROLE <role> SET`
 //! attaches to the roles a token may name applies to their transactions
-//! (`set_config` before the role switch; `default_transaction_isolation` as
-//! the isolation level), a function's own settings win, and `db-config =
+//! (`set_config` before the role switch, so a superuser-only setting the
+//! authenticator was granted works; `default_transaction_isolation` as the
+//! isolation level), a function's own settings win, and `db-config =
 //! false` turns them off. Fixtures: tests/fixtures/70_role_settings.sql.
 //! Also the `db-pre-request` hook setting the response status and headers.
 
@@ -35,10 +36,18 @@ async fn get_as(server: &Server, path: &str, role: Option<&str>) -> Reply {
 }
 
 /// The settings a role's transaction sees, as `test.rs_settings` shows them.
-fn settings(role: &str, statement_timeout: &str, work_mem: &str, isolation: &str) -> Value {
-    // `lock_timeout` is only set for one database: never applied.
+fn settings(
+    role: &str,
+    statement_timeout: &str,
+    work_mem: &str,
+    log_min_duration_statement: &str,
+    isolation: &str,
+) -> Value {
+    // `lock_timeout` is only set for one database, `log_statement` is for
+    // superusers: never applied.
     json!([{"role": role, "statement_timeout": statement_timeout, "work_mem": work_mem,
-            "lock_timeout": "0", "isolation": isolation}])
+            "lock_timeout": "0", "log_min_duration_statement": log_min_duration_statement,
+            "log_statement": "none", "isolation": isolation}])
 }
 
 #[tokio::test]
@@ -50,14 +59,23 @@ async fn each_role_gets_its_own_settings() {
         r.header("content-type"),
         Some("application/json; charset=utf-8")
     );
-    assert_eq!(r.body, settings("Hasty", "250ms", "5MB", "read committed"));
+    assert_eq!(
+        r.body,
+        settings("Hasty", "250ms", "5MB", "-1", "read committed")
+    );
     let r = get_as(s, "/rs_settings", Some("Serial")).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, settings("Serial", "0", "6MB", "serializable"));
+    assert_eq!(
+        r.body,
+        settings("Serial", "0", "6MB", "123ms", "serializable")
+    );
     // The anonymous role has none.
     let r = get_as(s, "/rs_settings", None).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, settings("Web Anon", "0", "4MB", "read committed"));
+    assert_eq!(
+        r.body,
+        settings("Web Anon", "0", "4MB", "-1", "read committed")
+    );
 }
 
 #[tokio::test]
@@ -95,7 +113,10 @@ async fn db_config_false_ignores_role_settings() {
     let s = server_with(&[("PGRST_DB_CONFIG", "false")]);
     let r = get_as(&s, "/rs_settings", Some("Serial")).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, settings("Serial", "0", "4MB", "read committed"));
+    assert_eq!(
+        r.body,
+        settings("Serial", "0", "4MB", "-1", "read committed")
+    );
 }
 
 #[tokio::test]
