@@ -38,7 +38,7 @@ fn verifying(c: &mut Criterion) {
     .map(|(k, v)| (k.to_string(), v.to_string()));
     let compiled = Compiled::new().expect("component");
     let config = compiled
-        .resolve_config(None, &env)
+        .resolve_config(None, &env, &[])
         .expect("no trap")
         .expect("config");
     let generation =

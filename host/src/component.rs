@@ -80,10 +80,20 @@ impl Compiled {
         &self,
         file_text: Option<&str>,
         env: &[(String, String)],
+        db_settings: &[(String, String)],
     ) -> wasmtime::Result<Result<String, String>> {
         let (mut store, b) = self.instantiate()?;
         b.pgrest_translator_api()
-            .call_resolve_config(&mut store, file_text, env, &[])
+            .call_resolve_config(&mut store, file_text, env, db_settings)
+    }
+
+    pub fn db_config_statements(
+        &self,
+        config_json: &str,
+    ) -> wasmtime::Result<Result<Vec<wit::Statement>, String>> {
+        let (mut store, b) = self.instantiate()?;
+        b.pgrest_translator_api()
+            .call_db_config_statements(&mut store, config_json)
     }
 
     pub fn introspection(

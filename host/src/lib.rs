@@ -174,23 +174,51 @@ async fn connect_and_load(
     env: &[(String, String)],
 ) -> Result<(settings::HostSettings, Connection, Loaded), String> {
     let compiled = load_component().await?;
-    let config_json = settings::resolve_config(&compiled, config_file, env)?;
+    let (config_json, connection) = configure(&compiled, config_file, env).await?;
     let settings = settings::HostSettings::from_config_json(&config_json)?;
-    let (pg_config, tls) = settings.pg_config(env)?;
-    let db = Db::new(
+    let generation = load_generation(&compiled, &config_json, &connection.db).await?;
+    Ok((settings, connection, generation))
+}
+
+/// The resolved configuration as `--dump-config` prints it: with the
+/// in-database settings when `db-config` is on (PostgREST connects for them
+/// too; if it cannot, the error is logged and they are left out).
+pub async fn dump_config(
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<String, String> {
+    let compiled = load_component().await?;
+    let (config_json, _) = configure(&compiled, config_file, env).await?;
+    settings::dump_config(&config_json)
+}
+
+/// Opens the pool with the configuration of the file and environment (the
+/// database cannot set its options), then resolves it again with the
+/// in-database settings.
+async fn configure(
+    compiled: &Compiled,
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<(String, Connection), String> {
+    let base_json = settings::resolve_config(compiled, config_file, env, &[])?;
+    let base = settings::HostSettings::from_config_json(&base_json)?;
+    let (pg_config, tls) = base.pg_config(env)?;
+    let mut db = Db::new(
         pg_config.clone(),
         &tls,
-        settings.db_pool,
-        settings.acquisition_timeout(),
-        settings.db_prepared_statements,
+        base.db_pool,
+        base.acquisition_timeout(),
+        base.db_prepared_statements,
     )?;
-    let generation = load_generation(&compiled, &config_json, &db).await?;
+    let config_json = with_db_settings(compiled, config_file, env, &base_json, &db).await?;
+    let settings = settings::HostSettings::from_config_json(&config_json)?;
+    db.set_prepared_statements(settings.db_prepared_statements);
     let connection = Connection {
         db,
         connect: tls.connector(&pg_config)?,
         pg_config,
     };
-    Ok((settings, connection, generation))
+    Ok((config_json, connection))
 }
 
 /// The translator component, compiled (or loaded from the cache).
@@ -201,11 +229,20 @@ pub async fn load_component() -> Result<Arc<Compiled>, String> {
         .map_err(|e| format!("loading the translator component: {e:?}"))
 }
 
-/// Reloads the schema cache into a new generation with the same
-/// configuration, and serves it from now on; on failure the last good one
-/// keeps serving.
+/// Reloads the schema cache into a new generation, and serves it from now
+/// on; on failure the last good one keeps serving. With `db-config` on, the
+/// configuration is read again first, in-database settings and all, as
+/// PostgREST's schema cache loads do; otherwise it stays the same.
 pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
+    let db_config = !current
+        .compiled()
+        .db_config_statements(current.config_json())
+        .map_err(|e| format!("translator: {e:?}"))??
+        .is_empty();
+    if db_config {
+        return reload_config(state).await;
+    }
     swap_generation(state, current.config_json()).await
 }
 
@@ -215,12 +252,51 @@ pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
 pub async fn reload_config(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
     let source = &state.config_source;
-    let config_json =
-        settings::resolve_config(current.compiled(), source.file.as_deref(), &source.env)?;
+    let config_json = with_db_settings(
+        current.compiled(),
+        source.file.as_deref(),
+        &source.env,
+        current.config_json(),
+        &state.db,
+    )
+    .await?;
     swap_generation(state, &config_json).await?;
     // Tokens verified under the old JWT settings are verified again.
     state.tokens.forget_all();
     Ok(())
+}
+
+/// Resolves the configuration from the file, `env` and the in-database
+/// settings, which `current` (the configuration in use, or at startup the
+/// one without them) says whether and how to read. A failed read is logged
+/// and the configuration resolved without them, as PostgREST does.
+async fn with_db_settings(
+    compiled: &Compiled,
+    config_file: Option<&Path>,
+    env: &[(String, String)],
+    current: &str,
+    db: &Db,
+) -> Result<String, String> {
+    let statements = compiled
+        .db_config_statements(current)
+        .map_err(|e| format!("translator: {e:?}"))??;
+    let mut db_settings = Vec::new();
+    if !statements.is_empty() {
+        match db.read_rows(&statements).await {
+            Ok(results) => {
+                db_settings = results
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|row| match row.as_slice() {
+                        [Some(name), Some(value)] => Some((name.clone(), value.clone())),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            Err(e) => eprintln!("Failed reading the in-database configuration: {e}"),
+        }
+    }
+    settings::resolve_config(compiled, config_file, env, &db_settings)
 }
 
 async fn swap_generation(state: &AppState, config_json: &str) -> Result<(), String> {

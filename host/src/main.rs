@@ -39,12 +39,7 @@ async fn main() -> ExitCode {
 }
 
 async fn dump_config(file: Option<&std::path::Path>, env: &[(String, String)]) -> ExitCode {
-    let dumped = match pgrest_host::load_component().await {
-        Ok(compiled) => pgrest_host::settings::resolve_config(&compiled, file, env)
-            .and_then(|json| pgrest_host::settings::dump_config(&json)),
-        Err(e) => Err(e),
-    };
-    match dumped {
+    match pgrest_host::dump_config(file, env).await {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS
@@ -57,7 +52,7 @@ async fn dump_config(file: Option<&std::path::Path>, env: &[(String, String)]) -
 /// describes.
 async fn ready(file: Option<&std::path::Path>, env: &[(String, String)]) -> ExitCode {
     let settings = match pgrest_host::load_component().await {
-        Ok(compiled) => pgrest_host::settings::resolve_config(&compiled, file, env)
+        Ok(compiled) => pgrest_host::settings::resolve_config(&compiled, file, env, &[])
             .and_then(|json| pgrest_host::settings::HostSettings::from_config_json(&json)),
         Err(e) => Err(e),
     };

@@ -15,13 +15,14 @@ use crate::component::Compiled;
 use crate::log::LogLevel;
 use crate::tls::{self, TlsOptions};
 
-/// Resolves the configuration from the config file (if any) and `env`,
-/// reading `@filename` values as PostgREST does: `db-uri` trimmed, the
-/// `jwt-secret` without one trailing newline.
+/// Resolves the configuration from the config file (if any), `env` and the
+/// in-database settings, reading `@filename` values as PostgREST does:
+/// `db-uri` trimmed, the `jwt-secret` without one trailing newline.
 pub fn resolve_config(
     compiled: &Compiled,
     config_file: Option<&Path>,
     env: &[(String, String)],
+    db_settings: &[(String, String)],
 ) -> Result<String, String> {
     let file_text = config_file
         .map(|path| {
@@ -31,7 +32,7 @@ pub fn resolve_config(
         .transpose()?;
     let resolve = |env: &[(String, String)]| {
         compiled
-            .resolve_config(file_text.as_deref(), env)
+            .resolve_config(file_text.as_deref(), env, db_settings)
             .map_err(|e| format!("translator: {e:?}"))?
     };
     let json = resolve(env)?;

@@ -355,3 +355,69 @@ async fn node_host_follows_the_configuration_like_pgrest_host() {
     let r = request(&node.base, "GET", "/items", &[]).await;
     assert_eq!((r.status, &r.body["code"]), (401, &json!("PGRST302")));
 }
+
+#[tokio::test]
+async fn node_host_reads_database_and_role_settings_like_pgrest_host() {
+    // In-database configuration: the authenticator's `pgrst.db_schemas`
+    // and the pre-config function's `db_max_rows` (tests/fixtures/70_role_settings.sql).
+    let env: Vec<_> = base_env()
+        .into_iter()
+        .filter(|(k, _)| k != "PGRST_DB_URI" && k != "PGRST_DB_SCHEMAS")
+        .chain([
+            (
+                "PGRST_DB_URI".to_string(),
+                crate::harness::cluster().conninfo("Cfg Pre", "postgres"),
+            ),
+            ("PGRST_DB_SCHEMAS".to_string(), "cfg_a".to_string()),
+            ("PGRST_DB_CHANNEL".to_string(), "cfg node".to_string()),
+            (
+                "PGRST_DB_PRE_CONFIG".to_string(),
+                "public.cfg_pre_config".to_string(),
+            ),
+        ])
+        .collect();
+    let node = NodeHost::start(env.clone());
+    let rust = Server::start(env);
+    let rust = format!("http://{}", rust.addr);
+    for path in ["/only_a", "/only_b"] {
+        let expected = request(&rust, "GET", path, &[]).await;
+        let actual = request(&node.base, "GET", path, &[]).await;
+        assert_eq!(compared(&actual), compared(&expected), "GET {path}");
+    }
+    let r = request(&node.base, "GET", "/only_b", &[]).await;
+    assert_eq!(
+        (r.status, r.body.clone()),
+        (200, json!([{"id": 1}, {"id": 2}]))
+    );
+
+    // Impersonated role settings.
+    let env: Vec<_> = base_env()
+        .into_iter()
+        .chain([("PGRST_JWT_SECRET".to_string(), auth::SECRET.to_string())])
+        .collect();
+    let node = NodeHost::start(env.clone());
+    let rust = Server::start(env);
+    let rust = format!("http://{}", rust.addr);
+    for role in ["Hasty", "Serial"] {
+        let authorization = format!("Bearer {}", auth::hs256(json!({ "role": role })));
+        let headers = [("authorization", authorization.as_str())];
+        let path = "/rs_settings?select=role,work_mem,isolation";
+        let expected = request(&rust, "GET", path, &headers).await;
+        let actual = request(&node.base, "GET", path, &headers).await;
+        assert_eq!(compared(&actual), compared(&expected), "as {role}");
+    }
+    let authorization = format!("Bearer {}", auth::hs256(json!({ "role": "Serial" })));
+    let r = request(
+        &node.base,
+        "GET",
+        "/rs_settings?select=work_mem,isolation",
+        &[("authorization", &authorization)],
+    )
+    .await;
+    assert_eq!(
+        r.body,
+        json!([{"work_mem": "6MB", "isolation": "serializable"}]),
+        "{}",
+        r.text
+    );
+}

@@ -297,6 +297,7 @@ fn introspection_results() -> Vec<String> {
 trait Translator {
     fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String>;
     fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String>;
+    fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String>;
     fn render_host_error(&self, err: &c::HostError) -> c::HttpResponse;
     fn verify_token(&self, authorization: &str) -> c::TokenCheck;
     fn plan(&self, req: &c::HttpRequest, claims: Option<&str>) -> c::Outcome;
@@ -318,6 +319,7 @@ fn run_all<T: Translator>(
         "config": config,
         "bad-config": result_json(t.resolve_config(&bad_env())),
         "introspection": result_json(t.introspection(&config).map(|s| statements_json(&s))),
+        "db-config-statements": result_json(t.db_config_statements(&config).map(|s| statements_json(&s))),
         "host-errors": host_errors().iter().map(|e| response_json(&t.render_host_error(e))).collect::<Vec<_>>(),
     });
     loaded.push((&base, t));
@@ -428,6 +430,9 @@ impl Translator for Native {
     fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String> {
         engine::introspection(config, SERVER_VERSION_NUM)
     }
+    fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String> {
+        engine::db_config_statements(config)
+    }
     fn render_host_error(&self, err: &c::HostError) -> c::HttpResponse {
         engine::render_host_error(err)
     }
@@ -458,7 +463,7 @@ impl Wasmtime {
         introspection: &[String],
     ) -> Wasmtime {
         let config = compiled
-            .resolve_config(None, env)
+            .resolve_config(None, env, &[])
             .expect("no trap")
             .expect("configuration");
         let generation = Generation::new(compiled.clone(), config, introspection.to_vec())
@@ -478,12 +483,21 @@ impl Wasmtime {
 
 impl Translator for Wasmtime {
     fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String> {
-        self.compiled.resolve_config(None, env).expect("no trap")
+        self.compiled
+            .resolve_config(None, env, &[])
+            .expect("no trap")
     }
     fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String> {
         let statements = self
             .compiled
             .introspection(config, SERVER_VERSION_NUM)
+            .expect("no trap")?;
+        Ok(statements.into_iter().map(from_wit::statement).collect())
+    }
+    fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String> {
+        let statements = self
+            .compiled
+            .db_config_statements(config)
             .expect("no trap")?;
         Ok(statements.into_iter().map(from_wit::statement).collect())
     }
@@ -684,7 +698,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn regenerate_parity_introspection() {
     let compiled = Compiled::new().expect("component");
     let config = compiled
-        .resolve_config(None, &env())
+        .resolve_config(None, &env(), &[])
         .expect("no trap")
         .expect("configuration");
     let statements = compiled

@@ -4,7 +4,8 @@
 use crate::app;
 use crate::auth;
 use crate::auth::jwt::JwtSettings;
-use crate::config::Config;
+use crate::config::role_settings::RoleSettings;
+use crate::config::{Config, in_database};
 use crate::contract::{
     Answer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TokenCheck,
 };
@@ -17,6 +18,12 @@ pub fn resolve_config(
     db_settings: &[(String, String)],
 ) -> Result<String, String> {
     Config::resolve(file_text, env, db_settings).map(|c| c.to_json())
+}
+
+/// The statements that read the in-database configuration (none when
+/// `db-config` is off); their rows go back to `resolve_config`.
+pub fn db_config_statements(config_json: &str) -> Result<Vec<Statement>, String> {
+    Config::from_json(config_json).map(|config| in_database::statements(&config))
 }
 
 pub fn introspection(config_json: &str, server_version_num: u32) -> Result<Vec<Statement>, String> {
@@ -40,10 +47,16 @@ pub struct Engine {
 
 impl Engine {
     pub fn load(config_json: &str, introspection_results: &[String]) -> Result<Engine, String> {
-        let config = Config::from_json(config_json)?;
+        let mut config = Config::from_json(config_json)?;
+        let [schema @ .., roles] = introspection_results else {
+            return Err("no introspection results".to_string());
+        };
+        if config.db_config {
+            config.role_settings = RoleSettings::load(roles)?;
+        }
         Ok(Engine {
             jwt: JwtSettings::from_config(&config)?,
-            cache: SchemaCache::load(introspection_results)?,
+            cache: SchemaCache::load(schema)?,
             config,
         })
     }

@@ -157,6 +157,37 @@ impl Db {
         Ok(texts)
     }
 
+    /// Runs statements as the connecting role in one read-only transaction,
+    /// rolled back at the end (what they `set_config` goes with it), and
+    /// returns the rows of those that are not `ignore` (the in-database
+    /// configuration). A connection that failed is discarded.
+    pub async fn read_rows(&self, statements: &[wit::Statement]) -> Result<Vec<wit::Rows>, String> {
+        let conn = self.connection().await.map_err(|e| format!("{e:?}"))?;
+        let read: Result<_, tokio_postgres::Error> = async {
+            conn.client.batch_execute("BEGIN READ ONLY").await?;
+            let mut results = Vec::new();
+            for st in statements {
+                let bound = bind(&st.params, &[]);
+                let rows = conn.client.query(&st.sql, &as_sql(&bound)).await?;
+                if !matches!(st.rows, wit::RowUse::Ignore) {
+                    results.push(values::text_rows(&rows, 0)?);
+                }
+            }
+            conn.client.batch_execute("ROLLBACK").await?;
+            Ok(results)
+        }
+        .await;
+        read.map_err(|e| {
+            drop(Object::take(conn));
+            describe(e)
+        })
+    }
+
+    /// `db-prepared-statements`, once the in-database configuration is read.
+    pub fn set_prepared_statements(&mut self, on: bool) {
+        self.prepare = on;
+    }
+
     /// `server_version_num`, e.g. 150018. The first connection at startup:
     /// its error says why the database cannot be reached (TLS included).
     pub async fn server_version_num(&self) -> Result<u32, String> {

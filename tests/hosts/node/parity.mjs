@@ -53,6 +53,7 @@ const global = {
   config,
   'bad-config': result(() => api.resolveConfig(undefined, input['bad-env'], [])),
   introspection: result(() => statements(api.introspection(config, input['server-version-num']))),
+  'db-config-statements': result(() => statements(api.dbConfigStatements(config))),
   'host-errors': input['host-errors'].map((e) => response(api.renderHostError(e))),
 };
 

@@ -19,19 +19,25 @@ const [dir, ...flags] = process.argv.slice(2);
 if (!dir) fail('usage: node server.mjs <transpiled-translator-dir> [--exit-with-stdin]');
 if (flags.includes('--exit-with-stdin')) process.stdin.on('end', () => process.exit(0)).resume();
 
-// 1. Configuration: the component applies PostgREST's rules to our environment.
+// 1. Configuration: the component applies PostgREST's rules to our environment,
+// then again with the settings the database holds (in-database configuration).
 let api = await loadTranslator(dir);
-const configJson = wit(() => api.resolveConfig(undefined, Object.entries(process.env), []), 'configuration');
-const config = JSON.parse(configJson);
+const env = Object.entries(process.env);
+const baseJson = wit(() => api.resolveConfig(undefined, env, []), 'configuration');
+const base = JSON.parse(baseJson);
 
 const pool = new pg.Pool({
-  ...connectionOptions(config['db-uri']),
-  max: config['db-pool'],
-  connectionTimeoutMillis: config['db-pool-acquisition-timeout'] * 1000,
+  ...connectionOptions(base['db-uri']),
+  max: base['db-pool'],
+  connectionTimeoutMillis: base['db-pool-acquisition-timeout'] * 1000,
   // Every column as PostgreSQL's text: the component casts what it reads.
   types: { getTypeParser: () => (text) => text },
 });
 pool.on('error', () => {}); // an idle connection died; the pool replaces it
+
+const dbSettings = await readDbSettings(baseJson);
+const configJson = wit(() => api.resolveConfig(undefined, env, dbSettings), 'configuration');
+const config = JSON.parse(configJson);
 
 // 2.-3. Introspection, then the engine (the loaded schema cache).
 const introspection = await introspect();
@@ -157,6 +163,29 @@ function columnBytes(result, i) {
   const value = result.rows[0]?.[i];
   if (value == null) return new Uint8Array();
   return result.fields[i].dataTypeID === 17 ? Buffer.from(value.slice(2), 'hex') : Buffer.from(value, 'utf8');
+}
+
+/** The in-database configuration: the rows of the component's statements, run
+ * read-only and rolled back; a failure is logged and ignored, as in PostgREST. */
+async function readDbSettings(json) {
+  const statements = wit(() => api.dbConfigStatements(json), 'in-database configuration');
+  if (statements.length === 0) return [];
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN READ ONLY');
+    const settings = [];
+    for (const statement of statements) {
+      const { rows } = await run(client, statement, new Uint8Array());
+      if (statement.rows !== 'ignore') settings.push(...rows.map(([name, value]) => [name, value]));
+    }
+    await client.query('ROLLBACK');
+    client.release();
+    return settings;
+  } catch (e) {
+    client.release(true);
+    console.error(`pgrest-node: failed reading the in-database configuration: ${e.message}`);
+    return [];
+  }
 }
 
 /** The component's introspection statements, in one read-only transaction. */

@@ -19,6 +19,11 @@ impl wit::Guest for Component {
         engine::resolve_config(file_text.as_deref(), &env, &db_settings)
     }
 
+    fn db_config_statements(config_json: String) -> Result<Vec<wit::Statement>, String> {
+        engine::db_config_statements(&config_json)
+            .map(|stmts| stmts.into_iter().map(statement).collect())
+    }
+
     fn introspection(
         config_json: String,
         server_version_num: u32,

@@ -6,6 +6,7 @@ use crate::api_request::profile::{self, Profile};
 use crate::api_request::range;
 use crate::api_request::target::{self, Target};
 use crate::auth;
+use crate::config::role_settings::Isolation;
 use crate::config::{Config, TxEndMode};
 use crate::contract::{
     Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TxEnd,
@@ -162,8 +163,8 @@ pub fn respond_error(context: &[u8], err: &DbError) -> HttpResponse {
 }
 
 /// The statements between BEGIN and the main statement: the per-transaction
-/// settings (search_path, role, claims, method, path, headers, cookies,
-/// app settings), then the `db-pre-request` call.
+/// settings (search_path, the role's own settings, role, claims, method,
+/// path, headers, cookies, app settings), then the `db-pre-request` call.
 fn settings(
     config: &Config,
     req: &HttpRequest,
@@ -190,6 +191,7 @@ fn settings_with(
         .collect();
     let settings = query::settings::statement(&query::settings::RequestSettings {
         role: &auth.role,
+        role_settings: config.role_settings.settings(&auth.role),
         search_path,
         claims_json: &auth.claims_json,
         method: &req.method,
@@ -201,44 +203,15 @@ fn settings_with(
     let pre_request = config
         .db_pre_request
         .as_deref()
-        .map(query::settings::pre_request);
+        .map(query::settings::call_hook);
     [settings].into_iter().chain(pre_request).collect()
 }
 
-/// `BEGIN` with PostgREST's isolation level and access mode.
-fn begin(read_only: bool) -> Statement {
-    begin_with(read_only, Isolation::ReadCommitted)
-}
-
-/// The isolation levels a transaction can begin with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Isolation {
-    ReadUncommitted,
-    ReadCommitted,
-    RepeatableRead,
-    Serializable,
-}
-
-impl Isolation {
-    /// A `default_transaction_isolation` value, as PostgreSQL spells it.
-    fn parse(value: &str) -> Option<Isolation> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "read uncommitted" => Some(Isolation::ReadUncommitted),
-            "read committed" => Some(Isolation::ReadCommitted),
-            "repeatable read" => Some(Isolation::RepeatableRead),
-            "serializable" => Some(Isolation::Serializable),
-            _ => None,
-        }
-    }
-
-    fn sql(self) -> &'static str {
-        match self {
-            Isolation::ReadUncommitted => "READ UNCOMMITTED",
-            Isolation::ReadCommitted => "READ COMMITTED",
-            Isolation::RepeatableRead => "REPEATABLE READ",
-            Isolation::Serializable => "SERIALIZABLE",
-        }
-    }
+/// `BEGIN` with the access mode, at the isolation level of the request's
+/// role (`ALTER ROLE … SET default_transaction_isolation`, read committed
+/// without one).
+fn begin(config: &Config, auth: &auth::AuthResult, read_only: bool) -> Statement {
+    begin_with(read_only, config.role_settings.isolation(&auth.role))
 }
 
 fn begin_with(read_only: bool, isolation: Isolation) -> Statement {

@@ -77,7 +77,7 @@ pub(super) fn read(
         }),
     };
     Ok(Plan {
-        statements: [begin(true)]
+        statements: [begin(config, auth, true)]
             .into_iter()
             .chain(settings)
             .chain([statements.main])

@@ -36,7 +36,7 @@ pub(super) fn root(
     )?;
     let follow_privileges = config.openapi_mode == OpenApiMode::FollowPrivileges;
     let schema = Param::Text(profile.schema.clone());
-    let mut statements = vec![begin(true)];
+    let mut statements = vec![begin(config, auth, true)];
     statements.extend(settings(config, req, auth, profile));
     statements.push(Statement {
         sql: SCHEMA_COMMENT.to_string(),

@@ -168,11 +168,16 @@ pub(super) fn call(
     // GET and HEAD never write; POST writes only through a VOLATILE function.
     let read_only = !post || !routine.is_volatile();
     let hoisted = hoisted_settings(config, routine);
-    let isolation = hoisted
+    // The function's own isolation level, else its role's.
+    let isolation = routine
+        .settings
         .iter()
-        .find(|(name, _)| name == "default_transaction_isolation")
-        .and_then(|(_, value)| Isolation::parse(value))
-        .unwrap_or(Isolation::ReadCommitted);
+        .filter_map(|s| s.split_once('='))
+        .find(|(name, _)| *name == "default_transaction_isolation")
+        .map_or_else(
+            || config.role_settings.isolation(&auth.role),
+            |(_, value)| Isolation::from_setting(value),
+        );
     Ok(Outcome::Run(Plan {
         statements: [begin_with(read_only, isolation)]
             .into_iter()

@@ -116,7 +116,7 @@ pub(super) fn write(
         }),
     };
     Ok(Plan {
-        statements: [begin(false)]
+        statements: [begin(config, auth, false)]
             .into_iter()
             .chain(settings(config, req, auth, profile))
             .chain([statement])

@@ -9,6 +9,8 @@
 //! appended to the environment (see `file_reference`).
 
 mod file;
+pub mod in_database;
+pub mod role_settings;
 mod sources;
 #[cfg(test)]
 mod tests;
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::jwt::JwtSettings;
 
+use role_settings::RoleSettings;
 use sources::Sources;
 
 /// How a request's transaction ends (`db-tx-end`).
@@ -100,6 +103,17 @@ pub struct Config {
     pub openapi_server_proxy_uri: Option<String>,
     /// Adds the JWT `securityDefinitions` to the document.
     pub openapi_security_active: bool,
+    /// `db-config`: read the `pgrst.*` settings of the authenticator role
+    /// (see `in_database`) and apply the impersonated roles' settings.
+    pub db_config: bool,
+    /// `db-pre-config`: a function called before the in-database settings
+    /// are read, which may `set_config('pgrst.<option>', …)`.
+    pub db_pre_config: Option<String>,
+    /// The `ALTER ROLE … SET` settings of the roles the authenticator can
+    /// become: read by introspection (PostgREST's `configRoleSettings`),
+    /// never from a configuration source.
+    #[serde(skip)]
+    pub role_settings: RoleSettings,
 }
 
 /// `openapi-mode`.
@@ -153,6 +167,9 @@ impl Default for Config {
             openapi_mode: OpenApiMode::FollowPrivileges,
             openapi_server_proxy_uri: None,
             openapi_security_active: false,
+            db_config: true,
+            db_pre_config: None,
+            role_settings: RoleSettings::default(),
         }
     }
 }
@@ -253,6 +270,9 @@ impl Config {
             openapi_security_active: src
                 .bool(&["openapi-security-active"])?
                 .unwrap_or(d.openapi_security_active),
+            db_config: src.bool(&["db-config"])?.unwrap_or(d.db_config),
+            db_pre_config: src.text(&["db-pre-config"]),
+            role_settings: RoleSettings::default(),
         };
         // Checks the secret (unless the host still has to read its file) and
         // the role claim key.

@@ -1,14 +1,16 @@
 //! Where an option's value comes from, and its coercion to a type.
 //!
-//! PostgREST looks each option up in the in-database settings (`db_pool`),
-//! then the environment (`PGRST_DB_POOL`), then the file (`db-pool`); the
-//! first source that has it wins, and an empty value then means "unset".
+//! PostgREST looks each option up in the in-database settings (`db_schemas`,
+//! only for the options of `IN_DATABASE_OPTIONS`), then the environment
+//! (`PGRST_DB_SCHEMAS`), then the file (`db-schemas`); the first source that
+//! has it wins, and an empty value then means "unset".
 //! Environment and database values are text; file values are typed.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use super::file::{Binding, Value, text_of};
+use super::in_database::IN_DATABASE_OPTIONS;
 
 pub struct Sources<'a> {
     file: &'a [Binding],
@@ -35,11 +37,12 @@ impl<'a> Sources<'a> {
     /// source win (the host appends overrides).
     fn lookup(&self, name: &str) -> Option<Found> {
         let db_name = name.replace('-', "_");
+        let in_database = IN_DATABASE_OPTIONS.contains(&db_name.as_str());
         if let Some((k, v)) = self
             .db
             .iter()
             .rev()
-            .find(|(k, _)| k.replace('-', "_") == db_name)
+            .find(|(k, _)| in_database && k.replace('-', "_") == db_name)
         {
             return Some(Found {
                 value: Value::Str(v.clone()),

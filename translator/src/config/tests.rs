@@ -262,12 +262,36 @@ fn later_environment_entries_win() {
 #[test]
 fn database_settings_override_environment_and_file() {
     let c = Config::resolve(
-        Some("db-pool = 2"),
-        &pairs(&[("PGRST_DB_POOL", "3")]),
-        &pairs(&[("db_pool", "7")]),
+        Some("db-max-rows = 2\ndb-pool = 2"),
+        &pairs(&[("PGRST_DB_MAX_ROWS", "3"), ("PGRST_DB_POOL", "3")]),
+        &pairs(&[
+            ("db_max_rows", "7"),
+            ("db_pool", "7"),
+            ("db_config", "false"),
+        ]),
     )
     .unwrap();
-    assert_eq!(c.db_pool, 7);
+    assert_eq!(c.db_max_rows, Some(7));
+    // Only PostgREST's reloadable options come from the database.
+    assert_eq!(c.db_pool, 3);
+    assert!(c.db_config);
+    let err = Config::resolve(None, &[], &pairs(&[("db_tx_end", "sometimes")])).unwrap_err();
+    assert_eq!(
+        err,
+        "Invalid transaction termination. Check your configuration."
+    );
+}
+
+#[test]
+fn db_config_and_pre_config() {
+    let c = from_env(&[
+        ("PGRST_DB_CONFIG", "false"),
+        ("PGRST_DB_PRE_CONFIG", "postgrest.pre_config"),
+    ])
+    .unwrap();
+    assert!(!c.db_config);
+    assert_eq!(c.db_pre_config.as_deref(), Some("postgrest.pre_config"));
+    assert!(Config::default().db_config);
 }
 
 #[test]

@@ -268,6 +268,8 @@ mod tests {
                 KEYS.to_string(),
                 none.clone(),
                 none.clone(),
+                none.clone(),
+                // No role settings.
                 none,
             ],
         )

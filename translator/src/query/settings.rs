@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 /// What a request exposes to SQL.
 pub struct RequestSettings<'a> {
     pub role: &'a str,
+    /// The role's `ALTER ROLE … SET` settings, applied before the role
+    /// switch (as the authenticator, which may have `GRANT SET` on them).
+    pub role_settings: &'a [(String, String)],
     /// Exposed schema first, then `db-extra-search-path`.
     pub search_path: Vec<&'a str>,
     pub claims_json: &'a str,
@@ -25,8 +28,12 @@ pub struct RequestSettings<'a> {
 pub fn statement(s: &RequestSettings) -> Statement {
     let mut params = Params::default();
     let search_path: Vec<String> = s.search_path.iter().map(|x| ident(x)).collect();
+    let search_path = [("search_path", search_path.join(", "))];
+    let role_settings = s
+        .role_settings
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.clone()));
     let settings = [
-        ("search_path", search_path.join(", ")),
         ("role", s.role.to_string()),
         ("request.jwt.claims", s.claims_json.to_string()),
         ("request.method", s.method.to_string()),
@@ -39,8 +46,10 @@ pub fn statement(s: &RequestSettings) -> Statement {
         .function_settings
         .iter()
         .map(|(name, value)| (name.as_str(), value.clone()));
-    let calls: Vec<String> = settings
+    let calls: Vec<String> = search_path
         .into_iter()
+        .chain(role_settings)
+        .chain(settings)
         .chain(app_settings)
         .chain(hoisted)
         .map(|(name, value)| {
@@ -56,9 +65,10 @@ pub fn statement(s: &RequestSettings) -> Statement {
     }
 }
 
-/// `SELECT "schema"."function"()` for `db-pre-request` (`schema.function`,
-/// or a bare name the search_path resolves).
-pub fn pre_request(function: &str) -> Statement {
+/// `SELECT "schema"."function"()` for the `db-pre-request` and
+/// `db-pre-config` hooks (`schema.function`, or a bare name the search_path
+/// resolves).
+pub fn call_hook(function: &str) -> Statement {
     let name = match function.split_once('.') {
         Some((schema, name)) => format!("{}.{}", ident(schema), ident(name)),
         None => ident(function),
@@ -106,6 +116,7 @@ mod tests {
         ];
         let st = statement(&RequestSettings {
             role: "anon'; drop",
+            role_settings: &[],
             search_path: vec!["api", "pub\"lic"],
             claims_json: "{}",
             method: "GET",
@@ -138,9 +149,43 @@ mod tests {
     }
 
     #[test]
-    fn pre_request_names_are_quoted() {
-        assert_eq!(pre_request("api.check").sql, r#"SELECT "api"."check"()"#);
-        assert_eq!(pre_request("Check").sql, r#"SELECT "Check"()"#);
-        assert_eq!(pre_request(r#"a"b.c.d"#).sql, r#"SELECT "a""b"."c.d"()"#);
+    fn role_settings_come_before_the_role() {
+        let st = statement(&RequestSettings {
+            role: "slow",
+            role_settings: &[("statement_timeout".into(), "1ms".into())],
+            search_path: vec!["api"],
+            claims_json: "{}",
+            method: "GET",
+            path: "/",
+            headers: &[],
+            app_settings: &[],
+            function_settings: &[],
+        });
+        let texts: Vec<&str> = st
+            .params
+            .iter()
+            .map(|p| match p {
+                Param::Text(t) => t.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            texts[..6],
+            [
+                "search_path",
+                "\"api\"",
+                "statement_timeout",
+                "1ms",
+                "role",
+                "slow"
+            ]
+        );
+    }
+
+    #[test]
+    fn hook_names_are_quoted() {
+        assert_eq!(call_hook("api.check").sql, r#"SELECT "api"."check"()"#);
+        assert_eq!(call_hook("Check").sql, r#"SELECT "Check"()"#);
+        assert_eq!(call_hook(r#"a"b.c.d"#).sql, r#"SELECT "a""b"."c.d"()"#);
     }
 }

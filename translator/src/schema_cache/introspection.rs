@@ -1,7 +1,7 @@
 //! The SQL that reads the schema cache. Each statement returns one row with
 //! one text column holding JSON that `SchemaCache::load` deserializes.
 
-use crate::config::Config;
+use crate::config::{Config, role_settings};
 use crate::contract::{Param, RowUse, Statement};
 use crate::query::sql::text_array;
 
@@ -161,7 +161,9 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   WHERE p.prokind = 'f' AND n.nspname = ANY($1::text[])
 ) f"#;
 
-pub fn statements(config: &Config, _server_version_num: u32) -> Vec<Statement> {
+/// The schema cache's statements (`SchemaCache::load` reads their results),
+/// then the impersonated roles' settings (`RoleSettings::load`).
+pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
     let schemas = || vec![Param::Text(text_array(&config.db_schemas))];
     let statement = |sql: &str, params: Vec<Param>| Statement {
         sql: sql.trim().to_string(),
@@ -174,5 +176,6 @@ pub fn statements(config: &Config, _server_version_num: u32) -> Vec<Statement> {
         statement(VIEW_COLUMNS, vec![]),
         statement(COMPUTED_RELATIONSHIPS, schemas()),
         statement(FUNCTIONS, schemas()),
+        statement(&role_settings::sql(server_version_num), vec![]),
     ]
 }
