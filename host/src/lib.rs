@@ -15,6 +15,7 @@ pub mod recovery;
 pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
+pub mod timing;
 pub mod tls;
 pub mod token_cache;
 
@@ -53,6 +54,17 @@ impl Running {
         }
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+
+    /// Waits until the server must exit on its own (the database was lost
+    /// with `db-pool-automatic-recovery` off), and returns why.
+    pub async fn fatal(&self) -> String {
+        let mut fatal = self.state.fatal.subscribe();
+        match fatal.wait_for(Option::is_some).await {
+            Ok(message) => message.clone().unwrap_or_default(),
+            // The sender lives in the state we hold: never closed.
+            Err(_) => std::future::pending().await,
+        }
     }
 
     /// Reloads the schema cache (SIGUSR1).
@@ -109,6 +121,11 @@ pub async fn start_with_file(
             env,
         },
         tokens: token_cache::TokenCache::new(settings.jwt_cache_max_entries),
+        server_timing: settings.server_timing_enabled,
+        log_query: settings.log_query == settings::LogQuery::MainQuery,
+        log_level: settings.log_level,
+        automatic_recovery: settings.db_pool_automatic_recovery,
+        fatal: watch::channel(None).0,
     });
     state.metrics.schema_cache_loaded(generation.took);
     let mut helpers = vec![state.db.expire_connections(
@@ -303,11 +320,13 @@ async fn handle_logged(
     level: log::LogLevel,
 ) -> Result<server::HttpResponse, std::convert::Infallible> {
     use hyper::body::Body as _;
+    let started = std::time::Instant::now();
     let line = level
         .logs_requests()
         .then(|| log::RequestLine::new(&req, peer));
-    let response = server::handle(state, req).await?;
+    let response = server::handle(state.clone(), req).await?;
     let status = response.status().as_u16();
+    state.metrics.request_served(status, started.elapsed());
     if let Some(line) = line
         && level.logs_status(status)
     {

@@ -15,6 +15,7 @@ mod lifecycle;
 mod media;
 mod node_host;
 mod npm;
+mod observe;
 mod openapi;
 mod operators;
 mod paging;

@@ -6,7 +6,8 @@ use crate::auth;
 use crate::auth::jwt::JwtSettings;
 use crate::config::Config;
 use crate::contract::{
-    Answer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TokenCheck,
+    Answer, CorsAnswer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement,
+    TokenCheck,
 };
 use crate::error::ApiError;
 use crate::schema_cache::{self, SchemaCache};
@@ -46,6 +47,16 @@ impl Engine {
             cache: SchemaCache::load(introspection_results)?,
             config,
         })
+    }
+
+    /// CORS, before anything else: a preflight answer, headers for the
+    /// response, or nothing.
+    pub fn cors(&self, method: &str, headers: &[(String, String)]) -> CorsAnswer {
+        crate::cors::answer(
+            self.config.server_cors_allowed_origins.as_deref(),
+            method,
+            headers,
+        )
     }
 
     pub fn verify_token(&self, authorization: &str) -> TokenCheck {
