@@ -33,7 +33,7 @@ pub struct AppState {
     pub config_source: ConfigSource,
     /// `server-timing-enabled`.
     pub server_timing: bool,
-    /// `log-query = "main-query"`: log each request's main statement.
+    /// `log-query = "main-query"`: log each request's SQL statements.
     pub log_query: bool,
     pub log_level: crate::log::LogLevel,
     /// `db-pool-automatic-recovery`; when off, losing the database stops
@@ -188,11 +188,14 @@ async fn serve(
         Err(trap) => return component_failure(trap),
     };
     timing.record(Stage::Plan, planning);
-    let main_query = state
-        .log_query
-        .then(|| plan.statements.iter().find(|s| s.rows == wit::RowUse::Body))
-        .flatten()
-        .map(|s| s.sql.clone());
+    // log-query: every statement after the BEGIN (settings, pre-request,
+    // main statement, count or OpenAPI queries), as PostgREST 14+ logs them.
+    let queries: Vec<String> = if state.log_query {
+        let after_begin = plan.statements.iter().skip(1);
+        after_begin.map(|s| s.sql.replace('\n', " ")).collect()
+    } else {
+        Vec::new()
+    };
     let context = plan.context.clone();
     let shared = state.clone();
     let started = Instant::now();
@@ -228,10 +231,11 @@ async fn serve(
     if let Some(took) = responding {
         timing.record(Stage::Response, took);
     }
-    if let Some(sql) = main_query
-        && state.log_level.logs_status(response.status().as_u16())
-    {
-        eprintln!("{}: {sql}", crate::log::log_time(SystemTime::now()));
+    if !queries.is_empty() && state.log_level.logs_status(response.status().as_u16()) {
+        let at = crate::log::log_time(SystemTime::now());
+        for sql in queries {
+            eprintln!("{at}: {sql}");
+        }
     }
     response
 }

@@ -312,10 +312,11 @@ fn spawn(env: Vec<(String, String)>) -> (Child, Receiver<String>, String) {
     (child, err, base.to_string())
 }
 
-/// `log-query = "main-query"` logs the main statement of the requests
-/// `log-level` logs (here: 4xx and 5xx), to stderr, with PostgREST's time.
+/// `log-query = "main-query"` logs the statements of the requests
+/// `log-level` logs (here: 4xx and 5xx), to stderr, with PostgREST's time:
+/// the settings, then the main statement.
 #[tokio::test]
-async fn log_query_logs_the_main_statement_at_the_log_level() {
+async fn log_query_logs_the_statements_at_the_log_level() {
     let cluster = Cluster::start().expect("own cluster");
     cluster
         .psql_exec("CREATE TABLE public.logged (id int, quiet text, loud int);")
@@ -352,6 +353,12 @@ async fn log_query_logs_the_main_statement_at_the_log_level() {
     assert!(
         sql.contains("\"public\".\"logged\"") && sql.contains("$1"),
         "{sql}"
+    );
+    // The statements before it, on the same request: the settings.
+    let settings = before.last().expect("the settings statement");
+    assert!(
+        settings.contains(" +0000: SELECT set_config("),
+        "{settings}"
     );
     // The 200 answer's statement was not logged at warn.
     assert!(

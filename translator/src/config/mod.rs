@@ -31,8 +31,8 @@ pub enum TxEndMode {
     RollbackAllowOverride,
 }
 
-/// `log-query`: whether the host logs the SQL of each request's main
-/// statement (at `log-level`, as the request line).
+/// `log-query`: whether the host logs the SQL statements of each request
+/// (at `log-level`, as the request line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LogQuery {
