@@ -121,12 +121,11 @@ pub async fn start_with_file(
             env,
         },
         tokens: token_cache::TokenCache::new(settings.jwt_cache_max_entries),
-        server_timing: settings.server_timing_enabled,
-        log_query: settings.log_query == settings::LogQuery::MainQuery,
+        switches: Default::default(),
         log_level: settings.log_level,
-        automatic_recovery: settings.db_pool_automatic_recovery,
         fatal: watch::channel(None).0,
     });
+    state.switches.set(&settings);
     state.metrics.schema_cache_loaded(generation.took);
     let mut helpers = vec![state.db.expire_connections(
         Duration::from_secs(settings.db_pool_max_idletime),
@@ -228,13 +227,18 @@ pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
 
 /// Resolves the configuration again from the same file and environment,
 /// and reloads the schema cache with it. Options the host itself acts on
-/// at start-up (pool, ports) keep their values until a restart.
+/// at start-up (pool, ports, log level) keep their values until a restart;
+/// the per-request switches (Server-Timing, log-query, automatic recovery)
+/// follow.
 pub async fn reload_config(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
     let source = &state.config_source;
     let config_json =
         settings::resolve_config(current.compiled(), source.file.as_deref(), &source.env)?;
     swap_generation(state, &config_json).await?;
+    state
+        .switches
+        .set(&settings::HostSettings::from_config_json(&config_json)?);
     // Tokens verified under the old JWT settings are verified again.
     state.tokens.forget_all();
     Ok(())

@@ -1,6 +1,7 @@
 //! The HTTP front: hyper serving every request through the translator.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -31,16 +32,50 @@ pub struct AppState {
     pub listening: Option<std::sync::atomic::AtomicBool>,
     /// Where the configuration came from, for `reload config`.
     pub config_source: ConfigSource,
-    /// `server-timing-enabled`.
-    pub server_timing: bool,
-    /// `log-query = "main-query"`: log each request's SQL statements.
-    pub log_query: bool,
+    pub switches: Switches,
     pub log_level: crate::log::LogLevel,
-    /// `db-pool-automatic-recovery`; when off, losing the database stops
-    /// the server (see `recover`).
-    pub automatic_recovery: bool,
     /// Set once the server must exit (the message says why).
     pub fatal: tokio::sync::watch::Sender<Option<String>>,
+}
+
+/// The options the host acts on per request that a config reload changes,
+/// as in PostgREST.
+#[derive(Default)]
+pub struct Switches {
+    /// `server-timing-enabled`.
+    server_timing: AtomicBool,
+    /// `log-query = "main-query"`: log each request's SQL statements.
+    log_query: AtomicBool,
+    /// `db-pool-automatic-recovery`; when off, losing the database stops
+    /// the server (see `recover`).
+    automatic_recovery: AtomicBool,
+}
+
+impl Switches {
+    pub fn set(&self, settings: &crate::settings::HostSettings) {
+        let store = |flag: &AtomicBool, on| flag.store(on, Ordering::Relaxed);
+        store(&self.server_timing, settings.server_timing_enabled);
+        store(
+            &self.log_query,
+            settings.log_query == crate::settings::LogQuery::MainQuery,
+        );
+        store(
+            &self.automatic_recovery,
+            settings.db_pool_automatic_recovery,
+        );
+    }
+
+    fn server_timing(&self) -> bool {
+        self.server_timing.load(Ordering::Relaxed)
+    }
+
+    fn log_query(&self) -> bool {
+        self.log_query.load(Ordering::Relaxed)
+    }
+
+    fn automatic_recovery(&self) -> bool {
+        self.automatic_recovery.load(Ordering::Relaxed)
+    }
 }
 
 /// The config file and environment the server was started with.
@@ -90,7 +125,7 @@ pub async fn handle(
             };
             let mut timing = ServerTiming::default();
             let mut response = serve(&state, generation, epoch, request, &mut timing).await;
-            if state.server_timing
+            if state.switches.server_timing()
                 && let Some(value) = timing.header()
                 && let Ok(value) = hyper::header::HeaderValue::from_str(&value)
             {
@@ -190,7 +225,7 @@ async fn serve(
     timing.record(Stage::Plan, planning);
     // log-query: every statement after the BEGIN (settings, pre-request,
     // main statement, count or OpenAPI queries), as PostgREST 14+ logs them.
-    let queries: Vec<String> = if state.log_query {
+    let queries: Vec<String> = if state.switches.log_query() {
         let after_begin = plan.statements.iter().skip(1);
         after_begin.map(|s| s.sql.replace('\n', " ")).collect()
     } else {
@@ -257,7 +292,7 @@ fn append(response: &mut HttpResponse, headers: &[(String, String)]) {
 /// `db-pool-automatic-recovery` off, PostgREST exits instead: the server is
 /// told to stop (the answer in hand still goes out).
 pub fn recover(state: &Arc<AppState>) -> u64 {
-    if !state.automatic_recovery {
+    if !state.switches.automatic_recovery() {
         state.fatal.send_if_modified(|fatal| {
             let first = fatal.is_none();
             if first {

@@ -11,7 +11,7 @@ use pgrest_host::throwaway_pg::Cluster;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::config::{binary, lines_from, lines_of, next_line};
+use crate::config::{binary, lines_from, lines_of, next_line, temp_file};
 use crate::harness::{Reply, Server, base_env, client, get_with, own_cluster_env, request, send};
 
 const EXPOSED: &str = "Content-Encoding, Content-Location, Content-Range, Content-Type, \
@@ -408,4 +408,45 @@ async fn without_automatic_recovery_the_server_exits() {
             .any(|l| l.ends_with(": Automatic recovery disabled, exiting.")),
         "{said:?}"
     );
+}
+
+/// `server-timing-enabled` follows a config reload (SIGUSR2), as in PostgREST.
+#[tokio::test]
+async fn server_timing_follows_a_config_reload() {
+    let cluster = Cluster::start().expect("own cluster");
+    cluster
+        .psql_exec("CREATE TABLE public.t (id int);")
+        .expect("schema");
+    let dir = tempfile::tempdir().unwrap();
+    let config = |timing: bool| {
+        format!(
+            "db-uri = \"{}\"\ndb-schemas = \"public\"\ndb-anon-role = \"postgres\"\n\
+             server-host = \"127.0.0.1\"\nserver-port = 0\nserver-timing-enabled = {timing}\n",
+            cluster
+                .conninfo("postgres", "postgres")
+                .replace('"', "\\\"")
+        )
+    };
+    let file = temp_file(&dir, "pgrest.conf", &config(false));
+    let mut child = binary(&[file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("pgrest-host starts");
+    let out = lines_of(&mut child);
+    let listening = next_line(&out, |l| l.starts_with("pgrest listening on "));
+    let url = format!("{}/t", listening.trim_start_matches("pgrest listening on "));
+    let r = send(client().get(&url)).await;
+    assert_eq!((r.status, r.header("server-timing")), (200, None));
+    std::fs::write(&file, config(true)).unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGUSR2).expect("SIGUSR2 sent");
+    let timed = crate::harness::eventually(Duration::from_secs(30), || async {
+        let r = send(client().get(&url)).await;
+        r.status == 200 && stages(&r) == ["jwt", "parse", "plan", "transaction", "response"]
+    })
+    .await;
+    child.kill().expect("stopped");
+    let _ = child.wait();
+    assert!(timed, "no Server-Timing after the reload");
 }
