@@ -1,5 +1,6 @@
-//! `/metrics` on the admin server: PostgREST's metric names, in the
-//! Prometheus text format. PostgREST 16 has no request metrics; pgrest adds
+//! `/metrics` on the admin server: PostgREST 16's metric names (schema
+//! cache, pool, JWT cache), in the Prometheus text format. PostgREST has no
+//! request metrics; pgrest adds
 //! one Prometheus-conventional histogram of its own,
 //! `pgrst_request_duration_seconds{status="…"}` (its `_count` is the number
 //! of requests answered with that status).
@@ -147,6 +148,26 @@ pub fn render(state: &AppState) -> String {
         "Max pool connections",
         &[("", pool.max_size.to_string())],
     );
+    let jwt = state.tokens.stats();
+    for (name, help, counter) in [
+        (
+            "pgrst_jwt_cache_requests_total",
+            "The total number of JWT cache lookups",
+            &jwt.lookups,
+        ),
+        (
+            "pgrst_jwt_cache_hits_total",
+            "The total number of JWT cache hits",
+            &jwt.hits,
+        ),
+        (
+            "pgrst_jwt_cache_evictions_total",
+            "The total number of JWT cache evictions",
+            &jwt.evictions,
+        ),
+    ] {
+        metric(name, "counter", help, &[("", load(counter))]);
+    }
     let requests = m.request_samples();
     let requests: Vec<(&str, String)> = requests
         .iter()

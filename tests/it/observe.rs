@@ -266,12 +266,24 @@ async fn server_timing_names_the_stages_run() {
 }
 
 #[tokio::test]
-async fn metrics_count_requests_by_status() {
+async fn metrics_count_requests_by_status_and_jwt_cache_use() {
     let mut env = base_env();
     env.push(("PGRST_ADMIN_SERVER_PORT".into(), "0".into()));
+    env.push(("PGRST_JWT_SECRET".into(), crate::auth::SECRET.into()));
     let server = Server::start(env);
     for path in ["/items?id=eq.1", "/items?id=eq.2", "/nope"] {
         send(client().get(server.url(path))).await;
+    }
+    // The same token twice: one miss, then a hit.
+    let token = format!("Bearer {}", crate::auth::hs256(json!({"role": "Web Anon"})));
+    for _ in 0..2 {
+        let r = send(
+            client()
+                .get(server.url("/items?id=eq.3"))
+                .header("Authorization", &token),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
     }
     let admin = format!("http://{}/metrics", server.admin_addr.unwrap());
     let metrics = send(client().get(admin)).await;
@@ -279,10 +291,14 @@ async fn metrics_count_requests_by_status() {
     let line = |l: &str| metrics.text.lines().any(|m| m == l);
     for expected in [
         "# TYPE pgrst_request_duration_seconds histogram",
-        "pgrst_request_duration_seconds_count{status=\"200\"} 2",
-        "pgrst_request_duration_seconds_bucket{status=\"200\",le=\"+Inf\"} 2",
+        "pgrst_request_duration_seconds_count{status=\"200\"} 4",
+        "pgrst_request_duration_seconds_bucket{status=\"200\",le=\"+Inf\"} 4",
         "pgrst_request_duration_seconds_count{status=\"404\"} 1",
         "pgrst_request_duration_seconds_bucket{status=\"404\",le=\"+Inf\"} 1",
+        "# TYPE pgrst_jwt_cache_requests_total counter",
+        "pgrst_jwt_cache_requests_total 2",
+        "pgrst_jwt_cache_hits_total 1",
+        "pgrst_jwt_cache_evictions_total 0",
     ] {
         assert!(line(expected), "{expected} in {}", metrics.text);
     }
@@ -294,7 +310,7 @@ async fn metrics_count_requests_by_status() {
         .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
         .collect();
     assert_eq!(buckets.len(), 12);
-    assert!(buckets.windows(2).all(|w| w[0] <= w[1]) && buckets[11] == 2);
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]) && buckets[11] == 4);
 }
 
 /// The real binary with `env`, its stdout and stderr lines, and its URL.
