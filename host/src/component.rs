@@ -121,6 +121,15 @@ pub struct Instance {
 }
 
 impl Instance {
+    pub fn cors(
+        &mut self,
+        method: &str,
+        headers: &[(String, String)],
+    ) -> wasmtime::Result<wit::CorsAnswer> {
+        let engine = self.engine;
+        self.call(|api, store| api.call_cors(store, engine, method, headers))
+    }
+
     pub fn verify_token(&mut self, authorization: &str) -> wasmtime::Result<wit::TokenCheck> {
         let engine = self.engine;
         self.call(|api, store| api.call_verify_token(store, engine, authorization))

@@ -15,6 +15,7 @@ pub mod recovery;
 pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
+pub mod timing;
 pub mod tls;
 pub mod token_cache;
 
@@ -53,6 +54,17 @@ impl Running {
         }
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+
+    /// Waits until the server must exit on its own (the database was lost
+    /// with `db-pool-automatic-recovery` off), and returns why.
+    pub async fn fatal(&self) -> String {
+        let mut fatal = self.state.fatal.subscribe();
+        match fatal.wait_for(Option::is_some).await {
+            Ok(message) => message.clone().unwrap_or_default(),
+            // The sender lives in the state we hold: never closed.
+            Err(_) => std::future::pending().await,
+        }
     }
 
     /// Reloads the schema cache (SIGUSR1).
@@ -109,7 +121,11 @@ pub async fn start_with_file(
             env,
         },
         tokens: token_cache::TokenCache::new(settings.jwt_cache_max_entries),
+        switches: Default::default(),
+        log_level: settings.log_level,
+        fatal: watch::channel(None).0,
     });
+    state.switches.set(&settings);
     state.metrics.schema_cache_loaded(generation.took);
     let mut helpers = vec![state.db.expire_connections(
         Duration::from_secs(settings.db_pool_max_idletime),
@@ -248,7 +264,9 @@ pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
 
 /// Resolves the configuration again from the same file and environment,
 /// and reloads the schema cache with it. Options the host itself acts on
-/// at start-up (pool, ports) keep their values until a restart.
+/// at start-up (pool, ports, log level) keep their values until a restart;
+/// the per-request switches (Server-Timing, log-query, automatic recovery)
+/// follow.
 pub async fn reload_config(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
     let source = &state.config_source;
@@ -261,6 +279,9 @@ pub async fn reload_config(state: &AppState) -> Result<(), String> {
     )
     .await?;
     swap_generation(state, &config_json).await?;
+    state
+        .switches
+        .set(&settings::HostSettings::from_config_json(&config_json)?);
     // Tokens verified under the old JWT settings are verified again.
     state.tokens.forget_all();
     Ok(())
@@ -379,11 +400,13 @@ async fn handle_logged(
     level: log::LogLevel,
 ) -> Result<server::HttpResponse, std::convert::Infallible> {
     use hyper::body::Body as _;
+    let started = std::time::Instant::now();
     let line = level
         .logs_requests()
         .then(|| log::RequestLine::new(&req, peer));
-    let response = server::handle(state, req).await?;
+    let response = server::handle(state.clone(), req).await?;
     let status = response.status().as_u16();
+    state.metrics.request_served(status, started.elapsed());
     if let Some(line) = line
         && level.logs_status(status)
     {

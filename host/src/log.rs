@@ -78,7 +78,7 @@ impl RequestLine {
         format!(
             "{} - - [{}] \"{} {} {}\" {status} {} \"{}\" \"{}\"",
             self.peer.to_canonical(),
-            apache_time(at),
+            log_time(at),
             self.method,
             escape(&self.target),
             self.version,
@@ -101,8 +101,9 @@ fn escape(s: &str) -> String {
         .collect()
 }
 
-/// `21/Nov/2026:21:00:00 +0000` (UTC).
-fn apache_time(at: SystemTime) -> String {
+/// `21/Nov/2026:21:00:00 +0000` (UTC): the request log's time, also the
+/// prefix of the stderr lines PostgREST writes (e.g. `log-query`).
+pub fn log_time(at: SystemTime) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];

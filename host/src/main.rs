@@ -100,12 +100,19 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
     ) else {
         return fail("could not install signal handlers");
     };
+    let mut code = ExitCode::SUCCESS;
     loop {
         // SIGUSR1 reloads the schema cache, SIGUSR2 the configuration, as
         // in PostgREST; a failed reload keeps the last good one serving.
         let reloaded = tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
+            // The database went away with db-pool-automatic-recovery off
+            // (already logged): stop, after the answers in flight.
+            _ = server.fatal() => {
+                code = ExitCode::FAILURE;
+                break;
+            }
             _ = usr1.recv() => ("schema cache", server.reload_schema_cache().await),
             _ = usr2.recv() => ("config", server.reload_config().await),
         };
@@ -116,7 +123,7 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
     }
     server.shutdown().await;
     drop(demo);
-    ExitCode::SUCCESS
+    code
 }
 
 fn fail(msg: &str) -> ExitCode {

@@ -1,8 +1,9 @@
 //! The HTTP front: hyper serving every request through the translator.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -13,6 +14,7 @@ use crate::component::{Generation, wit};
 use crate::db::{Db, Failure, Finish};
 use crate::metrics::Metrics;
 use crate::recovery::Recovery;
+use crate::timing::{ServerTiming, Stage, reply_stage};
 use crate::token_cache::TokenCache;
 
 pub struct AppState {
@@ -30,6 +32,50 @@ pub struct AppState {
     pub listening: Option<std::sync::atomic::AtomicBool>,
     /// Where the configuration came from, for `reload config`.
     pub config_source: ConfigSource,
+    pub switches: Switches,
+    pub log_level: crate::log::LogLevel,
+    /// Set once the server must exit (the message says why).
+    pub fatal: tokio::sync::watch::Sender<Option<String>>,
+}
+
+/// The options the host acts on per request that a config reload changes,
+/// as in PostgREST.
+#[derive(Default)]
+pub struct Switches {
+    /// `server-timing-enabled`.
+    server_timing: AtomicBool,
+    /// `log-query = "main-query"`: log each request's SQL statements.
+    log_query: AtomicBool,
+    /// `db-pool-automatic-recovery`; when off, losing the database stops
+    /// the server (see `recover`).
+    automatic_recovery: AtomicBool,
+}
+
+impl Switches {
+    pub fn set(&self, settings: &crate::settings::HostSettings) {
+        let store = |flag: &AtomicBool, on| flag.store(on, Ordering::Relaxed);
+        store(&self.server_timing, settings.server_timing_enabled);
+        store(
+            &self.log_query,
+            settings.log_query == crate::settings::LogQuery::MainQuery,
+        );
+        store(
+            &self.automatic_recovery,
+            settings.db_pool_automatic_recovery,
+        );
+    }
+
+    fn server_timing(&self) -> bool {
+        self.server_timing.load(Ordering::Relaxed)
+    }
+
+    fn log_query(&self) -> bool {
+        self.log_query.load(Ordering::Relaxed)
+    }
+
+    fn automatic_recovery(&self) -> bool {
+        self.automatic_recovery.load(Ordering::Relaxed)
+    }
 }
 
 /// The config file and environment the server was started with.
@@ -45,37 +91,52 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Result<HttpResponse, Infallible> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, state.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return Ok(host_error(
-                413,
-                "PGRSTX02",
-                "The request body is too large or was interrupted",
-                format!("At most {} bytes are accepted", state.max_body_bytes),
-            ));
-        }
-    };
-    let request = wit::HttpRequest {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().unwrap_or("").to_string(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: body.to_vec(),
-    };
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     // The token epoch before the generation: see TokenCache::epoch.
     let epoch = state.tokens.epoch();
     let generation = state.generation.read().expect("generation lock").clone();
-    let mut response = serve(&state, generation, epoch, request, body).await;
+    // CORS wraps everything else, as PostgREST's middleware: a preflight is
+    // answered alone; its headers go on every other answer, the host's too.
+    // Without an Origin header it is never a CORS request (saves a call).
+    let cors = if headers.iter().any(|(n, _)| n == "origin") {
+        generation.with_instance(|i| i.cors(parts.method.as_str(), &headers))
+    } else {
+        Ok(wit::CorsAnswer::None)
+    };
+    let mut response = match cors {
+        Err(trap) => component_failure(trap),
+        Ok(wit::CorsAnswer::Preflight(reply)) => response(reply),
+        Ok(cors) => {
+            let request = Received {
+                method: parts.method.as_str().to_string(),
+                path: parts.uri.path().to_string(),
+                query: parts.uri.query().unwrap_or("").to_string(),
+                headers,
+                body,
+            };
+            let mut timing = ServerTiming::default();
+            let mut response = serve(&state, generation, epoch, request, &mut timing).await;
+            if state.switches.server_timing()
+                && let Some(value) = timing.header()
+                && let Ok(value) = hyper::header::HeaderValue::from_str(&value)
+            {
+                response.headers_mut().append("server-timing", value);
+            }
+            if let wit::CorsAnswer::Headers(cors) = cors {
+                append(&mut response, &cors);
+            }
+            response
+        }
+    };
     if let Some(name) = &state.trace_header
         && let Some(value) = parts.headers.get(name.as_str())
         && let Ok(name) = hyper::header::HeaderName::from_bytes(name.as_bytes())
@@ -85,16 +146,49 @@ pub async fn handle(
     Ok(response)
 }
 
+/// A request as hyper delivered it, its body not read yet.
+struct Received {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Incoming,
+}
+
 async fn serve(
     state: &Arc<AppState>,
     generation: Arc<Generation>,
     epoch: u64,
-    request: wit::HttpRequest,
-    body: Bytes,
+    received: Received,
+    timing: &mut ServerTiming,
 ) -> HttpResponse {
+    let started = Instant::now();
+    let body = match Limited::new(received.body, state.max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return host_error(
+                413,
+                "PGRSTX02",
+                "The request body is too large or was interrupted",
+                format!("At most {} bytes are accepted", state.max_body_bytes),
+            );
+        }
+    };
+    let request = wit::HttpRequest {
+        method: received.method,
+        path: received.path,
+        query: received.query,
+        headers: received.headers,
+        body: body.to_vec(),
+    };
+    let parsed = started.elapsed();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
+    let started = Instant::now();
     let claims = match request.headers.iter().find(|(n, _)| n == "authorization") {
         None => None,
         Some((_, value)) => match state.tokens.get(value, now) {
@@ -102,19 +196,45 @@ async fn serve(
             None => match generation.with_instance(|i| i.verify_token(value)) {
                 Ok(wit::TokenCheck::Anonymous) => None,
                 Ok(wit::TokenCheck::Valid(v)) => Some(state.tokens.insert(value, &v, now, epoch)),
-                Ok(wit::TokenCheck::Invalid(reply)) => return response(reply),
+                Ok(wit::TokenCheck::Invalid(reply)) => {
+                    timing.record(Stage::Jwt, started.elapsed());
+                    return response(reply);
+                }
                 Err(trap) => return component_failure(trap),
             },
         },
     };
-    let plan = match generation.with_instance(|i| i.plan(&request, claims.as_deref(), now)) {
-        Ok(wit::Outcome::Reply(reply)) => return response(reply),
+    timing.record(Stage::Jwt, started.elapsed());
+    timing.record(Stage::Parse, parsed);
+    let started = Instant::now();
+    let planned = generation.with_instance(|i| i.plan(&request, claims.as_deref(), now));
+    let planning = started.elapsed();
+    let plan = match planned {
+        Ok(wit::Outcome::Reply(reply)) => {
+            let stage = reply_stage(reply.status, &reply.headers);
+            if stage == Stage::Jwt {
+                // A token refused for its claims: PostgREST stops before parsing.
+                timing.forget(Stage::Parse);
+            }
+            timing.record(stage, planning);
+            return response(reply);
+        }
         Ok(wit::Outcome::Run(plan)) => plan,
         Err(trap) => return component_failure(trap),
     };
+    timing.record(Stage::Plan, planning);
+    // log-query: every statement after the BEGIN (settings, pre-request,
+    // main statement, count or OpenAPI queries), as PostgREST 14+ logs them.
+    let queries: Vec<String> = if state.switches.log_query() {
+        let after_begin = plan.statements.iter().skip(1);
+        after_begin.map(|s| s.sql.replace('\n', " ")).collect()
+    } else {
+        Vec::new()
+    };
     let context = plan.context.clone();
     let shared = state.clone();
-    state
+    let started = Instant::now();
+    let (response, responding) = state
         .db
         .execute(plan, body, move |outcome| {
             let unreachable = matches!(
@@ -131,17 +251,59 @@ async fn serve(
                 let seconds = recover(&shared);
                 finish
                     .value
+                    .0
                     .headers_mut()
                     .insert("retry-after", seconds.into());
             }
             finish
         })
-        .await
+        .await;
+    let exchange = started.elapsed();
+    timing.record(
+        Stage::Transaction,
+        exchange - responding.unwrap_or_default(),
+    );
+    if let Some(took) = responding {
+        timing.record(Stage::Response, took);
+    }
+    if !queries.is_empty() && state.log_level.logs_status(response.status().as_u16()) {
+        let at = crate::log::log_time(SystemTime::now());
+        for sql in queries {
+            eprintln!("{at}: {sql}");
+        }
+    }
+    response
+}
+
+/// Appends headers to a response (CORS: after the response's own).
+fn append(response: &mut HttpResponse, headers: &[(String, String)]) {
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
 }
 
 /// Starts (or joins) the recovery loop after the database went away, and
-/// returns the seconds to the next reconnection attempt.
+/// returns the seconds to the next reconnection attempt. With
+/// `db-pool-automatic-recovery` off, PostgREST exits instead: the server is
+/// told to stop (the answer in hand still goes out).
 pub fn recover(state: &Arc<AppState>) -> u64 {
+    if !state.switches.automatic_recovery() {
+        state.fatal.send_if_modified(|fatal| {
+            let first = fatal.is_none();
+            if first {
+                let message = "Automatic recovery disabled, exiting.";
+                eprintln!("{}: {message}", crate::log::log_time(SystemTime::now()));
+                *fatal = Some(message.to_string());
+            }
+            first
+        });
+        return 0;
+    }
     let reloading = state.clone();
     state.recovery.start(move || {
         let state = reloading.clone();
@@ -149,31 +311,38 @@ pub fn recover(state: &Arc<AppState>) -> u64 {
     })
 }
 
-/// Turns the statements' outcome into the response, through the component.
+/// Turns the statements' outcome into the response, through the component,
+/// with how long `respond` took when the statements succeeded (the
+/// response stage; a failure's rendering belongs to the transaction).
 fn answer(
     generation: &Generation,
     context: &[u8],
     outcome: Result<crate::db::Executed, Failure>,
-) -> Finish<HttpResponse> {
+) -> Finish<(HttpResponse, Option<Duration>)> {
     let rejected = |value| Finish {
-        value,
+        value: (value, None),
         commit: false,
     };
     match outcome {
-        Ok(executed) => match generation.with_instance(|i| i.respond(context, &executed.results)) {
-            Ok(answer) => {
-                let body = match answer.body {
-                    wit::AnswerBody::Empty => Bytes::new(),
-                    wit::AnswerBody::FromStatement => executed.body.unwrap_or_default(),
-                    wit::AnswerBody::Bytes(b) => Bytes::from(b),
-                };
-                Finish {
-                    value: build(answer.status, &answer.headers, body),
-                    commit: answer.commit,
+        Ok(executed) => {
+            let started = Instant::now();
+            let answered = generation.with_instance(|i| i.respond(context, &executed.results));
+            let took = started.elapsed();
+            match answered {
+                Ok(answer) => {
+                    let body = match answer.body {
+                        wit::AnswerBody::Empty => Bytes::new(),
+                        wit::AnswerBody::FromStatement => executed.body.unwrap_or_default(),
+                        wit::AnswerBody::Bytes(b) => Bytes::from(b),
+                    };
+                    Finish {
+                        value: (build(answer.status, &answer.headers, body), Some(took)),
+                        commit: answer.commit,
+                    }
                 }
+                Err(trap) => rejected(component_failure(trap)),
             }
-            Err(trap) => rejected(component_failure(trap)),
-        },
+        }
         Err(Failure::Db(err)) => rejected(
             generation
                 .with_instance(|i| i.respond_error(context, &err))

@@ -81,9 +81,20 @@ pub struct HostSettings {
     pub admin_server_port: Option<u16>,
     pub server_trace_header: Option<String>,
     pub jwt_cache_max_entries: u32,
+    pub server_timing_enabled: bool,
+    pub log_query: LogQuery,
+    pub db_pool_automatic_recovery: bool,
     /// Not a PostgREST option yet: bulk loads are a headline use.
     #[serde(default = "default_max_body_bytes")]
     pub max_body_bytes: usize,
+}
+
+/// `log-query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogQuery {
+    Disabled,
+    MainQuery,
 }
 
 fn default_max_body_bytes() -> usize {

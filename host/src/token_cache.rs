@@ -2,12 +2,14 @@
 //! schema reloads: `verify-token` depends only on the JWT configuration and
 //! the header value, so its `valid` answers are cached by that value
 //! (bounded by `jwt-cache-max-entries`, 0 turns the cache off). Time checks
-//! are not cached: `plan` runs them on every request.
+//! are not cached: `plan` runs them on every request. Its lookups, hits and
+//! evictions are counted for `/metrics` (PostgREST's `pgrst_jwt_cache_*`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, Lifecycle, UnitWeighter};
 
 use crate::component::wit;
 
@@ -16,7 +18,8 @@ const ALLOWED_SKEW_SECONDS: i64 = 30;
 
 pub struct TokenCache {
     /// By Authorization header value; `None` when turned off.
-    entries: Option<Cache<String, Entry>>,
+    entries: Option<Cache<String, Entry, UnitWeighter, DefaultHashBuilder, Evictions>>,
+    stats: Arc<CacheStats>,
     /// Bumped when the JWT configuration may have changed (config reload):
     /// answers verified under an older epoch are not used.
     epoch: AtomicU64,
@@ -25,12 +28,47 @@ pub struct TokenCache {
 /// A `valid` answer: the claims JSON, `exp`, and the epoch it was verified in.
 type Entry = (Arc<str>, Option<i64>, u64);
 
+/// Counters of the enabled cache.
+#[derive(Default)]
+pub struct CacheStats {
+    pub lookups: AtomicU64,
+    pub hits: AtomicU64,
+    /// Entries dropped: expired, from an older epoch, or pushed out by the
+    /// bound.
+    pub evictions: AtomicU64,
+}
+
+/// Counts the entries the cache pushes out to stay within its bound.
+#[derive(Clone)]
+struct Evictions(Arc<CacheStats>);
+
+impl Lifecycle<String, Entry> for Evictions {
+    type RequestState = ();
+
+    fn begin_request(&self) {}
+
+    fn on_evict(&self, _: &mut (), _: String, _: Entry) {
+        self.0.evictions.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 impl TokenCache {
     pub fn new(max_entries: u32) -> TokenCache {
+        let stats = Arc::new(CacheStats::default());
+        let entries = (max_entries > 0).then(|| {
+            let n = max_entries as usize;
+            let evictions = Evictions(stats.clone());
+            Cache::with(n, n as u64, UnitWeighter, Default::default(), evictions)
+        });
         TokenCache {
-            entries: (max_entries > 0).then(|| Cache::new(max_entries as usize)),
+            entries,
+            stats,
             epoch: AtomicU64::new(0),
         }
+    }
+
+    pub fn stats(&self) -> &CacheStats {
+        &self.stats
     }
 
     /// The current epoch. Read it before taking the schema generation that
@@ -52,11 +90,15 @@ impl TokenCache {
     /// its expiry (with skew) or from an older epoch is evicted instead.
     pub fn get(&self, authorization: &str, now: i64) -> Option<Arc<str>> {
         let entries = self.entries.as_ref()?;
+        self.stats.lookups.fetch_add(1, Ordering::Relaxed);
         let (claims, expires_at, epoch) = entries.get(authorization)?;
         if is_expired(expires_at, now) || epoch != self.epoch() {
-            entries.remove(authorization);
+            if entries.remove(authorization).is_some() {
+                self.stats.evictions.fetch_add(1, Ordering::Relaxed);
+            }
             return None;
         }
+        self.stats.hits.fetch_add(1, Ordering::Relaxed);
         Some(claims)
     }
 
@@ -120,6 +162,11 @@ mod tests {
             cache.insert(&format!("Bearer {i}"), &verified("{}", None), 0, 0);
         }
         assert!(cache.len() <= 2, "{} entries", cache.len());
+        let stats = cache.stats();
+        let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        assert_eq!((count(&stats.lookups), count(&stats.hits)), (2, 1));
+        // The expired entry, then the ones over the bound.
+        assert_eq!(count(&stats.evictions), 1 + 10 - cache.len() as u64);
     }
 
     #[test]

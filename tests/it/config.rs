@@ -184,10 +184,14 @@ fn configuration_errors_stop_the_binary() {
 
 /// Lines of a child's stdout, read on a thread.
 pub(crate) fn lines_of(child: &mut Child) -> Receiver<String> {
-    let stdout = child.stdout.take().expect("piped stdout");
+    lines_from(child.stdout.take().expect("piped stdout"))
+}
+
+/// The lines of a stream (a child's stdout or stderr), as they come.
+pub(crate) fn lines_from(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
+        for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
             if tx.send(line).is_err() {
                 break;

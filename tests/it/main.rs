@@ -16,6 +16,7 @@ mod lifecycle;
 mod media;
 mod node_host;
 mod npm;
+mod observe;
 mod openapi;
 mod operators;
 mod paging;

@@ -74,6 +74,11 @@ const COMPARED_HEADERS: &[&str] = &[
     "proxy-status",
     "vary",
     "www-authenticate",
+    "access-control-allow-origin",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
 ];
 
 type Headers = &'static [(&'static str, &'static str)];
@@ -154,6 +159,18 @@ const REQUESTS: &[(&str, &str, Headers)] = &[
     ("DELETE", "/items?id=eq.1", &[]),
     ("GET", "/items/1", &[]),
     ("GET", "/", &[]),
+    // CORS: headers on an answer (an error's too), and a preflight.
+    ("GET", "/items?id=eq.1", &[("origin", "http://x.com")]),
+    ("GET", "/nope", &[("origin", "http://x.com")]),
+    (
+        "OPTIONS",
+        "/items",
+        &[
+            ("origin", "http://x.com"),
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "content-type"),
+        ],
+    ),
 ];
 
 /// Writes with their bodies (the shared server rolls them back), compared
@@ -265,6 +282,16 @@ async fn node_host_answers_like_pgrest_host() {
     assert_eq!(r.header("content-range"), Some("0-0/*"));
     let r = get("/items?select=id&or=(id.eq.1,and(price.gt.3,name.is.null))&order=id").await;
     assert_eq!(r.body, json!([{"id": 1}, {"id": 5}]));
+    let r = request(
+        node_base,
+        "OPTIONS",
+        "/items",
+        &[("origin", "o"), ("access-control-request-method", "GET")],
+    )
+    .await;
+    assert_eq!(r.header("access-control-max-age"), Some("86400"));
+    let r = request(node_base, "GET", "/nope", &[("origin", "o")]).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     let r = get("/nope").await;
     assert_eq!(r.status, 404);
     assert_eq!(r.body["code"], "PGRST205");

@@ -299,6 +299,7 @@ trait Translator {
     fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String>;
     fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String>;
     fn render_host_error(&self, err: &c::HostError) -> c::HttpResponse;
+    fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer;
     fn verify_token(&self, authorization: &str) -> c::TokenCheck;
     fn plan(&self, req: &c::HttpRequest, claims: Option<&str>) -> c::Outcome;
     fn respond(&self, context: &[u8], results: &[c::Rows]) -> c::Answer;
@@ -334,7 +335,12 @@ fn run_all<T: Translator>(
                 }
             };
             let req = case.request();
-            // As a host does it: verify the Authorization header, then plan.
+            // As a host does it: CORS first, a preflight ending the request.
+            let cors = cors_json(&t.cors(&req.method, &req.headers));
+            if cors.get("preflight").is_some() {
+                return json!({"cors": cors});
+            }
+            // Then verify the Authorization header, then plan.
             let (token, claims) = match req.header("authorization") {
                 None => (Value::Null, None),
                 Some(value) => match t.verify_token(value) {
@@ -344,12 +350,13 @@ fn run_all<T: Translator>(
                         Some(v.claims_json),
                     ),
                     c::TokenCheck::Invalid(r) => {
-                        return json!({"token": {"invalid": response_json(&r)}});
+                        return json!({"cors": cors, "token": {"invalid": response_json(&r)}});
                     }
                 },
             };
             let outcome = t.plan(&req, claims.as_deref());
-            let mut transcript = json!({"token": token, "outcome": outcome_json(&outcome)});
+            let mut transcript =
+                json!({"cors": cors, "token": token, "outcome": outcome_json(&outcome)});
             if let c::Outcome::Run(plan) = &outcome {
                 let used = plan.statements.iter().filter(|s| s.rows != c::RowUse::Ignore).count();
                 transcript["respond"] = result_sets()
@@ -436,6 +443,9 @@ impl Translator for Native {
     fn render_host_error(&self, err: &c::HostError) -> c::HttpResponse {
         engine::render_host_error(err)
     }
+    fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer {
+        self.engine.cors(method, headers)
+    }
     fn verify_token(&self, authorization: &str) -> c::TokenCheck {
         self.engine.verify_token(authorization)
     }
@@ -509,6 +519,13 @@ impl Translator for Wasmtime {
             c::HostError::PoolTimeout => wit::HostError::PoolTimeout,
         };
         from_wit::response(self.compiled.render_host_error(&err).expect("no trap"))
+    }
+    fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer {
+        match self.call(|i| i.cors(method, headers)) {
+            wit::CorsAnswer::None => c::CorsAnswer::None,
+            wit::CorsAnswer::Preflight(r) => c::CorsAnswer::Preflight(from_wit::response(r)),
+            wit::CorsAnswer::Headers(h) => c::CorsAnswer::Headers(h),
+        }
     }
     fn verify_token(&self, authorization: &str) -> c::TokenCheck {
         match self.call(|i| i.verify_token(authorization)) {
@@ -626,6 +643,14 @@ fn result_json(r: Result<impl Into<Value>, String>) -> Value {
     match r {
         Ok(v) => json!({"ok": v.into()}),
         Err(e) => json!({"err": e}),
+    }
+}
+
+fn cors_json(answer: &c::CorsAnswer) -> Value {
+    match answer {
+        c::CorsAnswer::None => json!("none"),
+        c::CorsAnswer::Preflight(r) => json!({"preflight": response_json(r)}),
+        c::CorsAnswer::Headers(h) => json!({"headers": h}),
     }
 }
 

@@ -115,6 +115,17 @@ pub enum TokenCheck {
     Invalid(HttpResponse),
 }
 
+/// What CORS makes of a request, before anything else looks at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsAnswer {
+    /// Not a CORS request (or one CORS ignores): serve it as it is.
+    None,
+    /// A preflight: send this response instead of serving the request.
+    Preflight(HttpResponse),
+    /// Serve the request and append these headers to whatever answers it.
+    Headers(Vec<(String, String)>),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbError {
     pub sqlstate: String,

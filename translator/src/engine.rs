@@ -7,7 +7,8 @@ use crate::auth::jwt::JwtSettings;
 use crate::config::role_settings::RoleSettings;
 use crate::config::{Config, in_database};
 use crate::contract::{
-    Answer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TokenCheck,
+    Answer, CorsAnswer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement,
+    TokenCheck,
 };
 use crate::error::ApiError;
 use crate::schema_cache::{self, SchemaCache};
@@ -59,6 +60,16 @@ impl Engine {
             cache: SchemaCache::load(schema)?,
             config,
         })
+    }
+
+    /// CORS, before anything else: a preflight answer, headers for the
+    /// response, or nothing.
+    pub fn cors(&self, method: &str, headers: &[(String, String)]) -> CorsAnswer {
+        crate::cors::answer(
+            self.config.server_cors_allowed_origins.as_deref(),
+            method,
+            headers,
+        )
     }
 
     pub fn verify_token(&self, authorization: &str) -> TokenCheck {

@@ -5,7 +5,7 @@
 //!
 //! The pipeline follows PostgREST's: `api_request` (HTTP -> ApiRequest),
 //! `plan`, `query` (SQL text), `response`, beside `schema_cache`, `auth`,
-//! `config` and `error`; `app` drives it and `engine` is the exported surface.
+//! `config`, `cors` and `error`; `app` drives it and `engine` is the exported surface.
 
 // `ApiError` carries PostgREST's full error data; it travels only on the
 // cold path, and the Ok values (plans, statements) are as large.
@@ -16,6 +16,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod contract;
+pub mod cors;
 pub mod engine;
 pub mod error;
 pub mod openapi;

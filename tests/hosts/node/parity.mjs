@@ -78,13 +78,17 @@ const resultSets = input['result-sets'].map((rows) => rows.map((row) => row.map(
 const cases = input.cases.map((c) => {
   const engine = engineFor(c.env);
   const req = { method: c.method, path: c.path, query: c.query, headers: c.headers, body: utf8.encode(c.body) };
-  // As a host does it: verify the Authorization header, then plan.
+  // As a host does it: CORS first, a preflight ending the request.
+  const c0 = engine.cors(c.method, c.headers);
+  const cors = c0.tag === 'none' ? 'none' : c0.tag === 'preflight' ? { preflight: response(c0.val) } : { headers: c0.val };
+  if (c0.tag === 'preflight') return { cors };
+  // Then verify the Authorization header, then plan.
   let token = null;
   let claims;
   const authorization = c.headers.find(([name]) => name === 'authorization');
   if (authorization) {
     const check = engine.verifyToken(authorization[1]);
-    if (check.tag === 'invalid') return { token: { invalid: response(check.val) } };
+    if (check.tag === 'invalid') return { cors, token: { invalid: response(check.val) } };
     if (check.tag === 'anonymous') {
       token = 'anonymous';
     } else {
@@ -94,10 +98,11 @@ const cases = input.cases.map((c) => {
     }
   }
   const outcome = engine.plan(req, claims, now);
-  if (outcome.tag === 'reply') return { token, outcome: { reply: response(outcome.val) } };
+  if (outcome.tag === 'reply') return { cors, token, outcome: { reply: response(outcome.val) } };
   const plan = outcome.val;
   const used = plan.statements.filter((s) => s.rows !== 'ignore').length;
   return {
+    cors,
     token,
     outcome: {
       run: { statements: statements(plan.statements), 'tx-end': plan.txEnd, context: bytes(plan.context) },

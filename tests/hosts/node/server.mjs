@@ -43,7 +43,7 @@ const config = JSON.parse(configJson);
 const introspection = await introspect();
 let engine = wit(() => api.Engine.load(configJson, introspection), 'loading the schema cache');
 
-// 4. Per request: verify-token, plan, run, respond.
+// 4. Per request: cors, verify-token, plan, run, respond.
 const server = http.createServer((req, res) => {
   handle(req, res).catch((e) => {
     console.error('pgrest-node: request failed:', e);
@@ -60,12 +60,22 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
 }
 
 async function handle(req, res) {
-  const body = await readBody(req);
-  const q = req.url.indexOf('?');
   const headers = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
   }
+  // CORS first: a preflight is answered here; other CORS headers go on
+  // whatever answers the request.
+  const cors = engine.cors(req.method, headers);
+  if (cors.tag === 'preflight') return send(res, cors.val);
+  const corsHeaders = cors.tag === 'headers' ? cors.val : [];
+  const response = await serve(req, headers);
+  send(res, { ...response, headers: [...response.headers, ...corsHeaders] });
+}
+
+async function serve(req, headers) {
+  const body = await readBody(req);
+  const q = req.url.indexOf('?');
   const request = {
     method: req.method,
     path: q < 0 ? req.url : req.url.slice(0, q),
@@ -77,12 +87,12 @@ async function handle(req, res) {
   const authorization = headers.find(([name]) => name === 'authorization');
   if (authorization) {
     const check = engine.verifyToken(authorization[1]);
-    if (check.tag === 'invalid') return send(res, check.val);
+    if (check.tag === 'invalid') return check.val;
     if (check.tag === 'valid') claims = check.val.claimsJson;
   }
   const outcome = engine.plan(request, claims, BigInt(Math.floor(Date.now() / 1000)));
-  if (outcome.tag === 'reply') return send(res, outcome.val);
-  send(res, await execute(outcome.val, body));
+  if (outcome.tag === 'reply') return outcome.val;
+  return execute(outcome.val, body);
 }
 
 /** Runs a plan in one transaction and asks the component for the response. */

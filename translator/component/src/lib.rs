@@ -50,6 +50,14 @@ impl wit::GuestEngine for Engine {
         engine::Engine::load(&config_json, &results).map(|e| wit::Engine::new(Engine(e)))
     }
 
+    fn cors(&self, method: String, headers: Vec<(String, String)>) -> wit::CorsAnswer {
+        match self.0.cors(&method, &headers) {
+            c::CorsAnswer::None => wit::CorsAnswer::None,
+            c::CorsAnswer::Preflight(r) => wit::CorsAnswer::Preflight(response(r)),
+            c::CorsAnswer::Headers(h) => wit::CorsAnswer::Headers(h),
+        }
+    }
+
     fn verify_token(&self, authorization: String) -> wit::TokenCheck {
         match self.0.verify_token(&authorization) {
             c::TokenCheck::Anonymous => wit::TokenCheck::Anonymous,

@@ -34,6 +34,15 @@ pub enum TxEndMode {
     RollbackAllowOverride,
 }
 
+/// `log-query`: whether the host logs the SQL statements of each request
+/// (at `log-level`, as the request line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogQuery {
+    Disabled,
+    MainQuery,
+}
+
 /// `log-level`: which requests and events the host logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -114,6 +123,14 @@ pub struct Config {
     /// never from a configuration source.
     #[serde(skip)]
     pub role_settings: RoleSettings,
+    /// The origins CORS requests may come from (`None`: any, answered `*`).
+    pub server_cors_allowed_origins: Option<Vec<String>>,
+    /// The host adds a `Server-Timing` header with its stage durations.
+    pub server_timing_enabled: bool,
+    pub log_query: LogQuery,
+    /// `false`: the host exits when the database connection is lost
+    /// instead of reconnecting.
+    pub db_pool_automatic_recovery: bool,
 }
 
 /// `openapi-mode`.
@@ -170,6 +187,10 @@ impl Default for Config {
             db_config: true,
             db_pre_config: None,
             role_settings: RoleSettings::default(),
+            server_cors_allowed_origins: None,
+            server_timing_enabled: false,
+            log_query: LogQuery::Disabled,
+            db_pool_automatic_recovery: true,
         }
     }
 }
@@ -273,6 +294,20 @@ impl Config {
             db_config: src.bool(&["db-config"])?.unwrap_or(d.db_config),
             db_pre_config: src.text(&["db-pre-config"]),
             role_settings: RoleSettings::default(),
+            server_cors_allowed_origins: src
+                .text(&["server-cors-allowed-origins"])
+                .map(|s| list(&s))
+                .filter(|origins| !origins.is_empty()),
+            server_timing_enabled: src
+                .bool(&["server-timing-enabled"])?
+                .unwrap_or(d.server_timing_enabled),
+            log_query: match src.text(&["log-query"]) {
+                Some(s) => log_query(&s)?,
+                None => d.log_query,
+            },
+            db_pool_automatic_recovery: src
+                .bool(&["db-pool-automatic-recovery"])?
+                .unwrap_or(d.db_pool_automatic_recovery),
         };
         // Checks the secret (unless the host still has to read its file) and
         // the role claim key.
@@ -353,6 +388,14 @@ fn log_level(value: &str) -> Result<LogLevel, String> {
         "info" => LogLevel::Info,
         "debug" => LogLevel::Debug,
         _ => return Err("Invalid logging level. Check your configuration.".into()),
+    })
+}
+
+fn log_query(value: &str) -> Result<LogQuery, String> {
+    Ok(match value {
+        "disabled" => LogQuery::Disabled,
+        "main-query" => LogQuery::MainQuery,
+        _ => return Err("Invalid SQL logging value. Check your configuration.".into()),
     })
 }
 

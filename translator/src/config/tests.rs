@@ -443,6 +443,34 @@ fn log_levels() {
 }
 
 #[test]
+fn observability_options() {
+    let d = from_env(&[]).unwrap();
+    assert_eq!(d.server_cors_allowed_origins, None);
+    assert!(!d.server_timing_enabled && d.db_pool_automatic_recovery);
+    assert_eq!(d.log_query, LogQuery::Disabled);
+    let c = from_env(&[
+        (
+            "PGRST_SERVER_CORS_ALLOWED_ORIGINS",
+            " http://a.com, http://b.com ,",
+        ),
+        ("PGRST_SERVER_TIMING_ENABLED", "true"),
+        ("PGRST_LOG_QUERY", "main-query"),
+        ("PGRST_DB_POOL_AUTOMATIC_RECOVERY", "false"),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.server_cors_allowed_origins,
+        Some(vec!["http://a.com".to_string(), "http://b.com".to_string()])
+    );
+    assert!(c.server_timing_enabled && !c.db_pool_automatic_recovery);
+    assert_eq!(c.log_query, LogQuery::MainQuery);
+    // Only commas: no list, so any origin.
+    let any = from_env(&[("PGRST_SERVER_CORS_ALLOWED_ORIGINS", " , ")]).unwrap();
+    assert_eq!(any.server_cors_allowed_origins, None);
+    assert!(from_env(&[("PGRST_LOG_QUERY", "all")]).is_err());
+}
+
+#[test]
 fn jwt_secrets() {
     let c = from_env(&[("PGRST_JWT_SECRET", SECRET)]).unwrap();
     assert_eq!(c.jwt_secret.as_deref(), Some(SECRET));
