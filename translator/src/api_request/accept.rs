@@ -81,7 +81,7 @@ impl PlanOption {
         PlanOption::Wal,
     ];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             PlanOption::Analyze => "analyze",
             PlanOption::Verbose => "verbose",
@@ -201,7 +201,31 @@ pub fn negotiate(
     produces: &[MediaType],
     plan_enabled: bool,
 ) -> Result<MediaType, ApiError> {
-    let producible = |m: &MediaType| match m {
+    accepts
+        .iter()
+        .find_map(|m| match m {
+            MediaType::Plan(p) => {
+                (plan_enabled && producible(&p.for_, produces).is_some()).then(|| m.clone())
+            }
+            other => producible(other, produces),
+        })
+        .ok_or_else(|| ApiError::MediaTypeError {
+            media_types: accepts.iter().map(MediaType::to_mime).collect(),
+        })
+}
+
+/// What the body is built as for a negotiated type: a plan's `for` type as
+/// the endpoint produces it (`*/*` is its first type), anything else itself.
+pub fn body_type(negotiated: &MediaType, produces: &[MediaType]) -> MediaType {
+    match negotiated {
+        MediaType::Plan(p) => producible(&p.for_, produces).unwrap_or(MediaType::Json),
+        other => other.clone(),
+    }
+}
+
+/// The type an endpoint answers an `Accept` entry with, if it can.
+fn producible(m: &MediaType, produces: &[MediaType]) -> Option<MediaType> {
+    match m {
         MediaType::Object { .. } | MediaType::ArrayStripped => Some(m.clone()),
         MediaType::Any => produces.first().cloned(),
         // `application/*`, `text/*`: the first producible type of the
@@ -215,18 +239,7 @@ pub fn negotiate(
                 .cloned()
         }
         other => produces.contains(other).then(|| other.clone()),
-    };
-    accepts
-        .iter()
-        .find_map(|m| match m {
-            MediaType::Plan(p) => {
-                (plan_enabled && producible(&p.for_).is_some()).then(|| m.clone())
-            }
-            other => producible(other),
-        })
-        .ok_or_else(|| ApiError::MediaTypeError {
-            media_types: accepts.iter().map(MediaType::to_mime).collect(),
-        })
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

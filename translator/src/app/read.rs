@@ -1,6 +1,6 @@
 //! `GET`/`HEAD` on a table or view.
 
-use super::{begin, header_values, page, settings, tx_end};
+use super::{begin, explain, header_values, legacy_warning, page, settings, tx_end};
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::preferences::{Count as PreferCount, Preferences};
 use crate::api_request::profile::Profile;
@@ -33,13 +33,16 @@ pub(super) fn read(
     let limits = Limits {
         max_rows: config.db_max_rows,
         aggregates: config.db_aggregates_enabled,
+        legacy_target_names: config.url_use_legacy_target_names,
     };
     let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
-    let media = accept::negotiate(
+    let produces = accept::relation_read_types();
+    let negotiated = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
-        &accept::relation_read_types(),
-        false,
+        &produces,
+        config.db_plan_enabled,
     )?;
+    let media = accept::body_type(&negotiated, &produces);
     prefs.check_strict()?;
 
     let (count, total) = counting(prefs.count, config.db_max_rows);
@@ -51,13 +54,25 @@ pub(super) fn read(
         matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
     )?;
 
+    let warning = legacy_warning(&read.legacy_target_names);
     let settings = settings(config, req, auth, profile);
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    // Time zones are not applied yet, so they are not reported as applied.
-    let mut applied = prefs.applied_to_read(tx_overridable);
-    applied.timezone = None;
+    let opening = [begin(true)].into_iter().chain(settings);
+    if let MediaType::Plan(p) = &negotiated {
+        return Ok(explain::plan(
+            p,
+            opening,
+            statements.main,
+            tx_end,
+            auth,
+            profile,
+            warning,
+        ));
+    }
+    let applied = prefs.applied_to_read(tx_overridable);
     let context = Context {
         authenticated: auth.authenticated,
+        warning,
         kind: Kind::Read(ReadContext {
             offset: read.offset,
             head,
@@ -77,9 +92,7 @@ pub(super) fn read(
         }),
     };
     Ok(Plan {
-        statements: [begin(true)]
-            .into_iter()
-            .chain(settings)
+        statements: opening
             .chain([statements.main])
             .chain(statements.planned_count)
             .collect(),

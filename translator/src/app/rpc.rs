@@ -2,7 +2,9 @@
 //! table's.
 
 use super::read::{counting, output};
-use super::{Isolation, begin_with, header_values, page, settings_with, tx_end};
+use super::{
+    Isolation, begin_with, explain, header_values, legacy_warning, page, settings_with, tx_end,
+};
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::payload::{self, BodyJson};
 use crate::api_request::preferences::{Count as PreferCount, Handling, Preferences};
@@ -83,11 +85,12 @@ pub(super) fn call(
         (None, Some(handler)) => vec![MediaType::Json, MediaType::decode(&handler.name)],
         (None, None) => vec![MediaType::Json],
     };
-    let media = accept::negotiate(
+    let negotiated = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
         &produces,
-        false,
+        config.db_plan_enabled,
     )?;
+    let media = accept::body_type(&negotiated, &produces);
     prefs.check_strict()?;
     let singular = matches!(media, MediaType::Object { .. });
     let max_affected = prefs
@@ -104,11 +107,12 @@ pub(super) fn call(
         other => counting(other, config.db_max_rows),
     };
 
-    let statements = match &row_table {
+    let (main, warning) = match &row_table {
         Some(table) => {
             let limits = Limits {
                 max_rows: config.db_max_rows,
                 aggregates: config.db_aggregates_enabled,
+                legacy_target_names: config.url_use_legacy_target_names,
             };
             let read = ReadPlan::new(cache, schema, table, params, page, limits)?;
             let mut output = output(&media)?;
@@ -119,7 +123,7 @@ pub(super) fn call(
             let call = |p: &mut query::sql::Params| query::call::call(&plan, false, p);
             let statements =
                 query::read::statements(&read, Source::Call(&call), output, count, false)?;
-            vec![statements.main]
+            (statements.main, legacy_warning(&read.legacy_target_names))
         }
         None => {
             let shape = match (&media, &routine.media_type) {
@@ -130,22 +134,33 @@ pub(super) fn call(
                 (_, Some(handler)) if handler.bytes => ScalarBody::Bytes,
                 (_, Some(_)) => ScalarBody::Text,
             };
-            vec![query::call::scalar_statement(
-                &plan,
-                shape,
-                page.limit,
-                page.offset,
-                count,
-            )]
+            let main = query::call::scalar_statement(&plan, shape, page.limit, page.offset, count);
+            (main, None)
         }
     };
 
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
+    // GET and HEAD never write; POST writes only through a VOLATILE function.
+    let read_only = !post || !routine.is_volatile();
+    let hoisted = hoisted_settings(config, routine);
+    let isolation = hoisted
+        .iter()
+        .find(|(name, _)| name == "default_transaction_isolation")
+        .and_then(|(_, value)| Isolation::parse(value))
+        .unwrap_or(Isolation::ReadCommitted);
+    let opening = [begin_with(read_only, isolation)]
+        .into_iter()
+        .chain(settings_with(config, req, auth, profile, &hoisted));
+    if let MediaType::Plan(p) = &negotiated {
+        return Ok(explain::plan(
+            p, opening, main, tx_end, auth, profile, warning,
+        ));
+    }
     let mut applied = prefs.applied_to_read(tx_overridable);
-    applied.timezone = None;
     applied.max_affected = prefs.max_affected;
     let context = Context {
         authenticated: auth.authenticated,
+        warning,
         kind: Kind::Read(ReadContext {
             offset: page.offset,
             head,
@@ -160,20 +175,8 @@ pub(super) fn call(
             content_profile: profile.negotiated.then(|| profile.schema.clone()),
         }),
     };
-    // GET and HEAD never write; POST writes only through a VOLATILE function.
-    let read_only = !post || !routine.is_volatile();
-    let hoisted = hoisted_settings(config, routine);
-    let isolation = hoisted
-        .iter()
-        .find(|(name, _)| name == "default_transaction_isolation")
-        .and_then(|(_, value)| Isolation::parse(value))
-        .unwrap_or(Isolation::ReadCommitted);
     Ok(Plan {
-        statements: [begin_with(read_only, isolation)]
-            .into_iter()
-            .chain(settings_with(config, req, auth, profile, &hoisted))
-            .chain(statements)
-            .collect(),
+        statements: opening.chain([main]).collect(),
         // Too many rows roll the call back: `respond` decides.
         tx_end: if singular || max_affected.is_some() {
             TxEnd::AfterRespond

@@ -1,7 +1,7 @@
 //! `POST`/`PATCH`/`PUT`/`DELETE` on a table or view.
 
 use super::read::output;
-use super::{begin, header_values, settings, tx_end};
+use super::{begin, explain, header_values, legacy_warning, settings, tx_end};
 use crate::api_request::accept::{self, MediaType};
 use crate::api_request::payload;
 use crate::api_request::preferences::{
@@ -54,11 +54,13 @@ pub(super) fn write(
             Some(payload::parse(&content_type, &req.body, columns)?)
         }
     };
-    let media = accept::negotiate(
+    let produces = accept::relation_read_types();
+    let negotiated = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
-        &accept::relation_read_types(),
-        false,
+        &produces,
+        config.db_plan_enabled,
     )?;
+    let media = accept::body_type(&negotiated, &produces);
     prefs.check_strict()?;
 
     let applies_defaults = matches!(mutation, Mutation::Insert | Mutation::Update)
@@ -74,6 +76,7 @@ pub(super) fn write(
     let limits = Limits {
         max_rows: config.db_max_rows,
         aggregates: config.db_aggregates_enabled,
+        legacy_target_names: config.url_use_legacy_target_names,
     };
     let page = Page {
         limit: None,
@@ -86,8 +89,17 @@ pub(super) fn write(
         _ => Returning::Nothing,
     };
     let statement = query::mutate::statement(&plan, &read, returning)?;
+    let warning = legacy_warning(&read.legacy_target_names);
 
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
+    let opening = [begin(false)]
+        .into_iter()
+        .chain(settings(config, req, auth, profile));
+    if let MediaType::Plan(p) = &negotiated {
+        return Ok(explain::plan(
+            p, opening, statement, tx_end, auth, profile, warning,
+        ));
+    }
     let singular = matches!(media, MediaType::Object { .. });
     let strict = prefs.handling == Some(Handling::Strict);
     let max_affected = prefs
@@ -96,6 +108,7 @@ pub(super) fn write(
     let checked = singular || max_affected.is_some() || mutation == Mutation::SingleUpsert;
     let context = Context {
         authenticated: auth.authenticated,
+        warning,
         kind: Kind::Mutate(MutateContext {
             mutation,
             representation: matches!(returning, Returning::Body(_)),
@@ -116,11 +129,7 @@ pub(super) fn write(
         }),
     };
     Ok(Plan {
-        statements: [begin(false)]
-            .into_iter()
-            .chain(settings(config, req, auth, profile))
-            .chain([statement])
-            .collect(),
+        statements: opening.chain([statement]).collect(),
         tx_end: if checked { TxEnd::AfterRespond } else { tx_end },
         context: context.encode(),
     })
@@ -128,8 +137,7 @@ pub(super) fn write(
 
 /// What each write reports in `Preference-Applied` (PostgREST 16): the
 /// resolution only for an insert that has a conflict target, `missing` for
-/// inserts and updates, `max-affected` for updates and deletes. Time zones
-/// are not applied yet, so they are not reported.
+/// inserts and updates, `max-affected` for updates and deletes.
 fn applied(
     prefs: &Preferences,
     mutation: Mutation,
@@ -146,6 +154,7 @@ fn applied(
         count: prefs.count,
         tx: prefs.tx.filter(|_| tx_overridable),
         handling: prefs.handling,
+        timezone: prefs.timezone.clone(),
         max_affected: prefs
             .max_affected
             .filter(|_| matches!(mutation, Mutation::Update | Mutation::Delete)),

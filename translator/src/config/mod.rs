@@ -100,6 +100,24 @@ pub struct Config {
     pub openapi_server_proxy_uri: Option<String>,
     /// Adds the JWT `securityDefinitions` to the document.
     pub openapi_security_active: bool,
+    /// `db-plan-enabled`: `Accept: application/vnd.pgrst.plan` answers
+    /// the main statement's `EXPLAIN`.
+    pub db_plan_enabled: bool,
+    /// `client-error-verbosity`: `minimal` leaves `details` and `hint`
+    /// out of error bodies (null).
+    pub client_error_verbosity: ErrorVerbosity,
+    /// `url-use-legacy-target-names`: a filter, order or limit may name an
+    /// aliased embed by its relation (with a `Warning` header); off: only
+    /// by its alias (PGRST108).
+    pub url_use_legacy_target_names: bool,
+}
+
+/// `client-error-verbosity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorVerbosity {
+    Verbose,
+    Minimal,
 }
 
 /// `openapi-mode`.
@@ -153,6 +171,9 @@ impl Default for Config {
             openapi_mode: OpenApiMode::FollowPrivileges,
             openapi_server_proxy_uri: None,
             openapi_security_active: false,
+            db_plan_enabled: false,
+            client_error_verbosity: ErrorVerbosity::Verbose,
+            url_use_legacy_target_names: true,
         }
     }
 }
@@ -253,6 +274,14 @@ impl Config {
             openapi_security_active: src
                 .bool(&["openapi-security-active"])?
                 .unwrap_or(d.openapi_security_active),
+            db_plan_enabled: src.bool(&["db-plan-enabled"])?.unwrap_or(d.db_plan_enabled),
+            client_error_verbosity: match src.text(&["client-error-verbosity"]) {
+                Some(s) => error_verbosity(&s)?,
+                None => d.client_error_verbosity,
+            },
+            url_use_legacy_target_names: src
+                .bool(&["url-use-legacy-target-names"])?
+                .unwrap_or(d.url_use_legacy_target_names),
         };
         // Checks the secret (unless the host still has to read its file) and
         // the role claim key.
@@ -323,6 +352,14 @@ fn openapi_mode(value: &str) -> Result<OpenApiMode, String> {
         "disabled" => OpenApiMode::Disabled,
         _ => return Err("Invalid openapi-mode. Check your configuration.".into()),
     })
+}
+
+fn error_verbosity(value: &str) -> Result<ErrorVerbosity, String> {
+    match value {
+        "verbose" => Ok(ErrorVerbosity::Verbose),
+        "minimal" => Ok(ErrorVerbosity::Minimal),
+        _ => Err("Invalid client-error-verbosity. Check your configuration.".into()),
+    }
 }
 
 fn log_level(value: &str) -> Result<LogLevel, String> {

@@ -16,6 +16,9 @@ pub struct RequestSettings<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub headers: &'a [(String, String)],
+    /// `Prefer: timezone=`, as sent: PostgreSQL refuses an unknown zone
+    /// (22023, as PostgREST 16 answers it).
+    pub timezone: Option<&'a str>,
     /// `app.settings.*` by full name, set last.
     pub app_settings: &'a [(&'a str, &'a str)],
     /// A called function's hoisted settings (name, value), applied last.
@@ -34,6 +37,7 @@ pub fn statement(s: &RequestSettings) -> Statement {
         ("request.headers", headers_json(s.headers)),
         ("request.cookies", cookies_json(s.headers)),
     ];
+    let timezone = s.timezone.map(|tz| ("timezone", tz.to_string()));
     let app_settings = s.app_settings.iter().map(|(n, v)| (*n, v.to_string()));
     let hoisted = s
         .function_settings
@@ -41,6 +45,7 @@ pub fn statement(s: &RequestSettings) -> Statement {
         .map(|(name, value)| (name.as_str(), value.clone()));
     let calls: Vec<String> = settings
         .into_iter()
+        .chain(timezone)
         .chain(app_settings)
         .chain(hoisted)
         .map(|(name, value)| {
@@ -111,6 +116,7 @@ mod tests {
             method: "GET",
             path: "/items",
             headers: &headers,
+            timezone: Some("+05:30"),
             app_settings: &[("app.settings.x\"y", "1'; drop")],
             function_settings: &[("statement_timeout".into(), "5s".into())],
         });
@@ -127,11 +133,13 @@ mod tests {
         assert_eq!(text(3), "anon'; drop");
         assert_eq!(text(11), r#"{"accept":"*/*"}"#);
         assert_eq!(text(13), r#"{"a":"1","b":"x=y"}"#);
-        assert_eq!(text(14), "app.settings.x\"y");
-        assert_eq!(text(15), "1'; drop");
+        // The time zone after the cookies, before the app settings.
+        assert_eq!((text(14), text(15)), ("timezone".into(), "+05:30".into()));
+        assert_eq!(text(16), "app.settings.x\"y");
+        assert_eq!(text(17), "1'; drop");
         // A called function's hoisted settings come last.
         assert_eq!(
-            (text(16), text(17)),
+            (text(18), text(19)),
             ("statement_timeout".into(), "5s".into())
         );
         assert_eq!(st.rows, RowUse::Ignore);
