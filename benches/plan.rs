@@ -63,11 +63,13 @@ fn planning(c: &mut Criterion) {
         none.clone(),
         none.clone(),
         none.clone(),
+        none.clone(),
     ];
     bench_case(c, "read", read, "/items", QUERY);
     let embed = vec![
         EMBED_TABLES.to_string(),
         EMBED_KEYS.to_string(),
+        none.clone(),
         none.clone(),
         none.clone(),
         none,
@@ -176,8 +178,9 @@ fn bench_post(
         TABLES.to_string(),
         none.clone(),
         none.clone(),
-        none,
+        none.clone(),
         FUNCTIONS.to_string(),
+        none,
     ];
     let native = Engine::load(&config, &introspection).expect("native engine");
     let compiled = Compiled::new().expect("component");

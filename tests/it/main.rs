@@ -14,6 +14,7 @@ mod harness;
 mod jco;
 mod lifecycle;
 mod media;
+mod media_handlers;
 mod node_host;
 mod npm;
 mod openapi;

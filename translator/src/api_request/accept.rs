@@ -201,13 +201,39 @@ pub fn negotiate(
     produces: &[MediaType],
     plan_enabled: bool,
 ) -> Result<MediaType, ApiError> {
+    match negotiate_with(accepts, produces, plan_enabled, |_| None::<()>)? {
+        Choice::Builtin(media) => Ok(media),
+        Choice::Handler(()) => unreachable!("no handlers were offered"),
+    }
+}
+
+/// What negotiation chose: a type pgrest builds itself, or a handler of the
+/// database's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice<H> {
+    Builtin(MediaType),
+    Handler(H),
+}
+
+/// [`negotiate`], where `handler` may claim an entry (by its lower-case
+/// name) before the built-in types: PostgREST's custom media type handlers,
+/// which can override `application/json`, `text/csv` and `*/*` but never
+/// the `vnd.pgrst` types.
+pub fn negotiate_with<H>(
+    accepts: &[MediaType],
+    produces: &[MediaType],
+    plan_enabled: bool,
+    handler: impl Fn(&str) -> Option<H>,
+) -> Result<Choice<H>, ApiError> {
     accepts
         .iter()
         .find_map(|m| match m {
-            MediaType::Plan(p) => {
-                (plan_enabled && producible(&p.for_, produces).is_some()).then(|| m.clone())
-            }
-            other => producible(other, produces),
+            MediaType::Plan(p) => (plan_enabled && producible(&p.for_, produces).is_some())
+                .then(|| Choice::Builtin(m.clone())),
+            MediaType::Object { .. } | MediaType::ArrayStripped => Some(Choice::Builtin(m.clone())),
+            other => handler(&other.to_mime().to_ascii_lowercase())
+                .map(Choice::Handler)
+                .or_else(|| producible(other, produces).map(Choice::Builtin)),
         })
         .ok_or_else(|| ApiError::MediaTypeError {
             media_types: accepts.iter().map(MediaType::to_mime).collect(),
@@ -720,6 +746,26 @@ mod tests {
             })
         );
         assert!(negotiate(&[Any], &[], false).is_err());
+    }
+
+    #[test]
+    fn handlers_come_before_builtins_but_never_replace_vnd_pgrst() {
+        let handler =
+            |m: &str| (m == "text/csv" || m == "application/x-mine").then(|| m.to_string());
+        let produces = relation_read_types();
+        let pick =
+            |accept: &str| negotiate_with(&parse_accept(Some(accept)), &produces, false, handler);
+        assert_eq!(pick("text/csv"), Ok(Choice::Handler("text/csv".into())));
+        assert_eq!(
+            pick("application/X-Mine, application/json"),
+            Ok(Choice::Handler("application/x-mine".into()))
+        );
+        assert_eq!(pick("application/json"), Ok(Choice::Builtin(Json)));
+        assert_eq!(
+            pick("application/vnd.pgrst.object+json"),
+            Ok(Choice::Builtin(Object { stripped: false }))
+        );
+        assert!(pick("application/x-other").is_err());
     }
 
     #[test]

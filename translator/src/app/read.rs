@@ -1,7 +1,7 @@
 //! `GET`/`HEAD` on a table or view.
 
 use super::{begin, explain, header_values, legacy_warning, page, settings, tx_end};
-use crate::api_request::accept::{self, MediaType};
+use crate::api_request::accept::{self, Choice, MediaType};
 use crate::api_request::preferences::{Count as PreferCount, Preferences};
 use crate::api_request::profile::Profile;
 use crate::api_request::query_params;
@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::read::{BodyShape, Count, Output};
+use crate::query::sql::ident;
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
 use crate::schema_cache::{SchemaCache, Table};
@@ -36,20 +37,15 @@ pub(super) fn read(
         legacy_target_names: config.url_use_legacy_target_names,
     };
     let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
-    let produces = accept::relation_read_types();
-    let negotiated = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &produces,
-        config.db_plan_enabled,
-    )?;
-    let media = accept::body_type(&negotiated, &produces);
+    let body = negotiate_body(config, cache, req, table, read.has_default_select())?;
+    let negotiated = body.negotiated;
     prefs.check_strict()?;
 
     let (count, total) = counting(prefs.count, config.db_max_rows);
     let statements = query::read::statements(
         &read,
         query::read::Source::Relation,
-        output(&media)?,
+        body.output,
         count,
         matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
     )?;
@@ -76,8 +72,8 @@ pub(super) fn read(
         kind: Kind::Read(ReadContext {
             offset: read.offset,
             head,
-            content_type: media.content_type(),
-            singular: matches!(media, MediaType::Object { .. }),
+            content_type: body.content_type,
+            singular: body.singular,
             total,
             content_location: Some(if canonical.is_empty() {
                 format!("/{}", table.name)
@@ -99,6 +95,71 @@ pub(super) fn read(
         tx_end,
         context: context.encode(),
     })
+}
+
+/// How a read of `table` answers: what negotiation chose, how the body is
+/// built, its `Content-Type`, and whether it is the singular object.
+pub(super) struct Body {
+    pub negotiated: MediaType,
+    pub output: Output,
+    pub content_type: String,
+    pub singular: bool,
+}
+
+/// Negotiates the body of a read of `table`: the database's media type
+/// handlers first (aggregates returning a domain named after the type;
+/// `default_select`: the request selects `*`, so the table's own handlers
+/// apply), then pgrest's built-in types.
+pub(super) fn negotiate_body(
+    config: &Config,
+    cache: &SchemaCache,
+    req: &HttpRequest,
+    table: &Table,
+    default_select: bool,
+) -> Result<Body, ApiError> {
+    let produces = accept::relation_read_types();
+    let choice = accept::negotiate_with(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &produces,
+        config.db_plan_enabled,
+        |media| cache.media_handler(&table.schema, &table.name, media, default_select),
+    )?;
+    Ok(match choice {
+        Choice::Builtin(negotiated) => {
+            let media = accept::body_type(&negotiated, &produces);
+            Body {
+                output: output(&media)?,
+                content_type: media.content_type(),
+                singular: matches!(media, MediaType::Object { .. }),
+                negotiated,
+            }
+        }
+        Choice::Handler(handler) => {
+            // A `*/*` handler's body is octet-stream unless SQL says otherwise.
+            let media = MediaType::decode(match handler.media_type.as_str() {
+                "*/*" => "application/octet-stream",
+                other => other,
+            });
+            Body {
+                output: Output {
+                    shape: BodyShape::Custom {
+                        aggregate: qualified(&handler.schema, &handler.name),
+                        row_type: (!handler.for_any_relation())
+                            .then(|| qualified(&table.schema, &table.name)),
+                        bytes: handler.bytes,
+                    },
+                    strip_nulls: false,
+                },
+                content_type: media.content_type(),
+                singular: false,
+                negotiated: media,
+            }
+        }
+    })
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", ident(schema), ident(name))
 }
 
 /// What the main statement counts, and where `respond` takes the total from.

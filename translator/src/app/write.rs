@@ -88,6 +88,7 @@ pub(super) fn write(
         Some(Representation::HeadersOnly) if mutation == Mutation::Insert => Returning::Location,
         _ => Returning::Nothing,
     };
+    let representation = matches!(returning, Returning::Body(_));
     let statement = query::mutate::statement(&plan, &read, returning)?;
     let warning = legacy_warning(&read.legacy_target_names);
 
@@ -111,7 +112,7 @@ pub(super) fn write(
         warning,
         kind: Kind::Mutate(MutateContext {
             mutation,
-            representation: matches!(returning, Returning::Body(_)),
+            representation,
             content_type: media.content_type(),
             singular,
             count: matches!(

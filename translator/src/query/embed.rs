@@ -268,6 +268,7 @@ mod tests {
                 KEYS.to_string(),
                 none.clone(),
                 none.clone(),
+                none.clone(),
                 none,
             ],
         )
