@@ -6,7 +6,9 @@
 
 use serde_json::json;
 
-use crate::harness::{client, get_with, shared};
+use reqwest::Method;
+
+use crate::harness::{client, get_with, request, shared};
 
 #[tokio::test]
 async fn a_tables_vendor_type_is_built_by_its_aggregate() {
@@ -83,4 +85,32 @@ async fn a_catch_all_handler_answers_every_type() {
     // Not the default select: JSON as usual.
     let r = get_with("/mh_blobs?select=id&order=id", &[]).await;
     assert_eq!(r.body, json!([{"id": 1}, {"id": 2}]));
+}
+
+#[tokio::test]
+async fn writes_and_table_valued_functions_use_the_tables_handlers() {
+    let accept = ("Accept", "application/vnd.points+json");
+    let r = request(
+        Method::POST,
+        "/mh_points",
+        &[
+            accept,
+            ("Content-Type", "application/json"),
+            ("Prefer", "return=representation"),
+        ],
+        r#"{"id": 3, "x": 50, "y": 60}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/vnd.points+json")
+    );
+    assert_eq!(r.body, json!({"points": [[50, 60]]}));
+
+    let r = get_with("/rpc/mh_points_from?min=2", &[accept]).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!({"points": [[30, 40]]}));
+    let r = get_with("/rpc/mh_points_from?min=1&select=x", &[accept]).await;
+    assert_eq!(r.status, 406, "{}", r.text);
 }

@@ -2,6 +2,7 @@
 
 use super::{begin, explain, header_values, legacy_warning, page, settings, tx_end};
 use crate::api_request::accept::{self, Choice, MediaType};
+use crate::api_request::ast::SelectItem;
 use crate::api_request::preferences::{Count as PreferCount, Preferences};
 use crate::api_request::profile::Profile;
 use crate::api_request::query_params;
@@ -36,8 +37,9 @@ pub(super) fn read(
         aggregates: config.db_aggregates_enabled,
         legacy_target_names: config.url_use_legacy_target_names,
     };
+    let default_select = params.select == [SelectItem::star()];
     let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
-    let body = negotiate_body(config, cache, req, table, read.has_default_select())?;
+    let body = negotiate_body(config, cache, req, table, default_select)?;
     let negotiated = body.negotiated;
     prefs.check_strict()?;
 

@@ -1,11 +1,12 @@
 //! `GET`/`HEAD`/`POST` on `/rpc/name`: a function call, its rows read like a
 //! table's.
 
-use super::read::{counting, output};
+use super::read::{Body, counting, negotiate_body};
 use super::{
     Isolation, begin_with, explain, header_values, legacy_warning, page, settings_with, tx_end,
 };
 use crate::api_request::accept::{self, MediaType};
+use crate::api_request::ast::SelectItem;
 use crate::api_request::payload::{self, BodyJson};
 use crate::api_request::preferences::{Count as PreferCount, Handling, Preferences};
 use crate::api_request::profile::Profile;
@@ -18,7 +19,7 @@ use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::call::ScalarBody;
-use crate::query::read::{BodyShape, Count, Source};
+use crate::query::read::{BodyShape, Count, Output, Source};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
 use crate::schema_cache::{Routine, SchemaCache};
@@ -79,20 +80,19 @@ pub(super) fn call(
     let prefs = Preferences::parse(header_values(req, "prefer"));
     let page = page(config, req, &params.raw)?;
     let row_table = plan.row_table(cache);
-    let produces = match (&row_table, &routine.media_type) {
-        (Some(_), _) => accept::relation_read_types(),
-        // A domain named after a media type: that type, raw.
-        (None, Some(handler)) => vec![MediaType::Json, MediaType::decode(&handler.name)],
-        (None, None) => vec![MediaType::Json],
+    let (body, scalar_media) = match &row_table {
+        // Rows of a table: negotiated as a read of it (its media type
+        // handlers included).
+        Some(table) => {
+            let default_select = params.select == [SelectItem::star()];
+            let body = negotiate_body(config, cache, req, table, default_select)?;
+            (body, MediaType::Json)
+        }
+        None => scalar_body(config, req, routine)?,
     };
-    let negotiated = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &produces,
-        config.db_plan_enabled,
-    )?;
-    let media = accept::body_type(&negotiated, &produces);
+    let negotiated = body.negotiated;
     prefs.check_strict()?;
-    let singular = matches!(media, MediaType::Object { .. });
+    let singular = body.singular;
     let max_affected = prefs
         .max_affected
         .filter(|_| prefs.handling == Some(Handling::Strict));
@@ -115,7 +115,7 @@ pub(super) fn call(
                 legacy_target_names: config.url_use_legacy_target_names,
             };
             let read = ReadPlan::new(cache, schema, table, params, page, limits)?;
-            let mut output = output(&media)?;
+            let mut output = body.output;
             // One composite value is an object, not an array of one.
             if !routine.returns_set && output.shape == BodyShape::JsonArray {
                 output.shape = BodyShape::JsonObject;
@@ -126,7 +126,7 @@ pub(super) fn call(
             (statements.main, legacy_warning(&read.legacy_target_names))
         }
         None => {
-            let shape = match (&media, &routine.media_type) {
+            let shape = match (&scalar_media, &routine.media_type) {
                 (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _)
                 | (_, None) => ScalarBody::Json {
                     single: singular || !routine.returns_set,
@@ -164,7 +164,7 @@ pub(super) fn call(
         kind: Kind::Read(ReadContext {
             offset: page.offset,
             head,
-            content_type: media.content_type(),
+            content_type: body.content_type,
             singular,
             total,
             content_location: None,
@@ -185,6 +185,38 @@ pub(super) fn call(
         },
         context: context.encode(),
     })
+}
+
+/// The body of a function returning no table's rows: JSON, or its value raw
+/// when its return type is a domain named after the accepted media type;
+/// with the media type it is sent in (`output` is the JSON shape).
+fn scalar_body(
+    config: &Config,
+    req: &HttpRequest,
+    routine: &Routine,
+) -> Result<(Body, MediaType), ApiError> {
+    let produces = match &routine.media_type {
+        Some(handler) => vec![MediaType::Json, MediaType::decode(&handler.name)],
+        None => vec![MediaType::Json],
+    };
+    let negotiated = accept::negotiate(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &produces,
+        config.db_plan_enabled,
+    )?;
+    let media = accept::body_type(&negotiated, &produces);
+    let (shape, strip_nulls) = match &media {
+        MediaType::Object { stripped } => (BodyShape::JsonObject, *stripped),
+        MediaType::ArrayStripped => (BodyShape::JsonArray, true),
+        _ => (BodyShape::JsonArray, false),
+    };
+    let body = Body {
+        output: Output { shape, strip_nulls },
+        content_type: media.content_type(),
+        singular: matches!(media, MediaType::Object { .. }),
+        negotiated,
+    };
+    Ok((body, media))
 }
 
 /// The function's `SET name=value` clauses that `db-hoisted-tx-settings`

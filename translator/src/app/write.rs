@@ -1,8 +1,9 @@
 //! `POST`/`PATCH`/`PUT`/`DELETE` on a table or view.
 
-use super::read::output;
+use super::read::negotiate_body;
 use super::{begin, explain, header_values, legacy_warning, settings, tx_end};
-use crate::api_request::accept::{self, MediaType};
+use crate::api_request::accept::MediaType;
+use crate::api_request::ast::SelectItem;
 use crate::api_request::payload;
 use crate::api_request::preferences::{
     Count as PreferCount, Handling, Missing, Preferences, Representation,
@@ -54,13 +55,9 @@ pub(super) fn write(
             Some(payload::parse(&content_type, &req.body, columns)?)
         }
     };
-    let produces = accept::relation_read_types();
-    let negotiated = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &produces,
-        config.db_plan_enabled,
-    )?;
-    let media = accept::body_type(&negotiated, &produces);
+    let default_select = params.select == [SelectItem::star()];
+    let body = negotiate_body(config, cache, req, table, default_select)?;
+    let negotiated = body.negotiated;
     prefs.check_strict()?;
 
     let applies_defaults = matches!(mutation, Mutation::Insert | Mutation::Update)
@@ -84,7 +81,7 @@ pub(super) fn write(
     };
     let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
     let returning = match prefs.representation {
-        Some(Representation::Full) => Returning::Body(output(&media)?),
+        Some(Representation::Full) => Returning::Body(body.output),
         Some(Representation::HeadersOnly) if mutation == Mutation::Insert => Returning::Location,
         _ => Returning::Nothing,
     };
@@ -101,7 +98,7 @@ pub(super) fn write(
             p, opening, statement, tx_end, auth, profile, warning,
         ));
     }
-    let singular = matches!(media, MediaType::Object { .. });
+    let singular = body.singular;
     let strict = prefs.handling == Some(Handling::Strict);
     let max_affected = prefs
         .max_affected
@@ -113,7 +110,7 @@ pub(super) fn write(
         kind: Kind::Mutate(MutateContext {
             mutation,
             representation,
-            content_type: media.content_type(),
+            content_type: body.content_type,
             singular,
             count: matches!(
                 prefs.count,

@@ -81,19 +81,6 @@ pub struct Embed<'a> {
     pub plan: ReadPlan<'a>,
 }
 
-impl ReadPlan<'_> {
-    /// The request selects `*` and embeds nothing (PostgREST's default
-    /// select: a table's own media type handlers apply).
-    pub fn has_default_select(&self) -> bool {
-        self.embeds.is_empty()
-            && matches!(self.select.as_slice(), [only] if only.field.name == "*"
-                && only.field.json_path.is_empty()
-                && only.alias.is_none()
-                && only.cast.is_none()
-                && only.aggregate.is_none())
-    }
-}
-
 impl Embed<'_> {
     /// Used only to filter its parent (`actors()`): nothing is selected from
     /// it or from any embed below it.
