@@ -241,3 +241,19 @@ async fn calls_are_explained() {
         .get(0);
     assert_eq!(notes, 0);
 }
+
+#[tokio::test]
+async fn a_plan_for_a_handlers_type_explains_its_aggregate() {
+    let accept =
+        "application/vnd.pgrst.plan+json; for=\"application/vnd.points+json\"; options=verbose";
+    let r = plan(Method::GET, "/mh_points", &[("Accept", accept)], "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.header("content-type"),
+        Some(
+            "application/vnd.pgrst.plan+json; for=\"application/vnd.points+json\"; options=verbose; charset=utf-8"
+        )
+    );
+    let output = top(&r)["Output"].to_string();
+    assert!(output.contains("mh_points_json_agg"), "{output}");
+}

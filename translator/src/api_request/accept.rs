@@ -203,7 +203,9 @@ pub fn negotiate(
 ) -> Result<MediaType, ApiError> {
     match negotiate_with(accepts, produces, plan_enabled, |_| None::<()>)? {
         Choice::Builtin(media) => Ok(media),
-        Choice::Handler(()) => unreachable!("no handlers were offered"),
+        Choice::Handler(()) | Choice::PlanOfHandler((), _) => {
+            unreachable!("no handlers were offered")
+        }
     }
 }
 
@@ -213,6 +215,8 @@ pub fn negotiate(
 pub enum Choice<H> {
     Builtin(MediaType),
     Handler(H),
+    /// A plan whose `for` type a handler builds.
+    PlanOfHandler(H, Plan),
 }
 
 /// [`negotiate`], where `handler` may claim an entry (by its lower-case
@@ -228,8 +232,10 @@ pub fn negotiate_with<H>(
     accepts
         .iter()
         .find_map(|m| match m {
-            MediaType::Plan(p) => (plan_enabled && producible(&p.for_, produces).is_some())
-                .then(|| Choice::Builtin(m.clone())),
+            MediaType::Plan(p) if plan_enabled => handler(&p.for_.to_mime().to_ascii_lowercase())
+                .map(|h| Choice::PlanOfHandler(h, p.clone()))
+                .or_else(|| producible(&p.for_, produces).map(|_| Choice::Builtin(m.clone()))),
+            MediaType::Plan(_) => None,
             MediaType::Object { .. } | MediaType::ArrayStripped => Some(Choice::Builtin(m.clone())),
             other => handler(&other.to_mime().to_ascii_lowercase())
                 .map(Choice::Handler)

@@ -16,7 +16,7 @@ use crate::query::read::{BodyShape, Count, Output};
 use crate::query::sql::ident;
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
-use crate::schema_cache::{SchemaCache, Table};
+use crate::schema_cache::{AggregateHandler, SchemaCache, Table};
 
 /// GET/HEAD on a table or view.
 pub(super) fn read(
@@ -143,21 +143,34 @@ pub(super) fn negotiate_body(
                 other => other,
             });
             Body {
-                output: Output {
-                    shape: BodyShape::Custom {
-                        aggregate: qualified(&handler.schema, &handler.name),
-                        row_type: (!handler.for_any_relation())
-                            .then(|| qualified(&table.schema, &table.name)),
-                        bytes: handler.bytes,
-                    },
-                    strip_nulls: false,
-                },
+                output: handler_output(handler, table),
                 content_type: media.content_type(),
                 singular: false,
                 negotiated: media,
             }
         }
+        Choice::PlanOfHandler(handler, plan) => {
+            let negotiated = MediaType::Plan(plan);
+            Body {
+                output: handler_output(handler, table),
+                content_type: negotiated.content_type(),
+                singular: false,
+                negotiated,
+            }
+        }
     })
+}
+
+/// The body a media type handler builds from the rows of `table`.
+fn handler_output(handler: &AggregateHandler, table: &Table) -> Output {
+    Output {
+        shape: BodyShape::Custom {
+            aggregate: qualified(&handler.schema, &handler.name),
+            row_type: (!handler.for_any_relation()).then(|| qualified(&table.schema, &table.name)),
+            bytes: handler.bytes,
+        },
+        strip_nulls: false,
+    }
 }
 
 fn qualified(schema: &str, name: &str) -> String {
