@@ -163,9 +163,60 @@ async fn paths_name_an_embed_by_alias_or_relation() {
         ok("/films?select=id,cast:actors(id)&cast.id=eq.1&id=in.(1,3)&order=id").await,
         body
     );
+    // By alias: no warning.
+    let r = get("/films?select=id,cast:actors(id)&cast.id=eq.1&id=in.(1,3)&order=id").await;
+    assert_eq!(r.header("warning"), None);
+    // By relation (`url-use-legacy-target-names`, on by default): the same
+    // answer with PostgREST's deprecation warning, once per embed.
+    let r =
+        get("/films?select=id,cast:actors(id)&actors.id=eq.1&actors.order=id&id=in.(1,3)&order=id")
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, body);
     assert_eq!(
-        ok("/films?select=id,cast:actors(id)&actors.id=eq.1&id=in.(1,3)&order=id").await,
-        body
+        r.header("warning"),
+        Some(concat!(
+            "299 pgrest/",
+            env!("CARGO_PKG_VERSION"),
+            " \"Embedded resource was referenced by relation name even though it has an alias. ",
+            "This is deprecated and will stop working in a future release. ",
+            "Update `actors` to `cast` in query string filters, orders or limits.\""
+        ))
+    );
+}
+
+#[tokio::test]
+async fn without_legacy_target_names_only_the_alias_names_an_embed() {
+    let mut env = crate::harness::base_env();
+    env.push(("PGRST_URL_USE_LEGACY_TARGET_NAMES".into(), "false".into()));
+    let server = crate::harness::Server::start(env);
+    let get = |path: &str| crate::harness::send(crate::harness::client().get(server.url(path)));
+    let r = get("/films?select=id,cast:actors(id)&cast.id=eq.1&id=eq.1").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([{"id": 1, "cast": [{"id": 1}]}]));
+    for path in [
+        "/films?select=id,cast:actors(id)&actors.id=eq.1",
+        "/films?select=id,cast:actors(id)&actors.order=id",
+        "/films?select=id,cast:actors(id)&actors.limit=1",
+    ] {
+        let r = get(path).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert_eq!(
+            r.body,
+            json!({
+                "code": "PGRST108",
+                "message": "'actors' is not an embedded resource in this request",
+                "details": "Target names are not allowed in filters if they have an alias",
+                "hint": "Change 'actors' to 'cast' in filters, orders or limits.",
+            }),
+            "{path}"
+        );
+    }
+    // A name that embeds nothing at all keeps the usual hint.
+    let r = get("/films?select=id,cast:actors(id)&crew.id=eq.1").await;
+    assert_eq!(
+        r.body["hint"],
+        json!("Verify that 'crew' is included in the 'select' query parameter.")
     );
 }
 

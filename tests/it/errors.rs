@@ -299,3 +299,60 @@ async fn a_database_that_goes_away_is_503_until_it_comes_back() {
     );
     assert_eq!(r.header("retry-after"), None);
 }
+
+/// `client-error-verbosity = minimal`: every error body keeps only `code`
+/// and `message`, whoever found the error (the planner, PostgreSQL, the
+/// range check after the query, the JWT check).
+#[tokio::test]
+async fn minimal_verbosity_drops_details_and_hint() {
+    let mut env = base_env();
+    env.push(("PGRST_CLIENT_ERROR_VERBOSITY".into(), "minimal".into()));
+    env.push((
+        "PGRST_JWT_SECRET".into(),
+        "reallyreallyreallyreallyverysafe".into(),
+    ));
+    let server = Server::start(env);
+    let get = |path: &str, headers: &[(&'static str, &'static str)]| {
+        let mut req = client().get(server.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        send(req)
+    };
+    // The verbose answer has a hint (the shared server, by default)...
+    let verbose = crate::harness::get("/itemz").await;
+    assert_eq!(
+        verbose.body["hint"],
+        json!("Perhaps you meant the table 'test.items'")
+    );
+    // ...the minimal one neither details nor hint.
+    let r = get("/itemz", &[]).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.body,
+        json!({
+            "code": "PGRST205",
+            "message": "Could not find the table 'test.itemz' in the schema cache",
+        })
+    );
+    assert_eq!(r.header("proxy-status"), Some("PostgREST; error=PGRST205"));
+    // A database error.
+    let r = get("/items?id=eq.x", &[]).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"code": "22P02", "message": "invalid input syntax for type integer: \"x\""})
+    );
+    // A range found unsatisfiable after the query.
+    let r = get("/items?offset=10", &[("Prefer", "count=exact")]).await;
+    assert_eq!(r.status, 416);
+    assert_eq!(
+        r.body,
+        json!({"code": "PGRST103", "message": "Requested range not satisfiable"})
+    );
+    // A token that does not verify.
+    let r = get("/items", &[("Authorization", "Bearer a.b.c")]).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body.as_object().map(|o| o.len()), Some(2), "{}", r.text);
+    assert_eq!(r.body["code"], json!("PGRST301"));
+}

@@ -203,7 +203,7 @@ pub async fn send(req: reqwest::RequestBuilder) -> Reply {
     let json = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.contains("json"));
+        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.contains("json")));
     // Bodies in other media types (CSV, …) are read from `text`.
     let body = if text.is_empty() || !json {
         serde_json::Value::Null
@@ -239,8 +239,19 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
+    request_on(shared(), method, path, headers, body).await
+}
+
+/// A request with a body and extra headers to `server`.
+pub async fn request_on(
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
     let mut req = client()
-        .request(method, shared().url(path))
+        .request(method, server.url(path))
         .body(body.to_string());
     for (name, value) in headers {
         req = req.header(*name, *value);

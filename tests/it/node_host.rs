@@ -142,6 +142,23 @@ const REQUESTS: &[(&str, &str, Headers)] = &[
         "/items?select=id&id=eq.1",
         &[("prefer", "tx=rollback")],
     ),
+    (
+        "GET",
+        "/x_times?select=t",
+        &[("prefer", "timezone=Asia/Tokyo")],
+    ),
+    (
+        "GET",
+        "/x_times",
+        &[("prefer", "timezone=Jupiter/Red_Spot")],
+    ),
+    (
+        "GET",
+        "/mh_points?order=id",
+        &[("accept", "application/vnd.points+json")],
+    ),
+    ("GET", "/mh_blobs?order=id", &[]),
+    ("GET", "/items?select=id", &[("accept", "text/x-count")]),
     ("GET", "/nope", &[]),
     ("GET", "/pg_class", &[]),
     ("GET", "/items?id=eqq.1", &[]),
@@ -447,4 +464,30 @@ async fn node_host_reads_database_and_role_settings_like_pgrest_host() {
         "{}",
         r.text
     );
+}
+
+#[tokio::test]
+async fn node_host_explains_like_pgrest_host() {
+    let mut env = base_env();
+    env.push(("PGRST_DB_PLAN_ENABLED".into(), "true".into()));
+    let node = NodeHost::start(env);
+    let rust = format!("http://{}", crate::explain::server().addr);
+    for (path, accept) in [
+        ("/items?id=eq.1", "application/vnd.pgrst.plan"),
+        (
+            "/items?select=id&order=id",
+            "application/vnd.pgrst.plan+json; for=\"text/csv\"; options=verbose",
+        ),
+        ("/rpc/r_items_min?min=1", "application/vnd.pgrst.plan+json"),
+    ] {
+        let headers = [("accept", accept)];
+        let expected = request(&rust, "GET", path, &headers).await;
+        let actual = request(&node.base, "GET", path, &headers).await;
+        assert_eq!(expected.status, 200, "{path}: {}", expected.text);
+        assert_eq!(
+            compared(&actual),
+            compared(&expected),
+            "GET {path} {accept}"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! The real `@supabase/postgrest-js` client against the shared server: the
 //! `node:test` suite in `tests/clients/postgrest-js` (one file per feature),
-//! installed from its lockfile and run with `node --test`.
+//! installed from its lockfile and run with `node --test`; `explain()` runs
+//! against the server with `db-plan-enabled` of tests/it/explain.rs.
 
 use std::process::Command;
 
@@ -16,6 +17,10 @@ fn postgrest_js_suite_passes() {
         .current_dir(&dir)
         .env("PGREST_URL", format!("http://{}", server.addr))
         .env("PGREST_SCHEMA", "test")
+        .env(
+            "PGREST_PLAN_URL",
+            format!("http://{}", crate::explain::server().addr),
+        )
         .env("NO_COLOR", "1")
         .output()
         .unwrap_or_else(|e| panic!("running node --test in {}: {e}", dir.display()));

@@ -5,12 +5,13 @@ use crate::app;
 use crate::auth;
 use crate::auth::jwt::JwtSettings;
 use crate::config::role_settings::RoleSettings;
-use crate::config::{Config, in_database};
+use crate::config::{Config, ErrorVerbosity, in_database};
 use crate::contract::{
-    Answer, CorsAnswer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows, Statement,
+    Answer, AnswerBody, CorsAnswer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows,
+    Statement,
     TokenCheck,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, minimal_body};
 use crate::schema_cache::{self, SchemaCache};
 
 pub fn resolve_config(
@@ -73,7 +74,10 @@ impl Engine {
     }
 
     pub fn verify_token(&self, authorization: &str) -> TokenCheck {
-        auth::verify_token(&self.jwt, authorization)
+        match auth::verify_token(&self.jwt, authorization) {
+            TokenCheck::Invalid(response) => TokenCheck::Invalid(self.client_error(response)),
+            other => other,
+        }
     }
 
     pub fn plan(
@@ -82,20 +86,43 @@ impl Engine {
         claims_json: Option<&str>,
         now_epoch_seconds: i64,
     ) -> Outcome {
-        app::plan(
+        match app::plan(
             &self.config,
             &self.cache,
             req,
             auth::authenticate(&self.config, &self.jwt, claims_json, now_epoch_seconds),
-        )
+        ) {
+            Outcome::Reply(response) => Outcome::Reply(self.client_error(response)),
+            run => run,
+        }
     }
 
     pub fn respond(&self, context: &[u8], results: &[Rows]) -> Answer {
-        app::respond(&self.config, &self.cache, context, results)
+        let mut answer = app::respond(&self.config, &self.cache, context, results);
+        if let AnswerBody::Bytes(body) = &mut answer.body {
+            self.shape_error(answer.status, body);
+        }
+        answer
     }
 
     pub fn respond_error(&self, context: &[u8], err: &DbError) -> HttpResponse {
-        app::respond_error(context, err)
+        self.client_error(app::respond_error(context, err))
+    }
+
+    fn client_error(&self, mut response: HttpResponse) -> HttpResponse {
+        self.shape_error(response.status, &mut response.body);
+        response
+    }
+
+    /// An error body as `client-error-verbosity` shows it to clients (the
+    /// host's own log is not affected).
+    fn shape_error(&self, status: u16, body: &mut Vec<u8>) {
+        if status >= 400
+            && self.config.client_error_verbosity == ErrorVerbosity::Minimal
+            && let Some(minimal) = minimal_body(body)
+        {
+            *body = minimal;
+        }
     }
 
     pub fn dump_schema(&self) -> String {

@@ -55,7 +55,12 @@ pub enum ApiError {
     MediaTypeError { media_types: Vec<String> },
     /// PGRST108 (400): a filter, order or limit names an embedded resource
     /// that is not in `select`.
-    NotEmbedded { resource: String },
+    NotEmbedded {
+        resource: String,
+        /// With `url-use-legacy-target-names = false`: the embed the
+        /// resource names by its relation, and that embed's alias.
+        aliased: Option<(String, String)>,
+    },
     /// PGRST111 (500): `response.headers` was set to something other than a
     /// JSON array of single-key objects with string values.
     GucHeaders,
@@ -464,7 +469,7 @@ impl ApiError {
                 "None of these media types are available: {}",
                 media_types.join(", ")
             ),
-            NotEmbedded { resource } => {
+            NotEmbedded { resource, .. } => {
                 format!("'{resource}' is not an embedded resource in this request")
             }
             GucHeaders => "response.headers guc must be a JSON array composed of objects with a single key and a string value".into(),
@@ -585,6 +590,9 @@ impl ApiError {
                 ),
             }),
             Singularity { rows } => Some(format!("The result contains {rows} rows")),
+            NotEmbedded {
+                aliased: Some(_), ..
+            } => Some("Target names are not allowed in filters if they have an alias".into()),
             RelatedOrderNotToOne { origin, target } => Some(format!(
                 "'{origin}' and '{target}' do not form a many-to-one or one-to-one relationship"
             )),
@@ -665,7 +673,13 @@ impl ApiError {
                 "Only the following schemas are exposed: {}",
                 exposed.join(", ")
             )),
-            NotEmbedded { resource } => Some(format!(
+            NotEmbedded {
+                aliased: Some((name, alias)),
+                ..
+            } => Some(format!(
+                "Change '{name}' to '{alias}' in filters, orders or limits."
+            )),
+            NotEmbedded { resource, .. } => Some(format!(
                 "Verify that '{resource}' is included in the 'select' query parameter."
             )),
             RaiseParse(RaiseError::InvalidMessage(_)) => Some("MESSAGE must be a JSON object with obligatory keys: 'code', 'message' and optional keys: 'details', 'hint'.".into()),
@@ -778,6 +792,21 @@ impl ApiError {
             body: self.body().to_string().into_bytes(),
         }
     }
+}
+
+/// An error body as `client-error-verbosity = minimal` shows it: only
+/// `code` and `message`. `None` for a body that is not an error object.
+pub fn minimal_body(body: &[u8]) -> Option<Vec<u8>> {
+    let Ok(Value::Object(error)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let code = error.get("code")?;
+    let message = error.get("message").cloned().unwrap_or(Value::Null);
+    Some(
+        json!({"code": code, "message": message})
+            .to_string()
+            .into_bytes(),
+    )
 }
 
 impl RpcPayload {
@@ -1098,12 +1127,24 @@ mod tests {
         check(
             ApiError::NotEmbedded {
                 resource: "clients".into(),
+                aliased: None,
             },
             400,
             json!({"code": "PGRST108",
                    "message": "'clients' is not an embedded resource in this request",
                    "details": null,
                    "hint": "Verify that 'clients' is included in the 'select' query parameter."}),
+        );
+        check(
+            ApiError::NotEmbedded {
+                resource: "actors".into(),
+                aliased: Some(("actors".into(), "cast".into())),
+            },
+            400,
+            json!({"code": "PGRST108",
+                   "message": "'actors' is not an embedded resource in this request",
+                   "details": "Target names are not allowed in filters if they have an alias",
+                   "hint": "Change 'actors' to 'cast' in filters, orders or limits."}),
         );
         check(
             ApiError::Singularity { rows: 2 },

@@ -81,7 +81,7 @@ impl PlanOption {
         PlanOption::Wal,
     ];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             PlanOption::Analyze => "analyze",
             PlanOption::Verbose => "verbose",
@@ -201,7 +201,63 @@ pub fn negotiate(
     produces: &[MediaType],
     plan_enabled: bool,
 ) -> Result<MediaType, ApiError> {
-    let producible = |m: &MediaType| match m {
+    match negotiate_with(accepts, produces, plan_enabled, |_| None::<()>)? {
+        Choice::Builtin(media) => Ok(media),
+        Choice::Handler(()) | Choice::PlanOfHandler((), _) => {
+            unreachable!("no handlers were offered")
+        }
+    }
+}
+
+/// What negotiation chose: a type pgrest builds itself, or a handler of the
+/// database's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice<H> {
+    Builtin(MediaType),
+    Handler(H),
+    /// A plan whose `for` type a handler builds.
+    PlanOfHandler(H, Plan),
+}
+
+/// [`negotiate`], where `handler` may claim an entry (by its lower-case
+/// name) before the built-in types: PostgREST's custom media type handlers,
+/// which can override `application/json`, `text/csv` and `*/*` but never
+/// the `vnd.pgrst` types.
+pub fn negotiate_with<H>(
+    accepts: &[MediaType],
+    produces: &[MediaType],
+    plan_enabled: bool,
+    handler: impl Fn(&str) -> Option<H>,
+) -> Result<Choice<H>, ApiError> {
+    accepts
+        .iter()
+        .find_map(|m| match m {
+            MediaType::Plan(p) if plan_enabled => handler(&p.for_.to_mime().to_ascii_lowercase())
+                .map(|h| Choice::PlanOfHandler(h, p.clone()))
+                .or_else(|| producible(&p.for_, produces).map(|_| Choice::Builtin(m.clone()))),
+            MediaType::Plan(_) => None,
+            MediaType::Object { .. } | MediaType::ArrayStripped => Some(Choice::Builtin(m.clone())),
+            other => handler(&other.to_mime().to_ascii_lowercase())
+                .map(Choice::Handler)
+                .or_else(|| producible(other, produces).map(Choice::Builtin)),
+        })
+        .ok_or_else(|| ApiError::MediaTypeError {
+            media_types: accepts.iter().map(MediaType::to_mime).collect(),
+        })
+}
+
+/// What the body is built as for a negotiated type: a plan's `for` type as
+/// the endpoint produces it (`*/*` is its first type), anything else itself.
+pub fn body_type(negotiated: &MediaType, produces: &[MediaType]) -> MediaType {
+    match negotiated {
+        MediaType::Plan(p) => producible(&p.for_, produces).unwrap_or(MediaType::Json),
+        other => other.clone(),
+    }
+}
+
+/// The type an endpoint answers an `Accept` entry with, if it can.
+fn producible(m: &MediaType, produces: &[MediaType]) -> Option<MediaType> {
+    match m {
         MediaType::Object { .. } | MediaType::ArrayStripped => Some(m.clone()),
         MediaType::Any => produces.first().cloned(),
         // `application/*`, `text/*`: the first producible type of the
@@ -215,18 +271,7 @@ pub fn negotiate(
                 .cloned()
         }
         other => produces.contains(other).then(|| other.clone()),
-    };
-    accepts
-        .iter()
-        .find_map(|m| match m {
-            MediaType::Plan(p) => {
-                (plan_enabled && producible(&p.for_).is_some()).then(|| m.clone())
-            }
-            other => producible(other),
-        })
-        .ok_or_else(|| ApiError::MediaTypeError {
-            media_types: accepts.iter().map(MediaType::to_mime).collect(),
-        })
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -707,6 +752,26 @@ mod tests {
             })
         );
         assert!(negotiate(&[Any], &[], false).is_err());
+    }
+
+    #[test]
+    fn handlers_come_before_builtins_but_never_replace_vnd_pgrst() {
+        let handler =
+            |m: &str| (m == "text/csv" || m == "application/x-mine").then(|| m.to_string());
+        let produces = relation_read_types();
+        let pick =
+            |accept: &str| negotiate_with(&parse_accept(Some(accept)), &produces, false, handler);
+        assert_eq!(pick("text/csv"), Ok(Choice::Handler("text/csv".into())));
+        assert_eq!(
+            pick("application/X-Mine, application/json"),
+            Ok(Choice::Handler("application/x-mine".into()))
+        );
+        assert_eq!(pick("application/json"), Ok(Choice::Builtin(Json)));
+        assert_eq!(
+            pick("application/vnd.pgrst.object+json"),
+            Ok(Choice::Builtin(Object { stripped: false }))
+        );
+        assert!(pick("application/x-other").is_err());
     }
 
     #[test]

@@ -157,7 +157,8 @@ impl Preferences {
 
     /// What a read (GET/HEAD on a table, view or function) reports as
     /// applied: `count`, `tx` (only when `db-tx-end` allows overriding),
-    /// `handling` and `timezone` (drop it when PostgreSQL did not apply it).
+    /// `handling` and `timezone` (always applied: PostgreSQL refuses a zone
+    /// it does not know, which fails the request).
     pub fn applied_to_read(&self, tx_overridable: bool) -> Preferences {
         Preferences {
             count: self.count,

@@ -1,7 +1,7 @@
 //! One request from HTTP to plan, and from results to response: PostgREST's
 //! pipeline (ApiRequest -> Plan -> Query -> Response) driven in order.
 
-use crate::api_request::preferences::TxPreference;
+use crate::api_request::preferences::{Preferences, TxPreference};
 use crate::api_request::profile::{self, Profile};
 use crate::api_request::range;
 use crate::api_request::target::{self, Target};
@@ -18,6 +18,7 @@ use crate::query;
 use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
 
+mod explain;
 mod options;
 mod read;
 mod root;
@@ -141,10 +142,17 @@ fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&
 }
 
 pub fn respond(config: &Config, cache: &SchemaCache, context: &[u8], results: &[Rows]) -> Answer {
-    let answer = Context::decode(context).and_then(|ctx| match ctx.kind {
-        Kind::Read(read) => response::read::respond(&read, results),
-        Kind::Mutate(write) => response::mutate::respond(&write, results),
-        Kind::OpenApi(root) => response::openapi::respond(config, cache, &root, results),
+    let answer = Context::decode(context).and_then(|ctx| {
+        let mut answer = match &ctx.kind {
+            Kind::Read(read) => response::read::respond(read, results),
+            Kind::Mutate(write) => response::mutate::respond(write, results),
+            Kind::OpenApi(root) => response::openapi::respond(config, cache, root, results),
+            Kind::Plan(plan) => response::plan::respond(plan, results),
+        }?;
+        if let Some(warning) = &ctx.warning {
+            response::add_warning(&mut answer.headers, warning);
+        }
+        Ok(answer)
     });
     answer.unwrap_or_else(|err| {
         let r = err.to_response();
@@ -164,7 +172,8 @@ pub fn respond_error(context: &[u8], err: &DbError) -> HttpResponse {
 
 /// The statements between BEGIN and the main statement: the per-transaction
 /// settings (search_path, the role's own settings, role, claims, method,
-/// path, headers, cookies, app settings), then the `db-pre-request` call.
+/// path, headers, cookies, time zone, app settings), then the `db-pre-request`
+/// call.
 fn settings(
     config: &Config,
     req: &HttpRequest,
@@ -189,6 +198,7 @@ fn settings_with(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
+    let timezone = Preferences::parse(header_values(req, "prefer")).timezone;
     let settings = query::settings::statement(&query::settings::RequestSettings {
         role: &auth.role,
         role_settings: config.role_settings.settings(&auth.role),
@@ -197,6 +207,7 @@ fn settings_with(
         method: &req.method,
         path: &req.path,
         headers: &req.headers,
+        timezone: timezone.as_deref(),
         app_settings: &app_settings,
         function_settings,
     });
@@ -238,6 +249,23 @@ fn tx_end(mode: TxEndMode, preference: Option<TxPreference>) -> (TxEnd, bool) {
         _ => default,
     };
     (end, overridable)
+}
+
+/// PostgREST's `Warning` for embeds that a filter, order or limit named by
+/// their relation although they have an alias (`url-use-legacy-target-names`).
+fn legacy_warning(names: &[(String, String)]) -> Option<String> {
+    if names.is_empty() {
+        return None;
+    }
+    let replacements: Vec<String> = names
+        .iter()
+        .map(|(relation, alias)| format!("`{relation}` to `{alias}`"))
+        .collect();
+    Some(format!(
+        "299 pgrest/{} \"Embedded resource was referenced by relation name even though it has an alias. This is deprecated and will stop working in a future release. Update {} in query string filters, orders or limits.\"",
+        env!("CARGO_PKG_VERSION"),
+        replacements.join(", ")
+    ))
 }
 
 #[cfg(test)]

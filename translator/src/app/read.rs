@@ -1,7 +1,8 @@
 //! `GET`/`HEAD` on a table or view.
 
-use super::{begin, header_values, page, settings, tx_end};
-use crate::api_request::accept::{self, MediaType};
+use super::{begin, explain, header_values, legacy_warning, page, settings, tx_end};
+use crate::api_request::accept::{self, Choice, MediaType};
+use crate::api_request::ast::SelectItem;
 use crate::api_request::preferences::{Count as PreferCount, Preferences};
 use crate::api_request::profile::Profile;
 use crate::api_request::query_params;
@@ -12,9 +13,10 @@ use crate::error::ApiError;
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::read::{BodyShape, Count, Output};
+use crate::query::sql::ident;
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
-use crate::schema_cache::{SchemaCache, Table};
+use crate::schema_cache::{AggregateHandler, SchemaCache, Table};
 
 /// GET/HEAD on a table or view.
 pub(super) fn read(
@@ -33,36 +35,47 @@ pub(super) fn read(
     let limits = Limits {
         max_rows: config.db_max_rows,
         aggregates: config.db_aggregates_enabled,
+        legacy_target_names: config.url_use_legacy_target_names,
     };
+    let default_select = params.select == [SelectItem::star()];
     let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
-    let media = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &accept::relation_read_types(),
-        false,
-    )?;
+    let body = negotiate_body(config, cache, req, table, default_select)?;
+    let negotiated = body.negotiated;
     prefs.check_strict()?;
 
     let (count, total) = counting(prefs.count, config.db_max_rows);
     let statements = query::read::statements(
         &read,
         query::read::Source::Relation,
-        output(&media)?,
+        body.output,
         count,
         matches!(total, TotalFrom::Planned | TotalFrom::Estimated { .. }),
     )?;
 
+    let warning = legacy_warning(&read.legacy_target_names);
     let settings = settings(config, req, auth, profile);
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    // Time zones are not applied yet, so they are not reported as applied.
-    let mut applied = prefs.applied_to_read(tx_overridable);
-    applied.timezone = None;
+    let opening = [begin(config, auth, true)].into_iter().chain(settings);
+    if let MediaType::Plan(p) = &negotiated {
+        return Ok(explain::plan(
+            p,
+            opening,
+            statements.main,
+            tx_end,
+            auth,
+            profile,
+            warning,
+        ));
+    }
+    let applied = prefs.applied_to_read(tx_overridable);
     let context = Context {
         authenticated: auth.authenticated,
+        warning,
         kind: Kind::Read(ReadContext {
             offset: read.offset,
             head,
-            content_type: media.content_type(),
-            singular: matches!(media, MediaType::Object { .. }),
+            content_type: body.content_type,
+            singular: body.singular,
             total,
             content_location: Some(if canonical.is_empty() {
                 format!("/{}", table.name)
@@ -77,15 +90,91 @@ pub(super) fn read(
         }),
     };
     Ok(Plan {
-        statements: [begin(config, auth, true)]
-            .into_iter()
-            .chain(settings)
+        statements: opening
             .chain([statements.main])
             .chain(statements.planned_count)
             .collect(),
         tx_end,
         context: context.encode(),
     })
+}
+
+/// How a read of `table` answers: what negotiation chose, how the body is
+/// built, its `Content-Type`, and whether it is the singular object.
+pub(super) struct Body {
+    pub negotiated: MediaType,
+    pub output: Output,
+    pub content_type: String,
+    pub singular: bool,
+}
+
+/// Negotiates the body of a read of `table`: the database's media type
+/// handlers first (aggregates returning a domain named after the type;
+/// `default_select`: the request selects `*`, so the table's own handlers
+/// apply), then pgrest's built-in types.
+pub(super) fn negotiate_body(
+    config: &Config,
+    cache: &SchemaCache,
+    req: &HttpRequest,
+    table: &Table,
+    default_select: bool,
+) -> Result<Body, ApiError> {
+    let produces = accept::relation_read_types();
+    let choice = accept::negotiate_with(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &produces,
+        config.db_plan_enabled,
+        |media| cache.media_handler(&table.schema, &table.name, media, default_select),
+    )?;
+    Ok(match choice {
+        Choice::Builtin(negotiated) => {
+            let media = accept::body_type(&negotiated, &produces);
+            Body {
+                output: output(&media)?,
+                content_type: media.content_type(),
+                singular: matches!(media, MediaType::Object { .. }),
+                negotiated,
+            }
+        }
+        Choice::Handler(handler) => {
+            // A `*/*` handler's body is octet-stream unless SQL says otherwise.
+            let media = MediaType::decode(match handler.media_type.as_str() {
+                "*/*" => "application/octet-stream",
+                other => other,
+            });
+            Body {
+                output: handler_output(handler, table),
+                content_type: media.content_type(),
+                singular: false,
+                negotiated: media,
+            }
+        }
+        Choice::PlanOfHandler(handler, plan) => {
+            let negotiated = MediaType::Plan(plan);
+            Body {
+                output: handler_output(handler, table),
+                content_type: negotiated.content_type(),
+                singular: false,
+                negotiated,
+            }
+        }
+    })
+}
+
+/// The body a media type handler builds from the rows of `table`.
+fn handler_output(handler: &AggregateHandler, table: &Table) -> Output {
+    Output {
+        shape: BodyShape::Custom {
+            aggregate: qualified(&handler.schema, &handler.name),
+            row_type: (!handler.for_any_relation()).then(|| qualified(&table.schema, &table.name)),
+            bytes: handler.bytes,
+        },
+        strip_nulls: false,
+    }
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", ident(schema), ident(name))
 }
 
 /// What the main statement counts, and where `respond` takes the total from.

@@ -56,6 +56,7 @@ pub(super) fn root(
     }
     let context = Context {
         authenticated: auth.authenticated,
+        warning: None,
         kind: Kind::OpenApi(OpenApiContext {
             schema: profile.schema.clone(),
             head,

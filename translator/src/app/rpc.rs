@@ -1,9 +1,13 @@
 //! `GET`/`HEAD`/`POST` on `/rpc/name`: a function call, its rows read like a
 //! table's.
 
-use super::read::{counting, output};
-use super::{Isolation, begin_with, header_values, options, page, settings_with, tx_end};
+use super::read::{Body, counting, negotiate_body};
+use super::{
+    Isolation, begin_with, explain, header_values, legacy_warning, options, page, settings_with,
+    tx_end,
+};
 use crate::api_request::accept::{self, MediaType};
+use crate::api_request::ast::SelectItem;
 use crate::api_request::payload::{self, BodyJson};
 use crate::api_request::preferences::{Count as PreferCount, Handling, Preferences};
 use crate::api_request::profile::Profile;
@@ -16,7 +20,7 @@ use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::call::ScalarBody;
-use crate::query::read::{BodyShape, Count, Source};
+use crate::query::read::{BodyShape, Count, Output, Source};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
 use crate::schema_cache::{Routine, SchemaCache};
@@ -82,19 +86,19 @@ pub(super) fn call(
     let prefs = Preferences::parse(header_values(req, "prefer"));
     let page = page(config, req, &params.raw)?;
     let row_table = plan.row_table(cache);
-    let produces = match (&row_table, &routine.media_type) {
-        (Some(_), _) => accept::relation_read_types(),
-        // A domain named after a media type: that type, raw.
-        (None, Some(handler)) => vec![MediaType::Json, MediaType::decode(&handler.name)],
-        (None, None) => vec![MediaType::Json],
+    let (body, scalar_media) = match &row_table {
+        // Rows of a table: negotiated as a read of it (its media type
+        // handlers included).
+        Some(table) => {
+            let default_select = params.select == [SelectItem::star()];
+            let body = negotiate_body(config, cache, req, table, default_select)?;
+            (body, MediaType::Json)
+        }
+        None => scalar_body(config, req, routine)?,
     };
-    let media = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &produces,
-        false,
-    )?;
+    let negotiated = body.negotiated;
     prefs.check_strict()?;
-    let singular = matches!(media, MediaType::Object { .. });
+    let singular = body.singular;
     let max_affected = prefs
         .max_affected
         .filter(|_| prefs.handling == Some(Handling::Strict));
@@ -109,14 +113,15 @@ pub(super) fn call(
         other => counting(other, config.db_max_rows),
     };
 
-    let statements = match &row_table {
+    let (main, warning) = match &row_table {
         Some(table) => {
             let limits = Limits {
                 max_rows: config.db_max_rows,
                 aggregates: config.db_aggregates_enabled,
+                legacy_target_names: config.url_use_legacy_target_names,
             };
             let read = ReadPlan::new(cache, schema, table, params, page, limits)?;
-            let mut output = output(&media)?;
+            let mut output = body.output;
             // One composite value is an object, not an array of one.
             if !routine.returns_set && output.shape == BodyShape::JsonArray {
                 output.shape = BodyShape::JsonObject;
@@ -124,10 +129,10 @@ pub(super) fn call(
             let call = |p: &mut query::sql::Params| query::call::call(&plan, false, p);
             let statements =
                 query::read::statements(&read, Source::Call(&call), output, count, false)?;
-            vec![statements.main]
+            (statements.main, legacy_warning(&read.legacy_target_names))
         }
         None => {
-            let shape = match (&media, &routine.media_type) {
+            let shape = match (&scalar_media, &routine.media_type) {
                 (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _)
                 | (_, None) => ScalarBody::Json {
                     single: singular || !routine.returns_set,
@@ -135,36 +140,12 @@ pub(super) fn call(
                 (_, Some(handler)) if handler.bytes => ScalarBody::Bytes,
                 (_, Some(_)) => ScalarBody::Text,
             };
-            vec![query::call::scalar_statement(
-                &plan,
-                shape,
-                page.limit,
-                page.offset,
-                count,
-            )]
+            let main = query::call::scalar_statement(&plan, shape, page.limit, page.offset, count);
+            (main, None)
         }
     };
 
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    let mut applied = prefs.applied_to_read(tx_overridable);
-    applied.timezone = None;
-    applied.max_affected = prefs.max_affected;
-    let context = Context {
-        authenticated: auth.authenticated,
-        kind: Kind::Read(ReadContext {
-            offset: page.offset,
-            head,
-            content_type: media.content_type(),
-            singular,
-            total,
-            content_location: None,
-            void: routine.returns_void,
-            max_affected,
-            commit: tx_end == TxEnd::Commit,
-            preference_applied: applied.applied_header(),
-            content_profile: profile.negotiated.then(|| profile.schema.clone()),
-        }),
-    };
     // GET and HEAD never write; POST writes only through a VOLATILE function.
     let read_only = !post || !routine.is_volatile();
     let hoisted = hoisted_settings(config, routine);
@@ -178,12 +159,35 @@ pub(super) fn call(
             || config.role_settings.isolation(&auth.role),
             |(_, value)| Isolation::from_setting(value),
         );
+    let opening = [begin_with(read_only, isolation)]
+        .into_iter()
+        .chain(settings_with(config, req, auth, profile, &hoisted));
+    if let MediaType::Plan(p) = &negotiated {
+        return Ok(Outcome::Run(explain::plan(
+            p, opening, main, tx_end, auth, profile, warning,
+        )));
+    }
+    let mut applied = prefs.applied_to_read(tx_overridable);
+    applied.max_affected = prefs.max_affected;
+    let context = Context {
+        authenticated: auth.authenticated,
+        warning,
+        kind: Kind::Read(ReadContext {
+            offset: page.offset,
+            head,
+            content_type: body.content_type,
+            singular,
+            total,
+            content_location: None,
+            void: routine.returns_void,
+            max_affected,
+            commit: tx_end == TxEnd::Commit,
+            preference_applied: applied.applied_header(),
+            content_profile: profile.negotiated.then(|| profile.schema.clone()),
+        }),
+    };
     Ok(Outcome::Run(Plan {
-        statements: [begin_with(read_only, isolation)]
-            .into_iter()
-            .chain(settings_with(config, req, auth, profile, &hoisted))
-            .chain(statements)
-            .collect(),
+        statements: opening.chain([main]).collect(),
         // Too many rows roll the call back: `respond` decides.
         tx_end: if singular || max_affected.is_some() {
             TxEnd::AfterRespond
@@ -192,6 +196,38 @@ pub(super) fn call(
         },
         context: context.encode(),
     }))
+}
+
+/// The body of a function returning no table's rows: JSON, or its value raw
+/// when its return type is a domain named after the accepted media type;
+/// with the media type it is sent in (`output` is the JSON shape).
+fn scalar_body(
+    config: &Config,
+    req: &HttpRequest,
+    routine: &Routine,
+) -> Result<(Body, MediaType), ApiError> {
+    let produces = match &routine.media_type {
+        Some(handler) => vec![MediaType::Json, MediaType::decode(&handler.name)],
+        None => vec![MediaType::Json],
+    };
+    let negotiated = accept::negotiate(
+        &accept::parse_accept(header_values(req, "accept").next()),
+        &produces,
+        config.db_plan_enabled,
+    )?;
+    let media = accept::body_type(&negotiated, &produces);
+    let (shape, strip_nulls) = match &media {
+        MediaType::Object { stripped } => (BodyShape::JsonObject, *stripped),
+        MediaType::ArrayStripped => (BodyShape::JsonArray, true),
+        _ => (BodyShape::JsonArray, false),
+    };
+    let body = Body {
+        output: Output { shape, strip_nulls },
+        content_type: media.content_type(),
+        singular: matches!(media, MediaType::Object { .. }),
+        negotiated,
+    };
+    Ok((body, media))
 }
 
 /// The function's `SET name=value` clauses that `db-hoisted-tx-settings`

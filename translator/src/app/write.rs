@@ -1,8 +1,9 @@
 //! `POST`/`PATCH`/`PUT`/`DELETE` on a table or view.
 
-use super::read::output;
-use super::{begin, header_values, settings, tx_end};
-use crate::api_request::accept::{self, MediaType};
+use super::read::negotiate_body;
+use super::{begin, explain, header_values, legacy_warning, settings, tx_end};
+use crate::api_request::accept::MediaType;
+use crate::api_request::ast::SelectItem;
 use crate::api_request::payload;
 use crate::api_request::preferences::{
     Count as PreferCount, Handling, Missing, Preferences, Representation,
@@ -54,11 +55,9 @@ pub(super) fn write(
             Some(payload::parse(&content_type, &req.body, columns)?)
         }
     };
-    let media = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &accept::relation_read_types(),
-        false,
-    )?;
+    let default_select = params.select == [SelectItem::star()];
+    let body = negotiate_body(config, cache, req, table, default_select)?;
+    let negotiated = body.negotiated;
     prefs.check_strict()?;
 
     let applies_defaults = matches!(mutation, Mutation::Insert | Mutation::Update)
@@ -74,6 +73,7 @@ pub(super) fn write(
     let limits = Limits {
         max_rows: config.db_max_rows,
         aggregates: config.db_aggregates_enabled,
+        legacy_target_names: config.url_use_legacy_target_names,
     };
     let page = Page {
         limit: None,
@@ -81,14 +81,24 @@ pub(super) fn write(
     };
     let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
     let returning = match prefs.representation {
-        Some(Representation::Full) => Returning::Body(output(&media)?),
+        Some(Representation::Full) => Returning::Body(body.output),
         Some(Representation::HeadersOnly) if mutation == Mutation::Insert => Returning::Location,
         _ => Returning::Nothing,
     };
+    let representation = matches!(returning, Returning::Body(_));
     let statement = query::mutate::statement(&plan, &read, returning)?;
+    let warning = legacy_warning(&read.legacy_target_names);
 
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    let singular = matches!(media, MediaType::Object { .. });
+    let opening = [begin(config, auth, false)]
+        .into_iter()
+        .chain(settings(config, req, auth, profile));
+    if let MediaType::Plan(p) = &negotiated {
+        return Ok(explain::plan(
+            p, opening, statement, tx_end, auth, profile, warning,
+        ));
+    }
+    let singular = body.singular;
     let strict = prefs.handling == Some(Handling::Strict);
     let max_affected = prefs
         .max_affected
@@ -96,10 +106,11 @@ pub(super) fn write(
     let checked = singular || max_affected.is_some() || mutation == Mutation::SingleUpsert;
     let context = Context {
         authenticated: auth.authenticated,
+        warning,
         kind: Kind::Mutate(MutateContext {
             mutation,
-            representation: matches!(returning, Returning::Body(_)),
-            content_type: media.content_type(),
+            representation,
+            content_type: body.content_type,
             singular,
             count: matches!(
                 prefs.count,
@@ -116,11 +127,7 @@ pub(super) fn write(
         }),
     };
     Ok(Plan {
-        statements: [begin(config, auth, false)]
-            .into_iter()
-            .chain(settings(config, req, auth, profile))
-            .chain([statement])
-            .collect(),
+        statements: opening.chain([statement]).collect(),
         tx_end: if checked { TxEnd::AfterRespond } else { tx_end },
         context: context.encode(),
     })
@@ -128,8 +135,7 @@ pub(super) fn write(
 
 /// What each write reports in `Preference-Applied` (PostgREST 16): the
 /// resolution only for an insert that has a conflict target, `missing` for
-/// inserts and updates, `max-affected` for updates and deletes. Time zones
-/// are not applied yet, so they are not reported.
+/// inserts and updates, `max-affected` for updates and deletes.
 fn applied(
     prefs: &Preferences,
     mutation: Mutation,
@@ -146,6 +152,7 @@ fn applied(
         count: prefs.count,
         tx: prefs.tx.filter(|_| tx_overridable),
         handling: prefs.handling,
+        timezone: prefs.timezone.clone(),
         max_affected: prefs
             .max_affected
             .filter(|_| matches!(mutation, Mutation::Update | Mutation::Delete)),

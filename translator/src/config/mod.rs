@@ -131,6 +131,24 @@ pub struct Config {
     /// `false`: the host exits when the database connection is lost
     /// instead of reconnecting.
     pub db_pool_automatic_recovery: bool,
+    /// `db-plan-enabled`: `Accept: application/vnd.pgrst.plan` answers
+    /// the main statement's `EXPLAIN`.
+    pub db_plan_enabled: bool,
+    /// `client-error-verbosity`: `minimal` leaves `details` and `hint`
+    /// out of error bodies (null).
+    pub client_error_verbosity: ErrorVerbosity,
+    /// `url-use-legacy-target-names`: a filter, order or limit may name an
+    /// aliased embed by its relation (with a `Warning` header); off: only
+    /// by its alias (PGRST108).
+    pub url_use_legacy_target_names: bool,
+}
+
+/// `client-error-verbosity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorVerbosity {
+    Verbose,
+    Minimal,
 }
 
 /// `openapi-mode`.
@@ -191,6 +209,9 @@ impl Default for Config {
             server_timing_enabled: false,
             log_query: LogQuery::Disabled,
             db_pool_automatic_recovery: true,
+            db_plan_enabled: false,
+            client_error_verbosity: ErrorVerbosity::Verbose,
+            url_use_legacy_target_names: true,
         }
     }
 }
@@ -308,6 +329,14 @@ impl Config {
             db_pool_automatic_recovery: src
                 .bool(&["db-pool-automatic-recovery"])?
                 .unwrap_or(d.db_pool_automatic_recovery),
+            db_plan_enabled: src.bool(&["db-plan-enabled"])?.unwrap_or(d.db_plan_enabled),
+            client_error_verbosity: match src.text(&["client-error-verbosity"]) {
+                Some(s) => error_verbosity(&s)?,
+                None => d.client_error_verbosity,
+            },
+            url_use_legacy_target_names: src
+                .bool(&["url-use-legacy-target-names"])?
+                .unwrap_or(d.url_use_legacy_target_names),
         };
         // Checks the secret (unless the host still has to read its file) and
         // the role claim key.
@@ -378,6 +407,14 @@ fn openapi_mode(value: &str) -> Result<OpenApiMode, String> {
         "disabled" => OpenApiMode::Disabled,
         _ => return Err("Invalid openapi-mode. Check your configuration.".into()),
     })
+}
+
+fn error_verbosity(value: &str) -> Result<ErrorVerbosity, String> {
+    match value {
+        "verbose" => Ok(ErrorVerbosity::Verbose),
+        "minimal" => Ok(ErrorVerbosity::Minimal),
+        _ => Err("Invalid client-error-verbosity. Check your configuration.".into()),
+    }
 }
 
 fn log_level(value: &str) -> Result<LogLevel, String> {

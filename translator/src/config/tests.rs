@@ -359,6 +359,23 @@ fn openapi_options() {
 }
 
 #[test]
+fn plan_and_error_options() {
+    let c = Config::default();
+    assert!(!c.db_plan_enabled);
+    assert_eq!(c.client_error_verbosity, ErrorVerbosity::Verbose);
+    assert!(c.url_use_legacy_target_names);
+    let c = from_file(
+        "db-plan-enabled = true\n\
+         client-error-verbosity = \"minimal\"\n\
+         url-use-legacy-target-names = false\n",
+    )
+    .unwrap();
+    assert!(c.db_plan_enabled);
+    assert_eq!(c.client_error_verbosity, ErrorVerbosity::Minimal);
+    assert!(!c.url_use_legacy_target_names);
+}
+
+#[test]
 fn invalid_values_are_reported_with_their_source() {
     for (vars, expected) in [
         (
@@ -388,6 +405,10 @@ fn invalid_values_are_reported_with_their_source() {
         (
             &[("PGRST_OPENAPI_MODE", "follow-acl")],
             "Invalid openapi-mode. Check your configuration.",
+        ),
+        (
+            &[("PGRST_CLIENT_ERROR_VERBOSITY", "loud")],
+            "Invalid client-error-verbosity. Check your configuration.",
         ),
         (
             &[("PGRST_OPENAPI_SERVER_PROXY_URI", "example.com/api")],

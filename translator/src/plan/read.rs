@@ -57,6 +57,10 @@ pub struct ReadPlan<'a> {
     /// the parent's other columns (PostgREST's hoisting): this level selects
     /// their plain values.
     pub hoist_aggregates: bool,
+    /// Embeds that a filter, order or limit named by their relation although
+    /// they have an alias, as (relation, alias), for the deprecation
+    /// `Warning` (`url-use-legacy-target-names`). Set on the root only.
+    pub legacy_target_names: Vec<(String, String)>,
 }
 
 /// An embedded resource: a child level joined to its parent.
@@ -92,6 +96,8 @@ pub struct Limits {
     pub max_rows: Option<i64>,
     /// `db-aggregates-enabled`.
     pub aggregates: bool,
+    /// `url-use-legacy-target-names`.
+    pub legacy_target_names: bool,
 }
 
 impl<'a> ReadPlan<'a> {
@@ -116,8 +122,14 @@ impl<'a> ReadPlan<'a> {
             .chain(params.order.iter().map(|o| &o.path))
             .chain(params.ranges.iter().map(|r| &r.path))
             .chain(params.logic.iter().map(|l| &l.path));
+        let mut legacy_target_names = Vec::new();
         for path in paths {
-            check_path(&params.select, path)?;
+            check_path(
+                &params.select,
+                path,
+                limits.legacy_target_names,
+                &mut legacy_target_names,
+            )?;
         }
         let builder = Builder {
             cache,
@@ -156,6 +168,7 @@ impl<'a> ReadPlan<'a> {
             }
         }
         root.cap_embeds(limits.max_rows);
+        root.legacy_target_names = legacy_target_names;
         Ok(root)
     }
 
@@ -221,7 +234,10 @@ impl<'a> ReadPlan<'a> {
             return Ok(term);
         };
         let Some(embed) = self.embed_named(&relation) else {
-            return Err(ApiError::NotEmbedded { resource: relation });
+            return Err(ApiError::NotEmbedded {
+                resource: relation,
+                aliased: None,
+            });
         };
         if !embed.rel.is_to_one() {
             return Err(ApiError::RelatedOrderNotToOne {
@@ -245,26 +261,55 @@ impl<'a> ReadPlan<'a> {
 }
 
 /// PGRST108 unless every step of `path` names an embed one level below the
-/// previous: by its alias or its relation name, as PostgREST 12 accepts
-/// (`select=cast:actors(id)&actors.id=eq.1`).
-fn check_path(items: &[SelectItem], path: &EmbedPath) -> Result<(), ApiError> {
+/// previous: by its alias (or its relation when it has none), or, with
+/// `legacy` (`url-use-legacy-target-names`), by its relation although it has
+/// an alias (`select=cast:actors(id)&actors.id=eq.1`), which is recorded in
+/// `used` as (relation, alias) for the deprecation warning.
+fn check_path(
+    items: &[SelectItem],
+    path: &EmbedPath,
+    legacy: bool,
+    used: &mut Vec<(String, String)>,
+) -> Result<(), ApiError> {
     let mut level = items;
     for step in path {
-        let next = level.iter().find_map(|item| match item {
+        // (relation, alias, children) of the first embed the step names,
+        // by its alias or by its relation.
+        let named = level.iter().find_map(|item| match item {
             SelectItem::Relation {
                 name,
                 alias,
                 children,
                 ..
-            } if alias.as_ref() == Some(step) || name == step => Some(children),
-            SelectItem::Spread { name, children, .. } if name == step => Some(children),
+            } if alias.as_ref() == Some(step) || name == step => {
+                Some((name, alias.as_ref(), children))
+            }
+            SelectItem::Spread { name, children, .. } if name == step => {
+                Some((name, None, children))
+            }
             _ => None,
         });
-        match next {
-            Some(children) => level = children,
-            None => {
+        let by_relation = |&(name, alias, _): &(&String, Option<&String>, _)| {
+            name == step && alias.is_some_and(|a| a != step)
+        };
+        match named {
+            Some(found) if legacy || !by_relation(&found) => {
+                if by_relation(&found) {
+                    let pair = (found.0.clone(), found.1.cloned().unwrap_or_default());
+                    if !used.contains(&pair) {
+                        used.push(pair);
+                    }
+                }
+                level = found.2;
+            }
+            _ => {
+                // The embed a relation name would have matched (legacy off).
+                let aliased = named
+                    .filter(by_relation)
+                    .map(|(name, alias, _)| (name.clone(), alias.cloned().unwrap_or_default()));
                 return Err(ApiError::NotEmbedded {
                     resource: step.clone(),
+                    aliased,
                 });
             }
         }
@@ -336,6 +381,7 @@ impl<'a> Builder<'a, '_> {
             offset: 0,
             embeds,
             hoist_aggregates: false,
+            legacy_target_names: Vec::new(),
         })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod call;
 mod embed;
+pub mod explain;
 pub mod mutate;
 pub mod read;
 pub mod settings;

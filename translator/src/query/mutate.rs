@@ -17,7 +17,7 @@ use crate::plan::mutate::{Conflict, MutatePlan, Mutation};
 use crate::plan::read::ReadPlan;
 
 /// What the statement returns besides the affected-row count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Returning {
     /// `return=minimal`: nothing.
     Nothing,
@@ -77,7 +77,7 @@ pub fn statement(
         }
     };
 
-    let (selection, rows, body_sql) = match returning {
+    let (selection, rows, body_sql) = match &returning {
         Returning::Body(output) => {
             // Named as the table, as embeds and computed fields expect.
             let name = ident(&plan.table.name);

@@ -13,7 +13,7 @@ use crate::plan::read::{Condition, ReadPlan, SelectField};
 use crate::schema_cache::Table;
 
 /// How the body column is built from the selected rows (PostgREST's bodyF).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyShape {
     /// `application/json`, `vnd.pgrst.array+json`: a JSON array.
     JsonArray,
@@ -24,9 +24,17 @@ pub enum BodyShape {
     Csv,
     /// `application/geo+json`: a FeatureCollection (needs PostGIS).
     GeoJson,
+    /// A media type handler: `aggregate(row::row_type)` (`aggregate(row)`
+    /// for an `anyelement` one), cast to `bytea` (`bytes`) or `text`. The
+    /// names are quoted SQL.
+    Custom {
+        aggregate: String,
+        row_type: Option<String>,
+        bytes: bool,
+    },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
     pub shape: BodyShape,
     /// `nulls=stripped`: keys with null values are left out.
@@ -142,7 +150,7 @@ pub fn statements(
             )
         }
     };
-    let body = body(output, SOURCE);
+    let body = body(&output, SOURCE);
     Ok(ReadStatements {
         main: Statement {
             sql: format!(
@@ -322,7 +330,7 @@ fn build_level(
 
 /// The body column over the rows named `rows` (`_postgrest_t` in the
 /// outer query).
-pub(super) fn body(output: Output, rows: &str) -> String {
+pub(super) fn body(output: &Output, rows: &str) -> String {
     let strip = |json: &str| {
         if output.strip_nulls {
             format!("json_strip_nulls({json})")
@@ -330,7 +338,19 @@ pub(super) fn body(output: Output, rows: &str) -> String {
             json.to_string()
         }
     };
-    match output.shape {
+    match &output.shape {
+        BodyShape::Custom {
+            aggregate,
+            row_type,
+            bytes,
+        } => {
+            let cast = if *bytes { "bytea" } else { "text" };
+            let row = match row_type {
+                Some(row_type) => format!("_postgrest_t::{row_type}"),
+                None => "_postgrest_t".to_string(),
+            };
+            format!("{aggregate}({row})::{cast}")
+        }
         BodyShape::JsonArray => format!("coalesce({}, '[]')", strip("json_agg(_postgrest_t)")),
         BodyShape::JsonObject => {
             format!("coalesce({}, 'null')", strip("json_agg(_postgrest_t)->0"))

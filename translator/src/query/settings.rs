@@ -19,6 +19,9 @@ pub struct RequestSettings<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub headers: &'a [(String, String)],
+    /// `Prefer: timezone=`, as sent: PostgreSQL refuses an unknown zone
+    /// (22023, as PostgREST 16 answers it).
+    pub timezone: Option<&'a str>,
     /// `app.settings.*` by full name, set last.
     pub app_settings: &'a [(&'a str, &'a str)],
     /// A called function's hoisted settings (name, value), applied last.
@@ -41,6 +44,7 @@ pub fn statement(s: &RequestSettings) -> Statement {
         ("request.headers", headers_json(s.headers)),
         ("request.cookies", cookies_json(s.headers)),
     ];
+    let timezone = s.timezone.map(|tz| ("timezone", tz.to_string()));
     let app_settings = s.app_settings.iter().map(|(n, v)| (*n, v.to_string()));
     let hoisted = s
         .function_settings
@@ -50,6 +54,7 @@ pub fn statement(s: &RequestSettings) -> Statement {
         .into_iter()
         .chain(role_settings)
         .chain(settings)
+        .chain(timezone)
         .chain(app_settings)
         .chain(hoisted)
         .map(|(name, value)| {
@@ -122,6 +127,7 @@ mod tests {
             method: "GET",
             path: "/items",
             headers: &headers,
+            timezone: Some("+05:30"),
             app_settings: &[("app.settings.x\"y", "1'; drop")],
             function_settings: &[("statement_timeout".into(), "5s".into())],
         });
@@ -138,11 +144,13 @@ mod tests {
         assert_eq!(text(3), "anon'; drop");
         assert_eq!(text(11), r#"{"accept":"*/*"}"#);
         assert_eq!(text(13), r#"{"a":"1","b":"x=y"}"#);
-        assert_eq!(text(14), "app.settings.x\"y");
-        assert_eq!(text(15), "1'; drop");
+        // The time zone after the cookies, before the app settings.
+        assert_eq!((text(14), text(15)), ("timezone".into(), "+05:30".into()));
+        assert_eq!(text(16), "app.settings.x\"y");
+        assert_eq!(text(17), "1'; drop");
         // A called function's hoisted settings come last.
         assert_eq!(
-            (text(16), text(17)),
+            (text(18), text(19)),
             ("statement_timeout".into(), "5s".into())
         );
         assert_eq!(st.rows, RowUse::Ignore);
@@ -158,6 +166,7 @@ mod tests {
             method: "GET",
             path: "/",
             headers: &[],
+            timezone: None,
             app_settings: &[],
             function_settings: &[],
         });

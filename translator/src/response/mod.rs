@@ -4,6 +4,7 @@
 mod guc;
 pub mod mutate;
 pub mod openapi;
+pub mod plan;
 pub mod range;
 pub mod read;
 
@@ -18,6 +19,9 @@ pub struct Context {
     /// The request ran as a role other than the anonymous one (42501 is then
     /// 403, not 401).
     pub authenticated: bool,
+    /// A `Warning` header for a successful answer (PostgREST's deprecation
+    /// notice for embeds named by their relation instead of their alias).
+    pub warning: Option<String>,
     pub kind: Kind,
 }
 
@@ -26,6 +30,18 @@ pub enum Kind {
     Read(read::ReadContext),
     Mutate(mutate::MutateContext),
     OpenApi(openapi::OpenApiContext),
+    /// `Accept: application/vnd.pgrst.plan`: the main statement's `EXPLAIN`.
+    Plan(plan::PlanContext),
+}
+
+/// Adds `warning` before `Vary` (PostgREST puts it after its own headers
+/// and before the default `Vary`).
+pub fn add_warning(headers: &mut Vec<(String, String)>, warning: &str) {
+    let at = headers
+        .iter()
+        .position(|(name, _)| name.eq_ignore_ascii_case("vary"))
+        .unwrap_or(headers.len());
+    headers.insert(at, ("warning".to_string(), warning.to_string()));
 }
 
 /// An answer the statement's rows should not allow (a bug, not a request
@@ -56,6 +72,7 @@ mod tests {
     fn context_round_trips() {
         let c = Context {
             authenticated: false,
+            warning: Some("299 pgrest/0.1.0 \"x\"".into()),
             kind: Kind::Read(read::ReadContext {
                 offset: 5,
                 head: true,

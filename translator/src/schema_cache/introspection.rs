@@ -161,6 +161,33 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   WHERE p.prokind = 'f' AND n.nspname = ANY($1::text[])
 ) f"#;
 
+/// Aggregates returning a domain named after a media type (or `*/*`) whose
+/// one argument is a relation's row type or `anyelement`: PostgREST's media
+/// type handlers for tables and views.
+const MEDIA_HANDLERS: &str = r#"
+SELECT coalesce(json_agg(h ORDER BY h.target_schema, h.target_name, h.media_type, h.schema, h.name), '[]')::text FROM (
+  SELECT
+    pn.nspname AS schema,
+    p.proname AS name,
+    tn.nspname AS target_schema,
+    t.typname AS target_name,
+    lower(d.typname) AS media_type,
+    d.typbasetype = 'pg_catalog.bytea'::pg_catalog.regtype AS bytes
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid
+  JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+  JOIN pg_catalog.pg_type d ON d.oid = p.prorettype
+  JOIN pg_catalog.pg_type t ON t.oid = p.proargtypes[0]
+  JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
+  WHERE pn.nspname = ANY($1::text[])
+    AND p.pronargs = 1
+    AND d.typbasetype <> 0
+    AND (d.typname ~* '^[A-Za-z0-9.-]+/[A-Za-z0-9.\+-]+$' OR d.typname = '*/*')
+    AND (t.oid = 'pg_catalog.anyelement'::pg_catalog.regtype
+         OR t.oid IN (SELECT c.reltype FROM pg_catalog.pg_class c
+                       WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')))
+) h"#;
+
 /// The schema cache's statements (`SchemaCache::load` reads their results),
 /// then the impersonated roles' settings (`RoleSettings::load`).
 pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
@@ -176,6 +203,7 @@ pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
         statement(VIEW_COLUMNS, vec![]),
         statement(COMPUTED_RELATIONSHIPS, schemas()),
         statement(FUNCTIONS, schemas()),
+        statement(MEDIA_HANDLERS, schemas()),
         statement(&role_settings::sql(server_version_num), vec![]),
     ]
 }

@@ -67,14 +67,44 @@ pub struct SchemaCache {
     /// Functions of the exposed schemas, sorted by (schema, name, oid).
     #[serde(default)]
     pub routines: Vec<Routine>,
+    /// Aggregates that build a body in a media type, sorted by target.
+    #[serde(default)]
+    pub media_handlers: Vec<AggregateHandler>,
+}
+
+/// An aggregate returning a domain named after a media type: it builds the
+/// body of a read of its target relation (or of any relation, for an
+/// `anyelement` one) when that media type is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggregateHandler {
+    pub schema: String,
+    pub name: String,
+    /// The row type's schema and name (`pg_catalog.anyelement` for any).
+    pub target_schema: String,
+    pub target_name: String,
+    /// The domain's name, lower case: `text/plain`, `*/*`, ...
+    pub media_type: String,
+    /// A domain over `bytea` (else the body is text).
+    pub bytes: bool,
+}
+
+const ANY_SCHEMA: &str = "pg_catalog";
+const ANY_NAME: &str = "anyelement";
+
+impl AggregateHandler {
+    /// An `anyelement` aggregate: it takes the rows of any relation as they
+    /// are selected.
+    pub fn for_any_relation(&self) -> bool {
+        self.target_schema == ANY_SCHEMA && self.target_name == ANY_NAME
+    }
 }
 
 impl SchemaCache {
     /// Builds the cache from the introspection results, in statement order.
     pub fn load(results: &[String]) -> Result<SchemaCache, String> {
-        let [tables, keys, view_columns, computed, routines] = results else {
+        let [tables, keys, view_columns, computed, routines, handlers] = results else {
             return Err(format!(
-                "expected 5 introspection results, got {}",
+                "expected 6 introspection results, got {}",
                 results.len()
             ));
         };
@@ -98,11 +128,37 @@ impl SchemaCache {
         // After deriving: relationships are found from the tables' own keys.
         view_primary_keys(&mut tables, &view_columns);
         let routines: Vec<Routine> = parse("function", routines)?;
+        let media_handlers: Vec<AggregateHandler> = parse("media handler", handlers)?;
         Ok(SchemaCache {
             tables,
             relationships,
             routines,
+            media_handlers,
         })
+    }
+
+    /// The aggregate answering `media` (lower case) for a read of
+    /// `schema.table`, as PostgREST looks it up: with the default select,
+    /// the relation's own catch-all (`*/*`) handler, then its handler for
+    /// `media`; then an `anyelement` handler for `media`.
+    pub fn media_handler(
+        &self,
+        schema: &str,
+        table: &str,
+        media: &str,
+        default_select: bool,
+    ) -> Option<&AggregateHandler> {
+        let find = |target_schema: &str, target_name: &str, media: &str| {
+            self.media_handlers.iter().find(|h| {
+                h.target_schema == target_schema
+                    && h.target_name == target_name
+                    && h.media_type == media
+            })
+        };
+        default_select
+            .then(|| find(schema, table, "*/*").or_else(|| find(schema, table, media)))
+            .flatten()
+            .or_else(|| find(ANY_SCHEMA, ANY_NAME, media))
     }
 
     /// The relationships whose origin is `schema.name`.
@@ -226,6 +282,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn media_handlers_are_looked_up_as_postgrest_does() {
+        let handler = |target: (&str, &str), media: &str| AggregateHandler {
+            schema: "api".into(),
+            name: format!("{}_{}", target.1, media.len()),
+            target_schema: target.0.into(),
+            target_name: target.1.into(),
+            media_type: media.into(),
+            bytes: false,
+        };
+        let cache = SchemaCache {
+            tables: vec![],
+            relationships: vec![],
+            routines: vec![],
+            media_handlers: vec![
+                handler(("api", "points"), "text/csv"),
+                handler(("api", "blobs"), "*/*"),
+                handler(("pg_catalog", "anyelement"), "text/csv"),
+            ],
+        };
+        let found = |table: &str, media: &str, default_select: bool| {
+            cache
+                .media_handler("api", table, media, default_select)
+                .map(|h| (h.target_name.as_str(), h.media_type.as_str()))
+        };
+        // The relation's own, with the default select only; else any.
+        assert_eq!(
+            found("points", "text/csv", true),
+            Some(("points", "text/csv"))
+        );
+        assert_eq!(
+            found("points", "text/csv", false),
+            Some(("anyelement", "text/csv"))
+        );
+        // A catch-all answers every type.
+        assert_eq!(
+            found("blobs", "application/json", true),
+            Some(("blobs", "*/*"))
+        );
+        assert_eq!(found("blobs", "application/json", false), None);
+        assert_eq!(
+            found("other", "text/csv", true),
+            Some(("anyelement", "text/csv"))
+        );
+        assert!(cache.media_handlers[2].for_any_relation());
+        assert!(!cache.media_handlers[0].for_any_relation());
+    }
+
+    #[test]
     fn loads_and_finds_tables() {
         let json = r#"[
           {"schema":"public","name":"b","is_view":true,"insertable":false,"updatable":false,
@@ -237,6 +341,7 @@ mod tests {
         let empty = "[]".to_string();
         let cache = SchemaCache::load(&[
             json.to_string(),
+            empty.clone(),
             empty.clone(),
             empty.clone(),
             empty.clone(),
@@ -260,6 +365,7 @@ mod tests {
             tables: vec![table("clients"), table("projects"), other],
             relationships: vec![],
             routines: vec![],
+            media_handlers: vec![],
         };
         assert_eq!(cache.closest_table("api", "projcts"), Some("projects"));
         assert_eq!(cache.closest_table("api", "CLIENT"), Some("clients"));
@@ -299,6 +405,7 @@ mod tests {
             tables.to_string(),
             empty.clone(),
             view_columns,
+            empty.clone(),
             empty.clone(),
             empty,
         ])
