@@ -8,8 +8,7 @@ use crate::config::role_settings::RoleSettings;
 use crate::config::{Config, ErrorVerbosity, in_database};
 use crate::contract::{
     Answer, AnswerBody, CorsAnswer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows,
-    Statement,
-    TokenCheck,
+    Statement, TokenCheck,
 };
 use crate::error::{ApiError, minimal_body};
 use crate::schema_cache::{self, SchemaCache};

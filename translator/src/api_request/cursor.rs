@@ -109,12 +109,12 @@ impl Cursor {
 
     // ---- failures -------------------------------------------------------
 
-    fn record<'e>(
+    fn record(
         &mut self,
         pos: usize,
         sys: Option<Option<char>>,
         un: Option<char>,
-        expected: impl IntoIterator<Item = &'e Cow<'static, str>>,
+        expected: impl IntoIterator<Item = Cow<'static, str>>,
     ) {
         let f = &mut self.failure;
         if f.fatal.is_some() {
@@ -137,8 +137,8 @@ impl Cursor {
             f.unexpected = un;
         }
         for e in expected {
-            if !f.expected.contains(e) {
-                f.expected.push(e.clone());
+            if !f.expected.contains(&e) {
+                f.expected.push(e);
             }
         }
     }
@@ -151,11 +151,7 @@ impl Cursor {
         un: Option<char>,
         expected: &[&'static str],
     ) {
-        // Borrowed `Cow`s of static strings: built on the stack, no heap.
-        let labels: [Option<Cow<'static, str>>; 8] =
-            std::array::from_fn(|i| expected.get(i).map(|e| Cow::Borrowed(*e)));
-        debug_assert!(expected.len() <= labels.len(), "too many labels");
-        self.record(pos, sys, un, labels.iter().flatten());
+        self.record(pos, sys, un, expected.iter().map(|e| Cow::Borrowed(*e)));
     }
 
     /// Takes the failures recorded so far, leaving none: used before an
@@ -182,7 +178,7 @@ impl Cursor {
             self.failure.recorded = true;
             return;
         }
-        self.record(e.pos, e.sys_unexpected, e.unexpected, &e.expected);
+        self.record(e.pos, e.sys_unexpected, e.unexpected, e.expected);
     }
 
     /// Records "unexpected <char at pos> expecting <expected>" and fails.
@@ -280,7 +276,7 @@ impl Cursor {
         }
         let sys = Some(self.chars.get(i).copied());
         let label = Cow::Owned(format!("\"{s}\""));
-        self.record(self.pos, sys, None, [&label]);
+        self.record(self.pos, sys, None, [label]);
         Err(Fail)
     }
 
