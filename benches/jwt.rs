@@ -15,6 +15,8 @@ use pgrest_host::component::{Compiled, Generation, wit};
 use pgrest_host::token_cache::TokenCache;
 use serde_json::json;
 
+mod common;
+
 const SECRET: &str = "an HMAC secret of at least 32 characters";
 const RSA_PEM: &[u8] = include_bytes!("../translator/src/auth/test_keys/rsa.pem");
 const RSA_N: &str = "t2z8RUpzd5wGvM_iKUAFU9JTrbPnT2WXWkmxCvmt0af9fjCBOgKjcgfCIzER9tP-d627Xkjz448D0m0iR1p3C6hIkgYbqNIjzMx4TDYCqUJUpPq2RbzvasddkXoBebqiikRE1NYcUZH9_78URkSShjPuwoqYVkWy50rWqfTZsoW2hzPgB8Gqh_QaTk6RisvTeKPjQAP13dFeXHtKZocl4Y8Za-XEI2zUKCWi0C3oaW9WaIKNBt0fgJfOqLIRuTIvUbF_1RjnmoTOKQDvePKw6BRWO8ISaiRYGYlXShs9GkXDy5PN1ldwVt2WCLw5_e3CIDgMYS0yPcdsnBGUyQ_qyw";
@@ -41,8 +43,12 @@ fn verifying(c: &mut Criterion) {
         .resolve_config(None, &env, &[])
         .expect("no trap")
         .expect("config");
-    let generation =
-        Generation::new(compiled, config, vec![TABLES.to_string()]).expect("component engine");
+    let generation = Generation::new(
+        compiled,
+        config.clone(),
+        common::introspection(&config, &[TABLES]),
+    )
+    .expect("component engine");
     let request = wit::HttpRequest {
         method: "GET".into(),
         path: "/items".into(),

@@ -200,6 +200,9 @@ fn main() {
             ("PGRST_DB_CHANNEL_ENABLED", "false".into()),
         ]
     };
+    // The first start after a build compiles the component and caches its
+    // native code; measure a start with that cache warm, as restarts are.
+    Server::spawn(Path::new(PGREST), env(free_port())).stop();
     let mut servers = [
         Server::spawn(Path::new(PGREST), env(free_port())),
         Server::spawn(&postgrest_bin, env(free_port())),
@@ -520,7 +523,8 @@ fn report(r: &Report) -> String {
          `cargo bench --bench load` on {date}, commit `{commit}`, {} CPUs, load average before \
          the run `{}`.\nEach figure is the median of {} interleaved runs of {} s; pool size {POOL} \
          for both servers; PostgREST {POSTGREST_VERSION}; pgbench runs the same transaction, \
-         settings and main statement with prepared statements.\n",
+         settings and main statement with prepared statements. Where the time goes, and why \
+         some targets are out of reach on this machine: `benches/PROFILE.md`.\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         r.load_before,
         r.rounds,

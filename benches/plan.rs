@@ -1,5 +1,7 @@
-//! Planning a representative read (3 columns, 3 filters including an `or`,
-//! order, limit), a 3-level embed (films → directors, films → actors through
+//! Planning each shape of the load benchmark (`benches/load.rs`: one row by
+//! primary key, a 100-row page, one row with a to-one embed, one inserted
+//! row, a call with 2 arguments), a representative read (3 columns, 3
+//! filters including an `or`, order, limit), a 3-level embed (films → directors, films → actors through
 //! a junction, filters on two levels) and a 100-row bulk insert (the JSON
 //! body's keys are checked by the translator; PostgreSQL expands it):
 //! natively with the translator crate, and through the wasm component with a
@@ -17,6 +19,8 @@ use pgrest_host::component::{Compiled, Generation, wit};
 use pgrest_translator::contract::{HttpRequest, Outcome};
 use pgrest_translator::engine::{self, Engine};
 
+mod common;
+
 /// The introspection result of one table `public.items(a int, b text, c int)`.
 const TABLES: &str = r#"[{"schema":"public","name":"items","is_view":false,"insertable":true,
   "updatable":true,"deletable":true,"description":null,"primary_key":["a"],
@@ -24,7 +28,8 @@ const TABLES: &str = r#"[{"schema":"public","name":"items","is_view":false,"inse
              {"name":"b","data_type":"text","nullable":true,"default":null,"description":null},
              {"name":"c","data_type":"integer","nullable":true,"default":null,"description":null}]}]"#;
 
-/// `public.f(a int, b text, c int, d boolean, e date) RETURNS SETOF items`.
+/// `public.f(a int, b text, c int, d boolean, e date) RETURNS SETOF items`
+/// and `public.add_them(a int, b int) RETURNS int`.
 const FUNCTIONS: &str = r#"[{"oid":1,"schema":"public","name":"f","description":null,
   "args":[{"name":"a","data_type":"integer","has_default":false,"variadic":false},
           {"name":"b","data_type":"text","has_default":false,"variadic":false},
@@ -32,7 +37,12 @@ const FUNCTIONS: &str = r#"[{"oid":1,"schema":"public","name":"f","description":
           {"name":"d","data_type":"boolean","has_default":true,"variadic":false},
           {"name":"e","data_type":"date","has_default":true,"variadic":false}],
   "return_type":"items","returns_set":true,"returns_void":false,"return_columns":null,
-  "return_table":{"schema":"public","name":"items"},"media_type":null,"volatility":"s","settings":[]}]"#;
+  "return_table":{"schema":"public","name":"items"},"media_type":null,"volatility":"s","settings":[]},
+ {"oid":2,"schema":"public","name":"add_them","description":null,
+  "args":[{"name":"a","data_type":"integer","has_default":false,"variadic":false},
+          {"name":"b","data_type":"integer","has_default":false,"variadic":false}],
+  "return_type":"integer","returns_set":false,"returns_void":false,"return_columns":null,
+  "return_table":null,"media_type":null,"volatility":"v","settings":[]}]"#;
 
 const QUERY: &str = "select=a,b,c&a=gte.1&b=like.*x*&or=(c.is.null,c.lt.10)&order=a.desc&limit=20";
 
@@ -56,32 +66,33 @@ fn headers() -> Vec<(String, String)> {
 }
 
 fn planning(c: &mut Criterion) {
-    let none = "[]".to_string();
-    let read = vec![
-        TABLES.to_string(),
-        none.clone(),
-        none.clone(),
-        none.clone(),
-        none.clone(),
-        none.clone(),
-    ];
-    bench_case(c, "read", read, "/items", QUERY);
-    let embed = vec![
-        EMBED_TABLES.to_string(),
-        EMBED_KEYS.to_string(),
-        none.clone(),
-        none.clone(),
-        none.clone(),
-        none,
-    ];
-    bench_case(c, "embed3", embed, "/directors", EMBED_QUERY);
+    let items: &[&str] = &[TABLES];
+    let films: &[&str] = &[EMBED_TABLES, EMBED_KEYS];
+    bench_case(c, "pk", items, "/items", "a=eq.4242");
+    bench_case(
+        c,
+        "page-100",
+        items,
+        "/items",
+        "order=a&limit=100&offset=1000",
+    );
+    bench_case(
+        c,
+        "embed-to-one",
+        films,
+        "/films",
+        "select=title,directors(name)&id=eq.42",
+    );
+    bench_case(c, "read", items, "/items", QUERY);
+    bench_case(c, "embed3", films, "/directors", EMBED_QUERY);
 }
 
 /// Benches planning `GET path?query` natively (`plan/<name>/native`) and
 /// through the component (`plan/<name>/component`).
-fn bench_case(c: &mut Criterion, name: &str, introspection: Vec<String>, path: &str, query: &str) {
+fn bench_case(c: &mut Criterion, name: &str, results: &[&str], path: &str, query: &str) {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
     let config = engine::resolve_config(None, &env, &[]).expect("config");
+    let introspection = common::introspection(&config, results);
 
     let native = Engine::load(&config, &introspection).expect("native engine");
     let request = HttpRequest {
@@ -145,7 +156,16 @@ fn bulk_insert_planning(c: &mut Criterion) {
     let body = format!("[{}]", rows.join(", "));
     let mut headers = headers();
     headers.push(("prefer".into(), "return=minimal".into()));
-    bench_post(c, "bulk-insert-100", "/items", headers, body, "INSERT INTO");
+    bench_post(
+        c,
+        "bulk-insert-100",
+        "/items",
+        headers.clone(),
+        body,
+        "INSERT INTO",
+    );
+    let one = r#"{"a": 4242, "b": "one row", "c": 7}"#.to_string();
+    bench_post(c, "insert-one", "/items", headers, one, "INSERT INTO");
 }
 
 /// `POST /rpc/f` with a JSON object of 5 named arguments.
@@ -157,6 +177,14 @@ fn rpc_planning(c: &mut Criterion) {
         "/rpc/f",
         headers(),
         body.to_string(),
+        "json_to_record",
+    );
+    bench_post(
+        c,
+        "rpc-2-args",
+        "/rpc/add_them",
+        headers(),
+        r#"{"a": 1, "b": 2}"#.to_string(),
         "json_to_record",
     );
 }
@@ -173,15 +201,7 @@ fn bench_post(
 ) {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
     let config = engine::resolve_config(None, &env, &[]).expect("config");
-    let none = "[]".to_string();
-    let introspection = vec![
-        TABLES.to_string(),
-        none.clone(),
-        none.clone(),
-        none.clone(),
-        FUNCTIONS.to_string(),
-        none,
-    ];
+    let introspection = common::introspection(&config, &[TABLES, "[]", "[]", "[]", FUNCTIONS]);
     let native = Engine::load(&config, &introspection).expect("native engine");
     let compiled = Compiled::new().expect("component");
     let generation = Generation::new(compiled, config, introspection).expect("component engine");
