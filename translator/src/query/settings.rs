@@ -3,6 +3,8 @@
 //! one `set_config` SELECT (SET takes no parameters), in PostgREST's order;
 //! then the `db-pre-request` call.
 
+use std::fmt::Write as _;
+
 use super::sql::{Params, ident};
 use crate::contract::{RowUse, Statement};
 use serde_json::{Map, Value};
@@ -50,21 +52,24 @@ pub fn statement(s: &RequestSettings) -> Statement {
         .function_settings
         .iter()
         .map(|(name, value)| (name.as_str(), value.clone()));
-    let calls: Vec<String> = search_path
+    // Written into one buffer: this statement opens every request.
+    let mut sql = String::with_capacity(512);
+    sql.push_str("SELECT ");
+    let all = search_path
         .into_iter()
         .chain(role_settings)
         .chain(settings)
         .chain(timezone)
         .chain(app_settings)
-        .chain(hoisted)
-        .map(|(name, value)| {
-            let name = params.text(name);
-            let value = params.text(value);
-            format!("set_config({name}, {value}, true)")
-        })
-        .collect();
+        .chain(hoisted);
+    for (i, (name, value)) in all.enumerate() {
+        let name = params.text(name);
+        let value = params.text(value);
+        let comma = if i == 0 { "" } else { ", " };
+        let _ = write!(sql, "{comma}set_config({name}, {value}, true)");
+    }
     Statement {
-        sql: format!("SELECT {}", calls.join(", ")),
+        sql,
         params: params.into_vec(),
         rows: RowUse::Ignore,
     }
