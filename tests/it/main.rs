@@ -10,6 +10,7 @@ mod embed;
 mod errors;
 mod explain;
 mod gateway;
+mod geojson;
 mod harness;
 mod in_db_config;
 mod jco;
