@@ -75,6 +75,16 @@ async fn geo_get(server: &Server, path: &str) -> Reply {
     .await
 }
 
+/// A 200 GeoJSON answer holding `expected`.
+fn assert_collection(r: &Reply, expected: serde_json::Value) {
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/geo+json; charset=utf-8")
+    );
+    assert_eq!(r.body, expected);
+}
+
 fn feature(lon: f64, lat: f64, properties: serde_json::Value) -> serde_json::Value {
     json!({
         "type": "Feature",
@@ -91,18 +101,13 @@ fn collection(features: Vec<serde_json::Value>) -> serde_json::Value {
 async fn a_table_read_is_a_feature_collection() {
     let Some(server) = server() else { return };
     let r = geo_get(server, "/shops?order=id").await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/geo+json; charset=utf-8")
-    );
-    assert_eq!(
-        r.body,
+    assert_collection(
+        &r,
         collection(vec![
             feature(13.4, 52.5, json!({"id": 1, "name": "Berlin"})),
             feature(2.35, 48.85, json!({"id": 2, "name": "Paris"})),
             feature(-9.14, 38.72, json!({"id": 3, "name": "Lisbon"})),
-        ])
+        ]),
     );
 }
 
@@ -110,36 +115,25 @@ async fn a_table_read_is_a_feature_collection() {
 async fn filters_and_select_shape_the_features() {
     let Some(server) = server() else { return };
     let r = geo_get(server, "/shops?select=name,location&id=gt.1&order=id.desc").await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/geo+json; charset=utf-8")
-    );
-    assert_eq!(
-        r.body,
+    assert_collection(
+        &r,
         collection(vec![
             feature(-9.14, 38.72, json!({"name": "Lisbon"})),
             feature(2.35, 48.85, json!({"name": "Paris"})),
-        ])
+        ]),
     );
     // No rows: an empty collection.
     let r = geo_get(server, "/shops?id=eq.9").await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, collection(vec![]));
+    assert_collection(&r, collection(vec![]));
 }
 
 #[tokio::test]
 async fn a_view_read_is_a_feature_collection() {
     let Some(server) = server() else { return };
     let r = geo_get(server, "/shop_places?name=eq.Paris").await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/geo+json; charset=utf-8")
-    );
-    assert_eq!(
-        r.body,
-        collection(vec![feature(2.35, 48.85, json!({"name": "Paris"}))])
+    assert_collection(
+        &r,
+        collection(vec![feature(2.35, 48.85, json!({"name": "Paris"}))]),
     );
 }
 
@@ -147,17 +141,12 @@ async fn a_view_read_is_a_feature_collection() {
 async fn a_function_returning_rows_is_a_feature_collection() {
     let Some(server) = server() else { return };
     let r = geo_get(server, "/rpc/shops_west_of?lon=10&select=id,location").await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.header("content-type"),
-        Some("application/geo+json; charset=utf-8")
-    );
-    assert_eq!(
-        r.body,
+    assert_collection(
+        &r,
         collection(vec![
             feature(2.35, 48.85, json!({"id": 2})),
             feature(-9.14, 38.72, json!({"id": 3})),
-        ])
+        ]),
     );
     // Filters on the call's rows too (POST with a JSON body).
     let r = send(
@@ -167,13 +156,12 @@ async fn a_function_returning_rows_is_a_feature_collection() {
             .json(&json!({"lon": 10})),
     )
     .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(
-        r.body,
+    assert_collection(
+        &r,
         collection(vec![feature(
             -9.14,
             38.72,
-            json!({"id": 3, "name": "Lisbon"})
-        )])
+            json!({"id": 3, "name": "Lisbon"}),
+        )]),
     );
 }
