@@ -6,6 +6,7 @@ mod auth;
 mod cancellation;
 mod config;
 mod demo;
+mod domain_representations;
 mod embed;
 mod errors;
 mod explain;
