@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use crate::api_request::payload::BodyJson;
 use crate::contract::Param;
 use crate::error::{ApiError, FnCandidate, FnSuggestion, RpcPayload};
+use crate::schema_cache::representation::Representation;
 use crate::schema_cache::{self, Column, Routine, SchemaCache, Table};
 
 /// The arguments of a call.
@@ -179,6 +180,7 @@ impl<'a> CallPlan<'a> {
                     nullable: true,
                     default: None,
                     description: None,
+                    representation: Representation::of(&cache.representations, &c.data_type),
                 })
                 .collect(),
             primary_key: Vec::new(),

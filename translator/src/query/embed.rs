@@ -270,6 +270,7 @@ mod tests {
                 none.clone(),
                 none.clone(),
                 none.clone(),
+                none.clone(),
                 // No role settings.
                 none,
             ],

@@ -227,11 +227,26 @@ fn payload_rows(plan: &MutatePlan, params: &mut Params) -> String {
             ", LATERAL (SELECT FROM {json}_array_elements({rows}.val) _) pgrst_body"
         ));
     } else {
-        let names: Vec<String> = plan.columns.iter().map(|c| ident(&c.name)).collect();
+        // A domain with a cast from `json` is read as `json` and parsed by
+        // its cast function.
+        let names: Vec<String> = plan
+            .columns
+            .iter()
+            .map(|c| match &c.representation.from_json {
+                Some(function) => format!("{function}({0}) AS {0}", ident(&c.name)),
+                None => ident(&c.name),
+            })
+            .collect();
         let typed: Vec<String> = plan
             .columns
             .iter()
-            .map(|c| format!("{} {}", ident(&c.name), c.data_type))
+            .map(|c| {
+                let data_type = match c.representation.from_json {
+                    Some(_) => "json",
+                    None => &c.data_type,
+                };
+                format!("{} {data_type}", ident(&c.name))
+            })
             .collect();
         from.push_str(&format!(
             ", LATERAL (SELECT {} FROM {json}_to_recordset({rows}.val) AS _({})) pgrst_body",

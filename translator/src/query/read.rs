@@ -5,7 +5,7 @@ use super::embed;
 use super::sql::{Params, ident, qualified, text_array};
 use crate::api_request::ast::{
     Field, Filter, IsValue, JsonArrow, JsonOperand, LogicOperator, OpQuantifier, Operation,
-    OrderDirection, OrderNulls, OrderTerm,
+    OrderDirection, OrderNulls, OrderTerm, QuantOperator,
 };
 use crate::contract::{RowUse, Statement};
 use crate::error::ApiError;
@@ -275,17 +275,14 @@ fn build_level(
                     select.push(select_item(plan.table, qualifier, &plain, params)?);
                 }
             }
+            None if item.field.name == "*" => select.extend(star(plan.table, qualifier)),
             _ => select.push(select_item(plan.table, qualifier, item, params)?),
         }
     }
     // Nothing selected and nothing embedded: every column (the empty embed
     // `actors()` still needs its rows).
     if plan.select.is_empty() && plan.embeds.is_empty() {
-        select.push(Selected {
-            expr: format!("{qualifier}.*"),
-            name: None,
-            aggregated: false,
-        });
+        select.extend(star(plan.table, qualifier));
     }
     // Aggregates group by everything else selected, embeds included.
     select.extend(embeds.selects);
@@ -401,6 +398,10 @@ fn select_item(
         aggregate,
         aggregate_cast,
     } = item;
+    let represented = table
+        .column(&field.name)
+        .and_then(|c| c.representation.to_json.as_deref())
+        .filter(|_| field.json_path.is_empty() && cast.is_none() && aggregate.is_none());
     let mut expr = if field.name == "*" {
         // `*`, or `count()`.
         match aggregate {
@@ -410,6 +411,10 @@ fn select_item(
     } else {
         field_expr(table, source, field, params)
     };
+    // A domain with a cast to `json`: its function formats the value.
+    if let Some(function) = represented {
+        expr = format!("{function}({expr})");
+    }
     if let Some(cast) = cast {
         expr = format!("CAST({expr} AS {})", type_name(cast)?);
     }
@@ -423,12 +428,48 @@ fn select_item(
     let named = alias.is_some()
         || (aggregate.is_none()
             && field.name != "*"
-            && (cast.is_some() || !field.json_path.is_empty()));
+            && (cast.is_some() || !field.json_path.is_empty() || represented.is_some()));
     Ok(Selected {
         expr,
         name: named.then(|| output_name(item)),
         aggregated: aggregate.is_some(),
     })
+}
+
+/// Every column of `source`: `source.*`, or, when some column's domain has
+/// a cast to `json`, the columns one by one (as PostgREST expands `*`) with
+/// those formatted by their cast functions.
+fn star(table: &Table, source: &str) -> Vec<Selected> {
+    if table
+        .columns
+        .iter()
+        .all(|c| c.representation.to_json.is_none())
+    {
+        return vec![Selected {
+            expr: format!("{source}.*"),
+            name: None,
+            aggregated: false,
+        }];
+    }
+    table
+        .columns
+        .iter()
+        .map(|c| {
+            let column = format!("{source}.{}", ident(&c.name));
+            match &c.representation.to_json {
+                Some(function) => Selected {
+                    expr: format!("{function}({column})"),
+                    name: Some(c.name.clone()),
+                    aggregated: false,
+                },
+                None => Selected {
+                    expr: column,
+                    name: None,
+                    aggregated: false,
+                },
+            }
+        })
+        .collect()
 }
 
 /// The key a selected field gets in the output (a column: its name; a JSON
@@ -533,27 +574,55 @@ fn condition(
     params: &mut Params,
 ) -> Result<String, ApiError> {
     let field = field_expr(plan.table, source, &filter.field, params);
+    // A domain with a cast from `text`: its function parses the values.
+    let parse = plan
+        .table
+        .column(&filter.field.name)
+        .and_then(|c| c.representation.from_text.as_deref())
+        .filter(|_| filter.field.json_path.is_empty());
+    let value = |params: &mut Params, value: &str| {
+        let p = params.text(value.to_string());
+        match parse {
+            Some(function) => format!("{function}({p}::text)"),
+            None => p,
+        }
+    };
     let expr = match &filter.expr.operation {
-        Operation::Simple { op, value } => {
-            format!("{field} {} {}", op.sql(), params.text(value.clone()))
+        Operation::Simple { op, value: v } => {
+            format!("{field} {} {}", op.sql(), value(params, v))
         }
         Operation::Quant {
             op,
             quantifier,
-            value,
-        } => {
-            let p = params.text(value.clone());
-            match quantifier {
-                None => format!("{field} {} {p}", op.sql()),
-                Some(OpQuantifier::Any) => format!("{field} {} ANY({p})", op.sql()),
-                Some(OpQuantifier::All) => format!("{field} {} ALL({p})", op.sql()),
+            value: v,
+        } => match quantifier {
+            // A pattern is not a value of the domain (as PostgREST).
+            None if matches!(op, QuantOperator::Like | QuantOperator::ILike) => {
+                format!("{field} {} {}", op.sql(), params.text(v.clone()))
             }
-        }
+            None => format!("{field} {} {}", op.sql(), value(params, v)),
+            Some(q) => {
+                let p = params.text(v.clone());
+                let q = match q {
+                    OpQuantifier::Any => "ANY",
+                    OpQuantifier::All => "ALL",
+                };
+                format!("{field} {} {q}({p})", op.sql())
+            }
+        },
         // `in.()` (one empty value) is the empty list, as in PostgREST.
         Operation::In(values) if values.len() == 1 && values[0].is_empty() => {
             format!("{field} = ANY('{{}}')")
         }
-        Operation::In(values) => format!("{field} = ANY({})", params.text(text_array(values))),
+        Operation::In(values) => {
+            let list = params.text(text_array(values));
+            match parse {
+                Some(function) => format!(
+                    "{field} = ANY(ARRAY(SELECT {function}(v) FROM unnest({list}::text[]) v))"
+                ),
+                None => format!("{field} = ANY({list})"),
+            }
+        }
         Operation::Is(v) => format!(
             "{field} IS {}",
             match v {
@@ -564,8 +633,8 @@ fn condition(
                 IsValue::Unknown => "UNKNOWN",
             }
         ),
-        Operation::IsDistinctFrom(value) => {
-            format!("{field} IS DISTINCT FROM {}", params.text(value.clone()))
+        Operation::IsDistinctFrom(v) => {
+            format!("{field} IS DISTINCT FROM {}", value(params, v))
         }
         Operation::Fts {
             op,

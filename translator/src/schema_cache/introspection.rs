@@ -188,6 +188,26 @@ SELECT coalesce(json_agg(h ORDER BY h.target_schema, h.target_name, h.media_type
                        WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p')))
 ) h"#;
 
+/// Implicit casts with a function between a domain and `json` or `text`:
+/// PostgREST's domain representations. Types are named by `format_type`,
+/// as the columns' types are.
+const REPRESENTATIONS: &str = r#"
+SELECT coalesce(json_agg(r ORDER BY r.source, r.target), '[]')::text FROM (
+  SELECT
+    pg_catalog.format_type(c.castsource, NULL) AS source,
+    pg_catalog.format_type(c.casttarget, NULL) AS target,
+    pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) AS function
+  FROM pg_catalog.pg_cast c
+  JOIN pg_catalog.pg_type src ON src.oid = c.castsource
+  JOIN pg_catalog.pg_type dst ON dst.oid = c.casttarget
+  JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  WHERE c.castcontext = 'i' AND c.castmethod = 'f'
+    AND ((src.typtype = 'd' AND c.casttarget = 'pg_catalog.json'::pg_catalog.regtype)
+      OR (dst.typtype = 'd' AND c.castsource IN ('pg_catalog.json'::pg_catalog.regtype,
+                                                 'pg_catalog.text'::pg_catalog.regtype)))
+) r"#;
+
 /// The schema cache's statements (`SchemaCache::load` reads their results),
 /// then the impersonated roles' settings (`RoleSettings::load`).
 pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
@@ -204,6 +224,7 @@ pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
         statement(COMPUTED_RELATIONSHIPS, schemas()),
         statement(FUNCTIONS, schemas()),
         statement(MEDIA_HANDLERS, schemas()),
+        statement(REPRESENTATIONS, vec![]),
         statement(&role_settings::sql(server_version_num), vec![]),
     ]
 }

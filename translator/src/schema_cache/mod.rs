@@ -3,12 +3,14 @@
 
 mod introspection;
 pub mod relationships;
+pub mod representation;
 mod routine;
 
 pub use introspection::statements as introspection_statements;
 pub use relationships::{Cardinality, Junction, QualifiedName, Relationship};
 pub use routine::{MediaHandler, ReturnColumn, Routine, RoutineArg};
 
+use representation::{Cast, Representation};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,6 +21,9 @@ pub struct Column {
     pub nullable: bool,
     pub default: Option<String>,
     pub description: Option<String>,
+    /// Its domain's representation casts (filled in by `SchemaCache::load`).
+    #[serde(default, skip_serializing_if = "Representation::is_empty")]
+    pub representation: Representation,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +75,9 @@ pub struct SchemaCache {
     /// Aggregates that build a body in a media type, sorted by target.
     #[serde(default)]
     pub media_handlers: Vec<AggregateHandler>,
+    /// Domain representation casts, sorted by (source, target).
+    #[serde(default)]
+    pub representations: Vec<Cast>,
 }
 
 /// An aggregate returning a domain named after a media type: it builds the
@@ -102,9 +110,18 @@ impl AggregateHandler {
 impl SchemaCache {
     /// Builds the cache from the introspection results, in statement order.
     pub fn load(results: &[String]) -> Result<SchemaCache, String> {
-        let [tables, keys, view_columns, computed, routines, handlers] = results else {
+        let [
+            tables,
+            keys,
+            view_columns,
+            computed,
+            routines,
+            handlers,
+            casts,
+        ] = results
+        else {
             return Err(format!(
-                "expected 6 introspection results, got {}",
+                "expected 7 introspection results, got {}",
                 results.len()
             ));
         };
@@ -129,11 +146,16 @@ impl SchemaCache {
         view_primary_keys(&mut tables, &view_columns);
         let routines: Vec<Routine> = parse("function", routines)?;
         let media_handlers: Vec<AggregateHandler> = parse("media handler", handlers)?;
+        let representations: Vec<Cast> = parse("representation", casts)?;
+        for column in tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
+            column.representation = Representation::of(&representations, &column.data_type);
+        }
         Ok(SchemaCache {
             tables,
             relationships,
             routines,
             media_handlers,
+            representations,
         })
     }
 
@@ -300,6 +322,7 @@ mod tests {
                 handler(("api", "blobs"), "*/*"),
                 handler(("pg_catalog", "anyelement"), "text/csv"),
             ],
+            representations: vec![],
         };
         let found = |table: &str, media: &str, default_select: bool| {
             cache
@@ -345,6 +368,7 @@ mod tests {
             empty.clone(),
             empty.clone(),
             empty.clone(),
+            empty.clone(),
             empty,
         ])
         .unwrap();
@@ -366,6 +390,7 @@ mod tests {
             relationships: vec![],
             routines: vec![],
             media_handlers: vec![],
+            representations: vec![],
         };
         assert_eq!(cache.closest_table("api", "projcts"), Some("projects"));
         assert_eq!(cache.closest_table("api", "CLIENT"), Some("clients"));
@@ -405,6 +430,7 @@ mod tests {
             tables.to_string(),
             empty.clone(),
             view_columns,
+            empty.clone(),
             empty.clone(),
             empty.clone(),
             empty,
