@@ -28,6 +28,7 @@ pub(super) fn call(
     auth: &auth::AuthResult,
     profile: &Profile,
     name: &str,
+    root_spec: bool,
 ) -> Result<Outcome, ApiError> {
     let (post, head) = match req.method.as_str() {
         "GET" | "OPTIONS" => (false, false),
@@ -82,17 +83,26 @@ pub(super) fn call(
     let prefs = Preferences::parse(header_values(req, "prefer"));
     let page = page(config, req, &params.raw)?;
     let row_table = plan.row_table(cache);
-    let produces = match (&row_table, &routine.media_type) {
+    let mut produces = match (&row_table, &routine.media_type) {
         (Some(_), _) => accept::relation_read_types(),
         // A domain named after a media type: that type, raw.
         (None, Some(handler)) => vec![MediaType::Json, MediaType::decode(&handler.name)],
         (None, None) => vec![MediaType::Json],
     };
+    // `db-root-spec`'s function at `/` may also be asked for the OpenAPI
+    // type: its JSON, served under that name.
+    if root_spec {
+        produces.push(MediaType::OpenApi);
+    }
     let media = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
         &produces,
         false,
     )?;
+    let body_media = match media {
+        MediaType::OpenApi => MediaType::Json,
+        _ => media.clone(),
+    };
     prefs.check_strict()?;
     let singular = matches!(media, MediaType::Object { .. });
     let max_affected = prefs
@@ -116,7 +126,7 @@ pub(super) fn call(
                 aggregates: config.db_aggregates_enabled,
             };
             let read = ReadPlan::new(cache, schema, table, params, page, limits)?;
-            let mut output = output(&media)?;
+            let mut output = output(&body_media)?;
             // One composite value is an object, not an array of one.
             if !routine.returns_set && output.shape == BodyShape::JsonArray {
                 output.shape = BodyShape::JsonObject;
@@ -127,7 +137,7 @@ pub(super) fn call(
             vec![statements.main]
         }
         None => {
-            let shape = match (&media, &routine.media_type) {
+            let shape = match (&body_media, &routine.media_type) {
                 (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _)
                 | (_, None) => ScalarBody::Json {
                     single: singular || !routine.returns_set,

@@ -55,6 +55,7 @@ fn property(cache: &SchemaCache, table: &Table, col: &Column) -> Obj {
                 .and_then(|d| types::default_value(&format, d)),
         )
         .with_opt("description", description)
+        .with_opt("enum", col.enum_labels.as_deref().map(strings))
         .with_opt("maxLength", types::max_length(&col.data_type))
         .with_opt("items", types::array_items(&format))
         .with("format", format.as_str())

@@ -179,6 +179,7 @@ impl<'a> CallPlan<'a> {
                     nullable: true,
                     default: None,
                     description: None,
+                    enum_labels: None,
                 })
                 .collect(),
             primary_key: Vec::new(),

@@ -19,6 +19,11 @@ pub struct Column {
     pub nullable: bool,
     pub default: Option<String>,
     pub description: Option<String>,
+    /// The labels, in order, when the type is an enum or a domain directly
+    /// over one (PostgREST's rule: not arrays of them, nor domains over such
+    /// domains).
+    #[serde(default, rename = "enum")]
+    pub enum_labels: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
