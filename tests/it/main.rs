@@ -28,4 +28,5 @@ mod read;
 mod resources;
 mod role_settings;
 mod rpc;
+mod swagger_ui;
 mod writes;
