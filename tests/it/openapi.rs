@@ -143,7 +143,7 @@ async fn the_document_describes_tables_with_types_keys_and_comments() {
 }
 
 #[tokio::test]
-async fn enum_columns_list_their_labels() {
+async fn enum_and_domain_columns() {
     let doc = document(&[]).await.body;
     let labels = json!(["sad", "ok", "happy"]);
     assert_eq!(
@@ -158,6 +158,8 @@ async fn enum_columns_list_their_labels() {
                       "items": {"type": "string"}},
             "dmood": {"enum": labels, "format": "test.oa_dmood", "type": "string"},
             "ddmood": {"format": "test.oa_ddmood", "type": "string"},
+            // A domain over a built-in type: that type.
+            "score": {"format": "integer", "type": "integer"},
         })
     );
 }

@@ -27,7 +27,7 @@ pub fn definition(cache: &SchemaCache, table: &Table) -> Obj {
 }
 
 fn property(cache: &SchemaCache, table: &Table, col: &Column) -> Obj {
-    let format = types::format(&col.data_type);
+    let format = types::format(col.base_type.as_deref().unwrap_or(&col.data_type));
     let mut notes = Vec::new();
     if table.primary_key.contains(&col.name) {
         notes.push("This is a Primary Key.<pk/>".to_string());

@@ -180,6 +180,7 @@ impl<'a> CallPlan<'a> {
                     default: None,
                     description: None,
                     enum_labels: None,
+                    base_type: None,
                 })
                 .collect(),
             primary_key: Vec::new(),

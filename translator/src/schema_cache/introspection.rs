@@ -26,7 +26,11 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
               'description', pg_catalog.col_description(c.oid, a.attnum),
               'enum', (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
                          FROM pg_catalog.pg_enum e
-                        WHERE e.enumtypid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END)
+                        WHERE e.enumtypid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END),
+              'base_type', (SELECT pg_catalog.format_type(bt.oid, NULL)
+                              FROM pg_catalog.pg_type bt
+                             WHERE bt.oid = ty.typbasetype
+                               AND bt.typnamespace = 'pg_catalog'::regnamespace)
             ) ORDER BY a.attnum), '[]')
        FROM pg_catalog.pg_attribute a
        JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid

@@ -24,6 +24,10 @@ pub struct Column {
     /// domains).
     #[serde(default, rename = "enum")]
     pub enum_labels: Option<Vec<String>>,
+    /// For a domain over a built-in type, that type without modifier: the
+    /// OpenAPI document describes such a column by it, as PostgREST does.
+    #[serde(default)]
+    pub base_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
