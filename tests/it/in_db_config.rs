@@ -77,30 +77,37 @@ async fn authenticator_settings_override_the_environment_and_reload() {
     superuser()
         .await
         .batch_execute(
-            "ALTER ROLE \"Cfg Reload\" IN DATABASE postgres SET pgrst.db_schemas = 'cfg_a';\
-             NOTIFY \"cfg reload\", 'reload config';",
+            "ALTER ROLE \"Cfg Reload\" IN DATABASE postgres SET pgrst.db_schemas = 'cfg_a'",
         )
         .await
         .expect("in-database setting");
-    assert_rows(&until_found(&s, "/only_a").await, 3);
+    let reload_config = "NOTIFY \"cfg reload\", 'reload config'";
+    assert_rows(&until_found(&s, "/only_a", reload_config).await, 3);
     assert_exposes(&s, "cfg_a", 3).await;
     // A schema cache reload reads them again too, as PostgREST's does.
     superuser()
         .await
-        .batch_execute(
-            "ALTER ROLE \"Cfg Reload\" IN DATABASE postgres RESET pgrst.db_schemas;\
-             NOTIFY \"cfg reload\", 'reload schema';",
-        )
+        .batch_execute("ALTER ROLE \"Cfg Reload\" IN DATABASE postgres RESET pgrst.db_schemas")
         .await
         .expect("in-database setting");
-    assert_rows(&until_found(&s, "/only_b").await, 3);
+    let reload_schema = "NOTIFY \"cfg reload\", 'reload schema'";
+    assert_rows(&until_found(&s, "/only_b", reload_schema).await, 3);
     assert_exposes(&s, "cfg_b", 3).await;
 }
 
-/// Polls `path` (up to 30 s) until it answers 200; its last reply.
-async fn until_found(s: &Server, path: &str) -> Reply {
+/// Sends `notify` and polls `path` (up to 30 s) until it answers 200; its
+/// last reply. The notification is sent again every second: the server's
+/// listener connects in the background, and one sent before its `LISTEN`
+/// is lost.
+async fn until_found(s: &Server, path: &str, notify: &str) -> Reply {
+    let db = superuser().await;
     let deadline = Instant::now() + Duration::from_secs(30);
+    let mut next_notify = Instant::now();
     loop {
+        if Instant::now() >= next_notify {
+            db.batch_execute(notify).await.expect("notify");
+            next_notify = Instant::now() + Duration::from_secs(1);
+        }
         let r = get(s, path).await;
         if r.status == 200 || Instant::now() > deadline {
             return r;

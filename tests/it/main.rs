@@ -32,5 +32,6 @@ mod read;
 mod resources;
 mod role_settings;
 mod rpc;
+mod swagger_ui;
 mod timezone;
 mod writes;

@@ -142,6 +142,28 @@ async fn the_document_describes_tables_with_types_keys_and_comments() {
     );
 }
 
+#[tokio::test]
+async fn enum_and_domain_columns() {
+    let doc = document(&[]).await.body;
+    let labels = json!(["sad", "ok", "happy"]);
+    assert_eq!(
+        doc["definitions"]["oa_moods"]["properties"],
+        json!({
+            "id": {"description": "Note:\nThis is a Primary Key.<pk/>",
+                   "format": "integer", "type": "integer"},
+            "mood": {"default": "ok", "enum": labels, "format": "test.oa_mood",
+                     "type": "string"},
+            // Arrays of an enum and domains over such a domain: no labels.
+            "moods": {"format": "test.oa_mood[]", "type": "array",
+                      "items": {"type": "string"}},
+            "dmood": {"enum": labels, "format": "test.oa_dmood", "type": "string"},
+            "ddmood": {"format": "test.oa_ddmood", "type": "string"},
+            // A domain over a built-in type: that type.
+            "score": {"format": "integer", "type": "integer"},
+        })
+    );
+}
+
 fn verbs(doc: &Value, path: &str) -> Vec<String> {
     let mut v: Vec<String> = doc["paths"][path]
         .as_object()
@@ -367,4 +389,76 @@ async fn the_document_is_valid_swagger_2() {
     let mut broken = doc.clone();
     broken["paths"]["/oa_pets"]["get"]["responses"] = json!({"200": {}});
     assert!(!validator.is_valid(&broken));
+}
+
+fn root_spec_server(spec: &str, mode: Option<&str>) -> Server {
+    let mut env = base_env();
+    env.push(("PGRST_DB_ROOT_SPEC".into(), spec.into()));
+    if let Some(mode) = mode {
+        env.push(("PGRST_OPENAPI_MODE".into(), mode.into()));
+    }
+    Server::start(env)
+}
+
+#[tokio::test]
+async fn db_root_spec_calls_the_function() {
+    let server = root_spec_server("oa_root", None);
+    let get = |accept: &'static str| {
+        let mut req = client().get(server.url("/"));
+        if !accept.is_empty() {
+            req = req.header("accept", accept);
+        }
+        send(req)
+    };
+    let mine = json!({"swagger": "2.0", "info": {"title": "Mine"}, "role": "Web Anon"});
+    // As an RPC call, by the request's role: JSON by default…
+    for accept in ["", "*/*", "application/json"] {
+        let r = get(accept).await;
+        assert_eq!(r.status, 200, "{accept}: {}", r.text);
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json; charset=utf-8"),
+            "{accept}"
+        );
+        assert_eq!(r.body, mine, "{accept}");
+    }
+    // …and the OpenAPI type when asked for.
+    let r = get("application/openapi+json").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/openapi+json; charset=utf-8")
+    );
+    assert_eq!(r.body, mine);
+    let r = get("text/plain").await;
+    assert_eq!(r.status, 406, "{}", r.text);
+    assert_eq!(r.body["code"], "PGRST107");
+    // The function's verbs, as for /rpc/.
+    let r = send(client().request(reqwest::Method::OPTIONS, server.url("/"))).await;
+    assert_eq!(r.header("allow"), Some("OPTIONS,GET,HEAD,POST"));
+    let r = send(client().post(server.url("/")).json(&json!({}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, mine);
+    // Only at `/`: its /rpc/ path serves no OpenAPI type.
+    let r = send(
+        client()
+            .get(server.url("/rpc/oa_root"))
+            .header("accept", "application/openapi+json"),
+    )
+    .await;
+    assert_eq!(r.status, 406, "{}", r.text);
+
+    // A schema prefix is ignored (the request's schema is searched).
+    let server = root_spec_server("elsewhere.oa_root", None);
+    let r = send(client().get(server.url("/"))).await;
+    assert_eq!(r.body, mine);
+    // A missing function is PGRST202; openapi-mode = disabled wins.
+    let server = root_spec_server("oa_nope", None);
+    let r = send(client().get(server.url("/"))).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body["code"], "PGRST202");
+    let server = root_spec_server("oa_root", Some("disabled"));
+    let r = send(client().get(server.url("/"))).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body["code"], "PGRST126");
 }

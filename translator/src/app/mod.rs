@@ -7,7 +7,7 @@ use crate::api_request::range;
 use crate::api_request::target::{self, Target};
 use crate::auth;
 use crate::config::role_settings::Isolation;
-use crate::config::{Config, TxEndMode};
+use crate::config::{Config, OpenApiMode, TxEndMode};
 use crate::contract::{
     Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TxEnd,
 };
@@ -47,7 +47,19 @@ fn try_plan(
         // Functions take their own verbs.
         Target::Routine(name) => {
             let profile = request_profile(config, req)?;
-            return rpc::call(config, cache, req, auth, &profile, &name);
+            return rpc::call(config, cache, req, auth, &profile, &name, false);
+        }
+        Target::Root if config.openapi_mode == OpenApiMode::Disabled => {
+            return Err(ApiError::OpenApiDisabled);
+        }
+        // `db-root-spec`: the function answers `/` as `/rpc/<name>` would
+        // (a `schema.` prefix is ignored, as in PostgREST: the request's
+        // schema is searched).
+        Target::Root if config.db_root_spec.is_some() => {
+            let spec = config.db_root_spec.as_deref().unwrap_or_default();
+            let name = spec.split_once('.').map_or(spec, |(_, name)| name);
+            let profile = request_profile(config, req)?;
+            return rpc::call(config, cache, req, auth, &profile, name, true);
         }
         Target::Root => {
             let action = action(&req.method)?;

@@ -26,9 +26,6 @@ pub(super) fn root(
             });
         }
     };
-    if config.openapi_mode == OpenApiMode::Disabled {
-        return Err(ApiError::OpenApiDisabled);
-    }
     accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
         &[MediaType::OpenApi, MediaType::Json],

@@ -32,6 +32,7 @@ pub(super) fn call(
     auth: &auth::AuthResult,
     profile: &Profile,
     name: &str,
+    root_spec: bool,
 ) -> Result<Outcome, ApiError> {
     let (post, head) = match req.method.as_str() {
         "GET" | "OPTIONS" => (false, false),
@@ -94,7 +95,7 @@ pub(super) fn call(
             let body = negotiate_body(config, cache, req, table, default_select)?;
             (body, MediaType::Json)
         }
-        None => scalar_body(config, req, routine)?,
+        None => scalar_body(config, req, routine, root_spec)?,
     };
     let negotiated = body.negotiated;
     prefs.check_strict()?;
@@ -205,11 +206,17 @@ fn scalar_body(
     config: &Config,
     req: &HttpRequest,
     routine: &Routine,
+    root_spec: bool,
 ) -> Result<(Body, MediaType), ApiError> {
-    let produces = match &routine.media_type {
+    let mut produces = match &routine.media_type {
         Some(handler) => vec![MediaType::Json, MediaType::decode(&handler.name)],
         None => vec![MediaType::Json],
     };
+    // `db-root-spec`'s function at `/` may also be asked for the OpenAPI
+    // type: its JSON, served under that name.
+    if root_spec {
+        produces.push(MediaType::OpenApi);
+    }
     let negotiated = accept::negotiate(
         &accept::parse_accept(header_values(req, "accept").next()),
         &produces,
@@ -226,6 +233,10 @@ fn scalar_body(
         content_type: media.content_type(),
         singular: matches!(media, MediaType::Object { .. }),
         negotiated,
+    };
+    let media = match media {
+        MediaType::OpenApi => MediaType::Json,
+        other => other,
     };
     Ok((body, media))
 }

@@ -118,6 +118,9 @@ pub struct Config {
     /// `db-pre-config`: a function called before the in-database settings
     /// are read, which may `set_config('pgrst.<option>', …)`.
     pub db_pre_config: Option<String>,
+    /// `db-root-spec`: `GET /` calls this function (an RPC of the request's
+    /// schema) instead of building the OpenAPI document.
+    pub db_root_spec: Option<String>,
     /// The `ALTER ROLE … SET` settings of the roles the authenticator can
     /// become: read by introspection (PostgREST's `configRoleSettings`),
     /// never from a configuration source.
@@ -204,6 +207,7 @@ impl Default for Config {
             openapi_security_active: false,
             db_config: true,
             db_pre_config: None,
+            db_root_spec: None,
             role_settings: RoleSettings::default(),
             server_cors_allowed_origins: None,
             server_timing_enabled: false,
@@ -314,6 +318,7 @@ impl Config {
                 .unwrap_or(d.openapi_security_active),
             db_config: src.bool(&["db-config"])?.unwrap_or(d.db_config),
             db_pre_config: src.text(&["db-pre-config"]),
+            db_root_spec: src.text(&["db-root-spec", "root-spec"]),
             role_settings: RoleSettings::default(),
             server_cors_allowed_origins: src
                 .text(&["server-cors-allowed-origins"])

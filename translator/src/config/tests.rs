@@ -608,3 +608,12 @@ fn hoisted_tx_settings_default_and_override() {
     let c = from_file("db-hoisted-tx-settings = \"work_mem, statement_timeout\"").unwrap();
     assert_eq!(c.db_hoisted_tx_settings, ["work_mem", "statement_timeout"]);
 }
+
+#[test]
+fn root_spec_and_its_alias() {
+    let c = Config::resolve(Some("root-spec = \"api.root\"\n"), &[], &[]).unwrap();
+    assert_eq!(c.db_root_spec.as_deref(), Some("api.root"));
+    let c = from_env(&[("PGRST_DB_ROOT_SPEC", "root")]).unwrap();
+    assert_eq!(c.db_root_spec.as_deref(), Some("root"));
+    assert_eq!(Config::default().db_root_spec, None);
+}

@@ -27,7 +27,7 @@ pub fn definition(cache: &SchemaCache, table: &Table) -> Obj {
 }
 
 fn property(cache: &SchemaCache, table: &Table, col: &Column) -> Obj {
-    let format = types::format(&col.data_type);
+    let format = types::format(col.base_type.as_deref().unwrap_or(&col.data_type));
     let mut notes = Vec::new();
     if table.primary_key.contains(&col.name) {
         notes.push("This is a Primary Key.<pk/>".to_string());
@@ -55,6 +55,7 @@ fn property(cache: &SchemaCache, table: &Table, col: &Column) -> Obj {
                 .and_then(|d| types::default_value(&format, d)),
         )
         .with_opt("description", description)
+        .with_opt("enum", col.enum_labels.as_deref().map(strings))
         .with_opt("maxLength", types::max_length(&col.data_type))
         .with_opt("items", types::array_items(&format))
         .with("format", format.as_str())

@@ -181,6 +181,8 @@ impl<'a> CallPlan<'a> {
                     default: None,
                     description: None,
                     representation: Representation::of(&cache.representations, &c.data_type),
+                    enum_labels: None,
+                    base_type: None,
                 })
                 .collect(),
             primary_key: Vec::new(),

@@ -23,9 +23,17 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
               'data_type', pg_catalog.format_type(a.atttypid, a.atttypmod),
               'nullable', NOT a.attnotnull,
               'default', pg_catalog.pg_get_expr(d.adbin, d.adrelid),
-              'description', pg_catalog.col_description(c.oid, a.attnum)
+              'description', pg_catalog.col_description(c.oid, a.attnum),
+              'enum', (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
+                         FROM pg_catalog.pg_enum e
+                        WHERE e.enumtypid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END),
+              'base_type', (SELECT pg_catalog.format_type(bt.oid, NULL)
+                              FROM pg_catalog.pg_type bt
+                             WHERE bt.oid = ty.typbasetype
+                               AND bt.typnamespace = 'pg_catalog'::regnamespace)
             ) ORDER BY a.attnum), '[]')
        FROM pg_catalog.pg_attribute a
+       JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
     (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')

@@ -24,6 +24,15 @@ pub struct Column {
     /// Its domain's representation casts (filled in by `SchemaCache::load`).
     #[serde(default, skip_serializing_if = "Representation::is_empty")]
     pub representation: Representation,
+    /// The labels, in order, when the type is an enum or a domain directly
+    /// over one (PostgREST's rule: not arrays of them, nor domains over such
+    /// domains).
+    #[serde(default, rename = "enum")]
+    pub enum_labels: Option<Vec<String>>,
+    /// For a domain over a built-in type, that type without modifier: the
+    /// OpenAPI document describes such a column by it, as PostgREST does.
+    #[serde(default)]
+    pub base_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
