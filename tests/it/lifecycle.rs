@@ -30,6 +30,18 @@ async fn until(url: &str, done: impl Fn(&Reply) -> bool) -> Reply {
     }
 }
 
+/// A superuser connection to a test's own cluster.
+async fn superuser_of(cluster: &Cluster) -> tokio_postgres::Client {
+    let (db, conn) = tokio_postgres::connect(
+        &cluster.conninfo("postgres", "postgres"),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("superuser connection");
+    tokio::spawn(conn);
+    db
+}
+
 #[tokio::test]
 async fn notify_reloads_the_schema_cache() {
     let cluster = Cluster::start().expect("own cluster");
@@ -244,13 +256,7 @@ async fn idle_connections_close_and_the_trace_header_is_echoed() {
     assert_eq!(r.header("x-request-id"), None);
 
     // The pool's one connection closes after 3 s of idleness.
-    let (db, conn) = tokio_postgres::connect(
-        &cluster.conninfo("postgres", "postgres"),
-        tokio_postgres::NoTls,
-    )
-    .await
-    .expect("superuser connection");
-    tokio::spawn(conn);
+    let db = superuser_of(&cluster).await;
     let others = "SELECT count(*) FROM pg_stat_activity \
                   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()";
     let count = |row: tokio_postgres::Row| row.get::<_, i64>(0);
@@ -260,4 +266,87 @@ async fn idle_connections_close_and_the_trace_header_is_echoed() {
         assert!(Instant::now() < deadline, "the idle connection stays open");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Requests keep being served, right, while the schema cache reloads: a
+/// 200-table schema (so each reload takes a while), four clients in a loop,
+/// and five `NOTIFY` reloads, each after a migration that the reload must
+/// pick up. Every request made meanwhile gets its 200 and its rows.
+#[tokio::test]
+async fn requests_during_schema_reloads_never_fail() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    let cluster = Cluster::start().expect("own cluster");
+    cluster
+        .psql_exec(&format!(
+            "SET wide.tables = '200';\n{}",
+            include_str!("../../benches/schema_cache/wide_schema.sql")
+        ))
+        .expect("wide schema");
+    let server = Server::start(own_cluster_env(
+        &cluster,
+        &[
+            ("PGRST_DB_SCHEMAS", "api"),
+            ("PGRST_ADMIN_SERVER_PORT", "0"),
+        ],
+    ));
+    let metrics = format!("http://{}/metrics", server.admin_addr.expect("admin"));
+    until(&metrics.replace("/metrics", "/ready"), |r| r.status == 200).await;
+    let db = superuser_of(&cluster).await;
+
+    let url = server.url("/t0001?select=id,name&order=id");
+    let expected =
+        json!([{"id": 1, "name": "one"}, {"id": 2, "name": "two"}, {"id": 3, "name": "three"}]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let hammers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, expected) = (url.clone(), expected.clone());
+            let (stop, served) = (stop.clone(), served.clone());
+            tokio::spawn(async move {
+                let client = client();
+                let mut wrong = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let r = send(client.get(&url)).await;
+                    if (r.status, &r.body) != (200, &expected) {
+                        wrong.push(format!("{} {}", r.status, r.text));
+                    }
+                    served.fetch_add(1, Ordering::Relaxed);
+                }
+                wrong
+            })
+        })
+        .collect();
+
+    for reload in 1..=5 {
+        let before = served.load(Ordering::Relaxed);
+        db.batch_execute(&format!(
+            "CREATE TABLE api.added_{reload} (id int); NOTIFY pgrst, 'reload schema';"
+        ))
+        .await
+        .expect("migration and notification");
+        let loads = format!(
+            "pgrst_schema_cache_loads_total{{status=\"SUCCESS\"}} {}",
+            reload + 1
+        );
+        until(&metrics, |r| r.text.lines().any(|l| l == loads)).await;
+        assert_eq!(
+            send(client().get(server.url(&format!("/added_{reload}"))))
+                .await
+                .status,
+            200
+        );
+        assert!(
+            served.load(Ordering::Relaxed) > before,
+            "no request was served during reload {reload}"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut wrong = Vec::new();
+    for hammer in hammers {
+        wrong.extend(hammer.await.expect("client task"));
+    }
+    assert_eq!(wrong, Vec::<String>::new());
+    assert!(served.load(Ordering::Relaxed) >= 20);
 }
