@@ -1,7 +1,7 @@
 //! One request from HTTP to plan, and from results to response: PostgREST's
 //! pipeline (ApiRequest -> Plan -> Query -> Response) driven in order.
 
-use crate::api_request::preferences::{Preferences, TxPreference};
+use crate::api_request::preferences::TxPreference;
 use crate::api_request::profile::{self, Profile};
 use crate::api_request::range;
 use crate::api_request::target::{self, Target};
@@ -191,8 +191,9 @@ fn settings(
     req: &HttpRequest,
     auth: &auth::AuthResult,
     profile: &Profile,
+    timezone: Option<&str>,
 ) -> Vec<Statement> {
-    settings_with(config, req, auth, profile, &[])
+    settings_with(config, req, auth, profile, timezone, &[])
 }
 
 /// `settings`, with a called function's hoisted settings after the others.
@@ -201,6 +202,7 @@ fn settings_with(
     req: &HttpRequest,
     auth: &auth::AuthResult,
     profile: &Profile,
+    timezone: Option<&str>,
     function_settings: &[(String, String)],
 ) -> Vec<Statement> {
     let mut search_path = vec![profile.schema.as_str()];
@@ -210,7 +212,6 @@ fn settings_with(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let timezone = Preferences::parse(header_values(req, "prefer")).timezone;
     let settings = query::settings::statement(&query::settings::RequestSettings {
         role: &auth.role,
         role_settings: config.role_settings.settings(&auth.role),
@@ -219,7 +220,7 @@ fn settings_with(
         method: &req.method,
         path: &req.path,
         headers: &req.headers,
-        timezone: timezone.as_deref(),
+        timezone,
         app_settings: &app_settings,
         function_settings,
     });

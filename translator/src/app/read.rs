@@ -53,7 +53,7 @@ pub(super) fn read(
     )?;
 
     let warning = legacy_warning(&read.legacy_target_names);
-    let settings = settings(config, req, auth, profile);
+    let settings = settings(config, req, auth, profile, prefs.timezone.as_deref());
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
     let opening = [begin(config, auth, true)].into_iter().chain(settings);
     if let MediaType::Plan(p) = &negotiated {

@@ -2,6 +2,7 @@
 
 use super::{Action, begin, header_values, settings, tx_end};
 use crate::api_request::accept::{self, MediaType};
+use crate::api_request::preferences::Preferences;
 use crate::api_request::profile::Profile;
 use crate::auth;
 use crate::config::{Config, OpenApiMode};
@@ -34,7 +35,8 @@ pub(super) fn root(
     let follow_privileges = config.openapi_mode == OpenApiMode::FollowPrivileges;
     let schema = Param::Text(profile.schema.clone());
     let mut statements = vec![begin(config, auth, true)];
-    statements.extend(settings(config, req, auth, profile));
+    let timezone = Preferences::parse(header_values(req, "prefer")).timezone;
+    statements.extend(settings(config, req, auth, profile, timezone.as_deref()));
     statements.push(Statement {
         sql: SCHEMA_COMMENT.to_string(),
         params: vec![schema.clone()],

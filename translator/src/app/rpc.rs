@@ -162,7 +162,14 @@ pub(super) fn call(
         );
     let opening = [begin_with(read_only, isolation)]
         .into_iter()
-        .chain(settings_with(config, req, auth, profile, &hoisted));
+        .chain(settings_with(
+            config,
+            req,
+            auth,
+            profile,
+            prefs.timezone.as_deref(),
+            &hoisted,
+        ));
     if let MediaType::Plan(p) = &negotiated {
         return Ok(Outcome::Run(explain::plan(
             p, opening, main, tx_end, auth, profile, warning,

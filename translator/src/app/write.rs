@@ -90,9 +90,13 @@ pub(super) fn write(
     let warning = legacy_warning(&read.legacy_target_names);
 
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    let opening = [begin(config, auth, false)]
-        .into_iter()
-        .chain(settings(config, req, auth, profile));
+    let opening = [begin(config, auth, false)].into_iter().chain(settings(
+        config,
+        req,
+        auth,
+        profile,
+        prefs.timezone.as_deref(),
+    ));
     if let MediaType::Plan(p) = &negotiated {
         return Ok(explain::plan(
             p, opening, statement, tx_end, auth, profile, warning,

@@ -50,7 +50,9 @@ pub fn respond(
         ))
     };
     let accessible = listed(1, "accessible relations")?;
-    let executable = listed(2, "executable functions")?;
+    // Oids come as text; compared as numbers, once parsed.
+    let executable: Option<Vec<i64>> = listed(2, "executable functions")?
+        .map(|oids| oids.iter().filter_map(|o| o.parse().ok()).collect());
     let tables: Vec<_> = cache
         .tables
         .iter()
@@ -65,11 +67,7 @@ pub fn respond(
         .routines
         .iter()
         .filter(|r| r.schema == ctx.schema)
-        .filter(|r| {
-            executable
-                .as_ref()
-                .is_none_or(|oids| oids.contains(&r.oid.to_string().as_str()))
-        })
+        .filter(|r| executable.as_ref().is_none_or(|oids| oids.contains(&r.oid)))
         .collect();
     let mut headers = vec![(
         "content-type".to_string(),
