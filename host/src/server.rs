@@ -209,7 +209,7 @@ async fn serve(
     let started = Instant::now();
     let planned = generation.with_instance(|i| i.plan(&request, claims.as_deref(), now));
     let planning = started.elapsed();
-    let plan = match planned {
+    let mut plan = match planned {
         Ok(wit::Outcome::Reply(reply)) => {
             let stage = reply_stage(reply.status, &reply.headers);
             if stage == Stage::Jwt {
@@ -231,12 +231,11 @@ async fn serve(
     } else {
         Vec::new()
     };
-    let context = plan.context.clone();
-    let shared = state.clone();
+    let context = std::mem::take(&mut plan.context);
     let started = Instant::now();
     let (response, responding) = state
         .db
-        .execute(plan, body, move |outcome| {
+        .execute(plan, body, |outcome| {
             let unreachable = matches!(
                 outcome,
                 Err(Failure::Host(
@@ -244,11 +243,11 @@ async fn serve(
                 ))
             );
             if matches!(outcome, Err(Failure::Host(wit::HostError::PoolTimeout))) {
-                shared.metrics.pool_timed_out();
+                state.metrics.pool_timed_out();
             }
             let mut finish = answer(&generation, &context, outcome);
             if unreachable {
-                let seconds = recover(&shared);
+                let seconds = recover(state);
                 finish
                     .value
                     .0

@@ -1,9 +1,11 @@
 //! The PostgreSQL side: a connection pool, and running one plan as one
 //! pipelined transaction.
 //!
-//! Each exchange runs in its own spawned task that always ends the
-//! transaction, so a client that disconnects mid-request can never return a
-//! connection to the pool inside a transaction (with `role` set). A
+//! An exchange runs in the request's own task (a spawned task per request
+//! costs a hand-off between threads). Should the request be dropped
+//! mid-exchange (the client hung up), its `Lease` ends the transaction in a
+//! task of its own before the connection goes back to the pool, so no pooled
+//! connection is ever left inside a transaction (with `role` set). A
 //! connection whose state is unknown after a failure is discarded.
 
 mod connection;
@@ -112,24 +114,18 @@ impl Db {
         })
     }
 
-    /// Runs `plan` in a task of its own and hands its outcome to `finish`,
-    /// which runs inside that task before the transaction ends (so it can
-    /// decide `after-respond` commits).
-    pub async fn execute<R: Send + 'static>(
+    /// Runs `plan` and hands its outcome to `finish`, which runs before the
+    /// transaction ends (so it can decide `after-respond` commits).
+    pub async fn execute<R>(
         &self,
         plan: wit::Plan,
         body: Bytes,
-        finish: impl FnOnce(Result<Executed, Failure>) -> Finish<R> + Send + 'static,
+        finish: impl FnOnce(Result<Executed, Failure>) -> Finish<R>,
     ) -> R {
-        let db = self.clone();
-        let task = tokio::spawn(async move {
-            let conn = match db.connection().await {
-                Ok(c) => c,
-                Err(e) => return finish(Err(Failure::Host(e))).value,
-            };
-            exchange(conn, plan, body, db.prepare, finish).await
-        });
-        task.await.expect("the database task does not panic")
+        match self.connection().await {
+            Ok(conn) => exchange(Lease(Some(conn)), plan, body, self.prepare, finish).await,
+            Err(e) => finish(Err(Failure::Host(e))).value,
+        }
     }
 
     /// Runs statements as the connecting role in one read-only transaction and
@@ -208,8 +204,40 @@ impl Db {
     }
 }
 
+/// A pooled connection inside a request's transaction.
+struct Lease(Option<Object>);
+
+impl Lease {
+    fn conn(&self) -> &Object {
+        self.0
+            .as_ref()
+            .expect("the lease holds its connection until released")
+    }
+
+    /// Back to the pool when its transaction ended cleanly, else closed.
+    fn release(mut self, clean: bool) {
+        let conn = self.0.take().expect("released once");
+        if !clean || conn.client.is_closed() {
+            drop(Object::take(conn));
+        }
+    }
+}
+
+impl Drop for Lease {
+    /// The request was dropped mid-exchange: whatever was sent still runs,
+    /// then ROLLBACK ends the transaction (a no-op if it had ended).
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            tokio::spawn(async move {
+                let ended = conn.client.batch_execute("ROLLBACK").await.is_ok();
+                Lease(Some(conn)).release(ended);
+            });
+        }
+    }
+}
+
 async fn exchange<R>(
-    conn: Object,
+    lease: Lease,
     plan: wit::Plan,
     body: Bytes,
     prepare: bool,
@@ -220,7 +248,8 @@ async fn exchange<R>(
         wit::TxEnd::Rollback => Some("ROLLBACK"),
         wit::TxEnd::AfterRespond => None,
     };
-    let ran = pipeline::run(&conn, &plan.statements, &body, end, prepare).await;
+    let conn = lease.conn();
+    let ran = pipeline::run(conn, &plan.statements, &body, end, prepare).await;
     let broken = matches!(ran.outcome, Err(Failure::Host(_)));
     let failed = ran.outcome.is_err();
     let done = finish(ran.outcome);
@@ -237,9 +266,7 @@ async fn exchange<R>(
         };
         conn.client.batch_execute(last).await.is_ok()
     };
-    if !clean || conn.client.is_closed() {
-        drop(Object::take(conn));
-    }
+    lease.release(clean);
     done.value
 }
 
