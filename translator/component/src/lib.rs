@@ -3,6 +3,9 @@
 
 wit_bindgen::generate!({ world: "translator", path: "../../wit" });
 
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use exports::pgrest::translator::api as wit;
 use pgrest_translator::{contract as c, engine};
 

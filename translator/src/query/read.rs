@@ -584,7 +584,7 @@ fn condition(
         let p = params.text(value.to_string());
         match parse {
             Some(function) => format!("{function}({p}::text)"),
-            None => p,
+            None => p.to_string(),
         }
     };
     let expr = match &filter.expr.operation {

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 
 use super::sql::{Params, ident};
 use crate::contract::{RowUse, Statement};
-use serde_json::{Map, Value};
 
 /// What a request exposes to SQL.
 pub struct RequestSettings<'a> {
@@ -31,47 +30,77 @@ pub struct RequestSettings<'a> {
 }
 
 pub fn statement(s: &RequestSettings) -> Statement {
-    let mut params = Params::default();
-    let search_path: Vec<String> = s.search_path.iter().map(|x| ident(x)).collect();
-    let search_path = [("search_path", search_path.join(", "))];
-    let role_settings = s
-        .role_settings
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.clone()));
-    let settings = [
-        ("role", s.role.to_string()),
-        ("request.jwt.claims", s.claims_json.to_string()),
-        ("request.method", s.method.to_string()),
-        ("request.path", s.path.to_string()),
-        ("request.headers", headers_json(s.headers)),
-        ("request.cookies", cookies_json(s.headers)),
-    ];
-    let timezone = s.timezone.map(|tz| ("timezone", tz.to_string()));
-    let app_settings = s.app_settings.iter().map(|(n, v)| (*n, v.to_string()));
-    let hoisted = s
-        .function_settings
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.clone()));
-    // Written into one buffer: this statement opens every request.
-    let mut sql = String::with_capacity(512);
-    sql.push_str("SELECT ");
-    let all = search_path
-        .into_iter()
-        .chain(role_settings)
-        .chain(settings)
-        .chain(timezone)
-        .chain(app_settings)
-        .chain(hoisted);
-    for (i, (name, value)) in all.enumerate() {
-        let name = params.text(name);
-        let value = params.text(value);
-        let comma = if i == 0 { "" } else { ", " };
-        let _ = write!(sql, "{comma}set_config({name}, {value}, true)");
+    let mut search_path = String::new();
+    for (i, schema) in s.search_path.iter().enumerate() {
+        if i > 0 {
+            search_path.push_str(", ");
+        }
+        search_path.push_str(&ident(schema));
+    }
+    let mut set = Setter::default();
+    set.fixed("search_path", search_path);
+    for (name, value) in s.role_settings {
+        set.named(name, value);
+    }
+    set.fixed("role", s.role);
+    set.fixed("request.jwt.claims", s.claims_json);
+    set.fixed("request.method", s.method);
+    set.fixed("request.path", s.path);
+    set.fixed("request.headers", headers_json(s.headers));
+    set.fixed("request.cookies", cookies_json(s.headers));
+    if let Some(tz) = s.timezone {
+        set.fixed("timezone", tz);
+    }
+    for (name, value) in s.app_settings {
+        set.named(name, *value);
+    }
+    for (name, value) in s.function_settings {
+        set.named(name, value);
     }
     Statement {
-        sql,
-        params: params.into_vec(),
+        sql: set.sql,
+        params: set.params.into_vec(),
         rows: RowUse::Ignore,
+    }
+}
+
+/// The `set_config` SELECT, written into one buffer: it opens every request.
+/// Values are always parameters; so are names that come from configuration
+/// or the database. pgrest's own fixed names are literals.
+struct Setter {
+    sql: String,
+    params: Params,
+}
+
+impl Default for Setter {
+    fn default() -> Setter {
+        let mut sql = String::with_capacity(512);
+        sql.push_str("SELECT ");
+        Setter {
+            sql,
+            params: Params::default(),
+        }
+    }
+}
+
+impl Setter {
+    fn fixed(&mut self, name: &'static str, value: impl Into<String>) {
+        self.separate();
+        let value = self.params.text(value);
+        let _ = write!(self.sql, "set_config('{name}', {value}, true)");
+    }
+
+    fn named(&mut self, name: &str, value: impl Into<String>) {
+        self.separate();
+        let name = self.params.text(name);
+        let value = self.params.text(value);
+        let _ = write!(self.sql, "set_config({name}, {value}, true)");
+    }
+
+    fn separate(&mut self) {
+        if !self.params.is_empty() {
+            self.sql.push_str(", ");
+        }
     }
 }
 
@@ -91,26 +120,51 @@ pub fn call_hook(function: &str) -> Statement {
 }
 
 /// Headers as a JSON object (names are lower-case already; a repeated header
-/// keeps its last value).
+/// keeps its last value; keys in order).
 fn headers_json(headers: &[(String, String)]) -> String {
-    let map: Map<String, Value> = headers
+    let pairs = headers
         .iter()
         .filter(|(name, _)| name != "cookie")
-        .map(|(n, v)| (n.clone(), Value::String(v.clone())))
-        .collect();
-    Value::Object(map).to_string()
+        .map(|(n, v)| (n.as_str(), v.as_str()));
+    json_object(pairs)
 }
 
 /// Cookies of every Cookie header as a JSON object.
 fn cookies_json(headers: &[(String, String)]) -> String {
-    let map: Map<String, Value> = headers
+    let pairs = headers
         .iter()
         .filter(|(name, _)| name == "cookie")
         .flat_map(|(_, v)| v.split(';'))
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), Value::String(v.trim().to_string())))
-        .collect();
-    Value::Object(map).to_string()
+        .map(|(k, v)| (k.trim(), v.trim()));
+    json_object(pairs)
+}
+
+/// A JSON object of string values, keys sorted, the last of equal keys
+/// winning; written directly (no intermediate JSON value).
+fn json_object<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = pairs.collect();
+    // Stable: equal keys keep their order, so the last one is the latest.
+    pairs.sort_by_key(|(key, _)| *key);
+    let mut out = Vec::with_capacity(64 * pairs.len() + 2);
+    out.push(b'{');
+    for (i, (key, value)) in pairs.iter().enumerate() {
+        if pairs.get(i + 1).is_some_and(|(next, _)| next == key) {
+            continue;
+        }
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        json_string(&mut out, key);
+        out.push(b':');
+        json_string(&mut out, value);
+    }
+    out.push(b'}');
+    String::from_utf8(out).expect("JSON of UTF-8 strings is UTF-8")
+}
+
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(out, s).expect("writing to a Vec cannot fail");
 }
 
 #[cfg(test)]
@@ -136,28 +190,33 @@ mod tests {
             app_settings: &[("app.settings.x\"y", "1'; drop")],
             function_settings: &[("statement_timeout".into(), "5s".into())],
         });
-        assert!(
-            st.sql
-                .starts_with("SELECT set_config($1, $2, true), set_config($3, $4, true)")
-        );
+        assert!(st.sql.starts_with(
+            "SELECT set_config('search_path', $1, true), set_config('role', $2, true)"
+        ));
         assert!(!st.sql.contains("anon") && !st.sql.contains("drop"));
         let text = |i: usize| match &st.params[i] {
             Param::Text(t) => t.clone(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(text(1), r#""api", "pub""lic""#);
-        assert_eq!(text(3), "anon'; drop");
-        assert_eq!(text(11), r#"{"accept":"*/*"}"#);
-        assert_eq!(text(13), r#"{"a":"1","b":"x=y"}"#);
-        // The time zone after the cookies, before the app settings.
-        assert_eq!((text(14), text(15)), ("timezone".into(), "+05:30".into()));
-        assert_eq!(text(16), "app.settings.x\"y");
-        assert_eq!(text(17), "1'; drop");
+        assert_eq!(text(0), r#""api", "pub""lic""#);
+        assert_eq!(text(1), "anon'; drop");
+        assert_eq!(text(5), r#"{"accept":"*/*"}"#);
+        assert_eq!(text(6), r#"{"a":"1","b":"x=y"}"#);
+        // The time zone after the cookies, before the app settings (whose
+        // names are parameters too).
+        assert!(
+            st.sql
+                .contains("set_config('timezone', $8, true), set_config($9, $10, true)")
+        );
+        assert_eq!(text(7), "+05:30");
+        assert_eq!(text(8), "app.settings.x\"y");
+        assert_eq!(text(9), "1'; drop");
         // A called function's hoisted settings come last.
         assert_eq!(
-            (text(18), text(19)),
+            (text(10), text(11)),
             ("statement_timeout".into(), "5s".into())
         );
+        assert!(st.sql.ends_with("set_config($11, $12, true)"));
         assert_eq!(st.rows, RowUse::Ignore);
     }
 
@@ -183,17 +242,28 @@ mod tests {
                 other => panic!("{other:?}"),
             })
             .collect();
-        assert_eq!(
-            texts[..6],
-            [
-                "search_path",
-                "\"api\"",
-                "statement_timeout",
-                "1ms",
-                "role",
-                "slow"
-            ]
-        );
+        assert_eq!(texts[..4], ["\"api\"", "statement_timeout", "1ms", "slow"]);
+        assert!(st.sql.starts_with(
+            "SELECT set_config('search_path', $1, true), set_config($2, $3, true), \
+             set_config('role', $4, true)"
+        ));
+    }
+
+    #[test]
+    fn headers_and_cookies_are_json_objects_whose_last_value_wins() {
+        let headers: Vec<(String, String)> = [
+            ("x-b", "1"),
+            ("cookie", "k=\"v\"; j=2"),
+            ("x-a", "a\\b\u{7}"),
+            ("x-b", "2"),
+            ("cookie", "k=3"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(headers_json(&headers), r#"{"x-a":"a\\b\u0007","x-b":"2"}"#);
+        assert_eq!(cookies_json(&headers), r#"{"j":"2","k":"3"}"#);
+        assert_eq!(headers_json(&[]), "{}");
     }
 
     #[test]

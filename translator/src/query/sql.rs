@@ -37,15 +37,25 @@ pub fn text_array(items: &[String]) -> String {
 #[derive(Debug, Default)]
 pub struct Params(Vec<Param>);
 
+/// A parameter's placeholder (`$n`), written straight into the SQL text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placeholder(usize);
+
+impl std::fmt::Display for Placeholder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${}", self.0)
+    }
+}
+
 impl Params {
-    /// Adds a text parameter and returns its placeholder (`$n`).
-    pub fn text(&mut self, value: impl Into<String>) -> String {
+    /// Adds a text parameter and returns its placeholder.
+    pub fn text(&mut self, value: impl Into<String>) -> Placeholder {
         self.push(Param::Text(value.into()))
     }
 
-    pub fn push(&mut self, param: Param) -> String {
+    pub fn push(&mut self, param: Param) -> Placeholder {
         self.0.push(param);
-        format!("${}", self.0.len())
+        Placeholder(self.0.len())
     }
 
     /// How many parameters there are so far.
@@ -83,8 +93,8 @@ mod tests {
     #[test]
     fn params_are_numbered_in_order() {
         let mut p = Params::default();
-        assert_eq!(p.text("x"), "$1");
-        assert_eq!(p.push(Param::SqlNull), "$2");
+        assert_eq!(p.text("x").to_string(), "$1");
+        assert_eq!(p.push(Param::SqlNull).to_string(), "$2");
         assert_eq!(p.into_vec(), vec![Param::Text("x".into()), Param::SqlNull]);
     }
 }

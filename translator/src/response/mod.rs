@@ -54,11 +54,11 @@ fn internal(message: &str) -> ApiError {
 
 impl Context {
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("Context serializes")
+        postcard::to_allocvec(self).expect("Context serializes")
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Context, ApiError> {
-        serde_json::from_slice(bytes).map_err(|e| ApiError::Internal {
+        postcard::from_bytes(bytes).map_err(|e| ApiError::Internal {
             message: format!("invalid respond context: {e}"),
         })
     }
