@@ -22,10 +22,12 @@ async fn prepared_here(server: &Server) -> serde_json::Value {
 #[tokio::test]
 async fn statements_are_prepared_once_per_connection() {
     let server = server(&[]);
-    // The settings statement and this read's main statement.
-    assert_eq!(prepared_here(&server).await, json!([{"statements": 2}]));
-    // The same request again reuses both.
-    assert_eq!(prepared_here(&server).await, json!([{"statements": 2}]));
+    // BEGIN, the settings statement and this read's main statement (its
+    // COMMIT comes after the count).
+    assert_eq!(prepared_here(&server).await, json!([{"statements": 3}]));
+    // The same request again reuses them; the first one's COMMIT is there now.
+    assert_eq!(prepared_here(&server).await, json!([{"statements": 4}]));
+    assert_eq!(prepared_here(&server).await, json!([{"statements": 4}]));
 
     // A statement that does not parse: the database's error, no statement
     // kept, and the connection (the only one) is clean for the next request.
@@ -34,8 +36,8 @@ async fn statements_are_prepared_once_per_connection() {
     assert_eq!(r.body["code"], "42703");
     let r = send(client().get(server.url("/tx_info?select=role,read_only"))).await;
     assert_eq!(r.body, json!([{"role": "Web Anon", "read_only": "on"}]));
-    // settings + prepared_here + tx_info.
-    assert_eq!(prepared_here(&server).await, json!([{"statements": 3}]));
+    // BEGIN, settings, prepared_here, COMMIT and tx_info.
+    assert_eq!(prepared_here(&server).await, json!([{"statements": 5}]));
 }
 
 #[tokio::test]

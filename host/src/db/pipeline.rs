@@ -2,9 +2,10 @@
 //! messages go out before the first answer is awaited, so a request costs
 //! one round trip.
 //!
-//! Statements other than BEGIN/COMMIT run as named prepared statements (with
+//! Statements run as named prepared statements (with
 //! `db-prepared-statements`, the default), cached per connection so
-//! PostgreSQL parses and plans each SQL text once per connection. A
+//! PostgreSQL parses and plans each SQL text once per connection: BEGIN and
+//! COMMIT too, which otherwise go through its parser on every request. A
 //! statement is parsed inside the transaction, after `set_config('role',
 //! ...)`, so name lookups see the request role's privileges and
 //! `search_path`. A cache miss costs a round trip: the statements before the
@@ -42,22 +43,13 @@ pub async fn run(
         rows: wit::RowUse::Ignore,
     });
     let all: Vec<&wit::Statement> = statements.iter().chain(end_statement.as_ref()).collect();
-    // Everything but the parameterless transaction control (BEGIN, COMMIT).
-    let wanted = |s: &wit::Statement| {
-        prepare && (!s.params.is_empty() || !matches!(s.rows, wit::RowUse::Ignore))
+    let mut prepared: Vec<Option<Statement>> = if prepare {
+        all.iter().map(|s| conn.prepared(&s.sql)).collect()
+    } else {
+        vec![None; all.len()]
     };
-    let mut prepared: Vec<Option<Statement>> = all
-        .iter()
-        .map(|s| {
-            if wanted(s) {
-                conn.prepared(&s.sql)
-            } else {
-                None
-            }
-        })
-        .collect();
     let misses: Vec<usize> = (0..all.len())
-        .filter(|&i| wanted(all[i]) && prepared[i].is_none())
+        .filter(|&i| prepare && prepared[i].is_none())
         .collect();
 
     let client = &conn.client;

@@ -21,6 +21,7 @@ use super::ast::{
 use super::cursor::{Cursor, ErrorPosition, PResult};
 use super::{filter, order, select};
 use crate::error::ApiError;
+use std::fmt::Write as _;
 
 pub use super::ast;
 pub use super::cursor::MAX_DEPTH;
@@ -392,23 +393,25 @@ pub fn canonical(pairs: &[(String, Option<String>)]) -> String {
         .remove(b'_')
         .remove(b'.')
         .remove(b'~');
-    let encode = |s: &str| utf8_percent_encode(s, RESERVED).to_string();
+    fn encode(s: &str) -> percent_encoding::PercentEncode<'_> {
+        utf8_percent_encode(s, RESERVED)
+    }
     let mut pairs: Vec<&(String, Option<String>)> = pairs.iter().collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut out: Vec<String> = Vec::new();
+    // Written into one buffer: this runs for every read.
+    let mut out = String::new();
     let mut last: Option<&str> = None;
     for (name, value) in pairs {
         let value = encode(value.as_deref().unwrap_or(""));
-        match out.last_mut() {
-            Some(prev) if last == Some(name.as_str()) => {
-                prev.push(',');
-                prev.push_str(&value);
-            }
-            _ => out.push(format!("{}={value}", encode(name))),
+        if last == Some(name.as_str()) {
+            let _ = write!(out, ",{value}");
+        } else {
+            let separator = if last.is_some() { "&" } else { "" };
+            let _ = write!(out, "{separator}{}={value}", encode(name));
         }
         last = Some(name);
     }
-    out.join("&")
+    out
 }
 
 /// Percent-decoding as `application/x-www-form-urlencoded`: `+` is a space,
