@@ -30,15 +30,9 @@ pub struct RequestSettings<'a> {
 }
 
 pub fn statement(s: &RequestSettings) -> Statement {
-    let mut search_path = String::new();
-    for (i, schema) in s.search_path.iter().enumerate() {
-        if i > 0 {
-            search_path.push_str(", ");
-        }
-        search_path.push_str(&ident(schema));
-    }
+    let search_path: Vec<String> = s.search_path.iter().map(|x| ident(x)).collect();
     let mut set = Setter::default();
-    set.fixed("search_path", search_path);
+    set.fixed("search_path", search_path.join(", "));
     for (name, value) in s.role_settings {
         set.named(name, value);
     }
