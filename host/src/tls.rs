@@ -335,6 +335,34 @@ pub struct PgConnect {
 pub type Notifications = tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>;
 
 impl PgConnect {
+    pub fn mode(&self) -> SslMode {
+        self.mode
+    }
+
+    /// The TLS handshake over a TCP stream to `host` (the pool's own
+    /// connections, after the server accepted the SSLRequest).
+    pub async fn handshake(
+        &self,
+        stream: tokio::net::TcpStream,
+        host: &str,
+    ) -> Result<Box<dyn crate::db::Io>, String> {
+        use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+        let failed = |e: Box<dyn std::error::Error + Sync + Send>| {
+            format!(
+                "error performing TLS handshake: {}",
+                crate::db::with_causes(e.as_ref())
+            )
+        };
+        let connector =
+            MakeTlsConnect::<tokio::net::TcpStream>::make_tls_connect(&mut self.tls.clone(), host)
+                .map_err(|e| failed(e.into()))?;
+        let stream = connector
+            .connect(stream)
+            .await
+            .map_err(|e| failed(e.into()))?;
+        Ok(Box::new(stream))
+    }
+
     /// Opens one connection; its driver task forwards notifications.
     pub async fn open(
         &self,

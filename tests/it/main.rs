@@ -5,6 +5,7 @@ mod aggregates;
 mod auth;
 mod cancellation;
 mod config;
+mod connections;
 mod demo;
 mod domain_representations;
 mod embed;

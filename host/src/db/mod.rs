@@ -3,13 +3,14 @@
 //!
 //! An exchange runs in the request's own task (a spawned task per request
 //! costs a hand-off between threads). Should the request be dropped
-//! mid-exchange (the client hung up), its `Lease` ends the transaction in a
-//! task of its own before the connection goes back to the pool, so no pooled
-//! connection is ever left inside a transaction (with `role` set). A
-//! connection whose state is unknown after a failure is discarded.
+//! mid-exchange (the client hung up), its `Lease` finishes what was sent and
+//! ends the transaction in a task of its own before the connection goes back
+//! to the pool, so no pooled connection is ever left inside a transaction
+//! (with `role` set). A connection whose state is unknown is discarded.
 
 mod connection;
 mod pipeline;
+mod startup;
 mod values;
 
 use std::time::Duration;
@@ -19,8 +20,9 @@ use deadpool::managed::{PoolError, TimeoutType};
 
 use crate::component::wit;
 use crate::tls::TlsOptions;
-use connection::{Manager, Object, Pool};
-use values::{as_sql, bind};
+pub use connection::Io;
+use connection::{Error, Manager, Object, Pool, TxStatus};
+use pipeline::Step;
 
 #[derive(Clone)]
 pub struct Db {
@@ -101,7 +103,7 @@ impl Db {
     /// Whether a pooled connection answers `SELECT 1`.
     pub async fn ping(&self) -> bool {
         match self.connection().await {
-            Ok(conn) => conn.client.simple_query("SELECT 1").await.is_ok(),
+            Ok(mut conn) => conn.simple("SELECT 1").await.is_ok(),
             Err(_) => false,
         }
     }
@@ -131,52 +133,48 @@ impl Db {
     /// Runs statements as the connecting role in one read-only transaction and
     /// returns column 0 of each one's single row (schema introspection).
     pub async fn read_texts(&self, statements: &[wit::Statement]) -> Result<Vec<String>, String> {
-        let conn = self.connection().await.map_err(|e| format!("{e:?}"))?;
-        conn.client
-            .batch_execute("BEGIN READ ONLY")
-            .await
-            .map_err(describe)?;
-        let mut texts = Vec::with_capacity(statements.len());
-        for st in statements {
-            let bound = bind(&st.params, &[]);
-            let row = conn
-                .client
-                .query_one(&st.sql, &as_sql(&bound))
-                .await
-                .map_err(describe)?;
-            texts.push(row.try_get::<_, String>(0).map_err(describe)?);
-        }
-        conn.client
-            .batch_execute("COMMIT")
-            .await
-            .map_err(describe)?;
-        Ok(texts)
+        let steps = statements.iter().map(|st| Step {
+            rows: wit::RowUse::ToRespond,
+            ..Step::of(st)
+        });
+        let results = self.read_only(steps, "COMMIT").await?;
+        results
+            .into_iter()
+            .map(
+                |rows| match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                    Some(Some(text)) => Ok(text),
+                    _ => Err("an introspection query returned no text".to_string()),
+                },
+            )
+            .collect()
     }
 
     /// Runs statements as the connecting role in one read-only transaction,
     /// rolled back at the end (what they `set_config` goes with it), and
     /// returns the rows of those that are not `ignore` (the in-database
-    /// configuration). A connection that failed is discarded.
+    /// configuration).
     pub async fn read_rows(&self, statements: &[wit::Statement]) -> Result<Vec<wit::Rows>, String> {
-        let conn = self.connection().await.map_err(|e| format!("{e:?}"))?;
-        let read: Result<_, tokio_postgres::Error> = async {
-            conn.client.batch_execute("BEGIN READ ONLY").await?;
-            let mut results = Vec::new();
-            for st in statements {
-                let bound = bind(&st.params, &[]);
-                let rows = conn.client.query(&st.sql, &as_sql(&bound)).await?;
-                if !matches!(st.rows, wit::RowUse::Ignore) {
-                    results.push(values::text_rows(&rows, 0)?);
-                }
-            }
-            conn.client.batch_execute("ROLLBACK").await?;
-            Ok(results)
-        }
-        .await;
-        read.map_err(|e| {
+        self.read_only(statements.iter().map(Step::of), "ROLLBACK")
+            .await
+    }
+
+    /// `steps` between BEGIN READ ONLY and `end`, unprepared (they run once);
+    /// a connection that failed is discarded.
+    async fn read_only<'a>(
+        &self,
+        steps: impl Iterator<Item = Step<'a>>,
+        end: &'a str,
+    ) -> Result<Vec<wit::Rows>, String> {
+        let mut conn = self.connection().await.map_err(|e| format!("{e:?}"))?;
+        let steps: Vec<Step> = std::iter::once(Step::control("BEGIN READ ONLY"))
+            .chain(steps)
+            .chain(std::iter::once(Step::control(end)))
+            .collect();
+        let read = pipeline::run(&mut conn, &steps, &Bytes::new(), false).await;
+        if read.is_err() || conn.status() != TxStatus::Idle || !conn.is_settled() {
             drop(Object::take(conn));
-            describe(e)
-        })
+        }
+        read.map(|executed| executed.results).map_err(describe)
     }
 
     /// `db-prepared-statements`, once the in-database configuration is read.
@@ -193,12 +191,20 @@ impl Db {
             }
             other => format!("could not connect to the database: {other:?}"),
         })?;
-        let row = conn
-            .client
-            .query_one("SELECT current_setting('server_version_num')", &[])
+        let mut conn = conn;
+        let step = Step {
+            rows: wit::RowUse::ToRespond,
+            ..Step::control("SELECT current_setting('server_version_num')")
+        };
+        let executed = pipeline::run(&mut conn, &[step], &Bytes::new(), false)
             .await
             .map_err(describe)?;
-        let text: String = row.try_get(0).map_err(describe)?;
+        let text = executed
+            .results
+            .first()
+            .and_then(|rows| rows.first())
+            .and_then(|row| row.first().cloned().flatten())
+            .unwrap_or_default();
         text.parse()
             .map_err(|e| format!("server_version_num {text:?}: {e}"))
     }
@@ -208,36 +214,36 @@ impl Db {
 struct Lease(Option<Object>);
 
 impl Lease {
-    fn conn(&self) -> &Object {
+    fn conn(&mut self) -> &mut Object {
         self.0
-            .as_ref()
+            .as_mut()
             .expect("the lease holds its connection until released")
     }
 
     /// Back to the pool when its transaction ended cleanly, else closed.
     fn release(mut self, clean: bool) {
         let conn = self.0.take().expect("released once");
-        if !clean || conn.client.is_closed() {
+        if !clean || !conn.is_settled() || conn.status() != TxStatus::Idle {
             drop(Object::take(conn));
         }
     }
 }
 
 impl Drop for Lease {
-    /// The request was dropped mid-exchange: whatever was sent still runs,
-    /// then ROLLBACK ends the transaction (a no-op if it had ended).
+    /// The request was dropped mid-exchange: what was sent still runs, then
+    /// ROLLBACK ends the transaction if it is still open.
     fn drop(&mut self) {
-        if let Some(conn) = self.0.take() {
+        if let Some(mut conn) = self.0.take() {
             tokio::spawn(async move {
-                let ended = conn.client.batch_execute("ROLLBACK").await.is_ok();
-                Lease(Some(conn)).release(ended);
+                let recovered = conn.recover().await;
+                Lease(Some(conn)).release(recovered);
             });
         }
     }
 }
 
 async fn exchange<R>(
-    lease: Lease,
+    mut lease: Lease,
     plan: wit::Plan,
     body: Bytes,
     prepare: bool,
@@ -248,43 +254,47 @@ async fn exchange<R>(
         wit::TxEnd::Rollback => Some("ROLLBACK"),
         wit::TxEnd::AfterRespond => None,
     };
+    let steps: Vec<Step> = plan
+        .statements
+        .iter()
+        .map(Step::of)
+        .chain(end.map(Step::control))
+        .collect();
     let conn = lease.conn();
-    let ran = pipeline::run(conn, &plan.statements, &body, end, prepare).await;
-    let broken = matches!(ran.outcome, Err(Failure::Host(_)));
-    let failed = ran.outcome.is_err();
-    let done = finish(ran.outcome);
-    let clean = if broken {
-        false
-    } else if ran.ended {
-        true
-    } else {
-        // `after-respond` plans, and pipelines cut short by a failed parse.
-        let last = if done.commit && !failed {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
-        };
-        conn.client.batch_execute(last).await.is_ok()
+    let outcome = pipeline::run(conn, &steps, &body, prepare).await;
+    let failed = outcome.is_err();
+    let done = finish(outcome);
+    // `after-respond` plans, and failed ones (the server skipped their end).
+    let clean = match conn.status() {
+        _ if !conn.is_settled() => false,
+        TxStatus::Idle => true,
+        status => {
+            let commit = done.commit && !failed && status == TxStatus::InBlock;
+            let last = Step::control(if commit { "COMMIT" } else { "ROLLBACK" });
+            pipeline::run(conn, &[last], &Bytes::new(), prepare)
+                .await
+                .is_ok()
+        }
     };
     lease.release(clean);
     done.value
 }
 
-pub(crate) fn failure(e: tokio_postgres::Error) -> Failure {
-    match e.as_db_error() {
-        Some(db) => Failure::Db(wit::DbError {
-            sqlstate: db.code().code().to_string(),
-            message: db.message().to_string(),
-            detail: db.detail().map(str::to_string),
-            hint: db.hint().map(str::to_string),
+pub(crate) fn failure(e: Error) -> Failure {
+    match e {
+        Error::Db(db) => Failure::Db(wit::DbError {
+            sqlstate: db.code,
+            message: db.message,
+            detail: db.detail,
+            hint: db.hint,
         }),
-        None => Failure::Host(wit::HostError::DbConnectionLost(e.to_string())),
+        other => Failure::Host(wit::HostError::DbConnectionLost(other.to_string())),
     }
 }
 
 /// An error and its causes ("error performing TLS handshake: invalid peer
 /// certificate: ..."): the driver's top-level message alone hides the reason.
-fn with_causes(e: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(cause) = source {
@@ -297,10 +307,13 @@ fn with_causes(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// An error for the operator's log, with the server's message when there is one.
-fn describe(e: tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {} ({})", db.severity(), db.message(), db.code().code()),
-        None => e.to_string(),
+/// A failure for the operator's log, with the server's message when there is one.
+fn describe(failure: Failure) -> String {
+    match failure {
+        Failure::Db(db) => format!("ERROR: {} ({})", db.message, db.sqlstate),
+        Failure::Host(
+            wit::HostError::DbUnreachable(why) | wit::HostError::DbConnectionLost(why),
+        ) => why,
+        Failure::Host(other) => format!("{other:?}"),
     }
 }

@@ -1,110 +1,73 @@
-//! Values crossing the driver: statement parameters as the plan gives them,
-//! and result columns as `respond` and the socket take them.
+//! Values on the wire: statement parameters as the plan gives them, and
+//! result columns as `respond` and the socket take them.
 
-use bytes::{BufMut, BytesMut};
-use tokio_postgres::Row;
-use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type, to_sql_checked};
+use std::ops::Range;
 
+use bytes::{BufMut, Bytes, BytesMut};
+use fallible_iterator::FallibleIterator;
+use postgres_protocol::IsNull;
+use postgres_protocol::message::backend::DataRowBody;
+
+use super::connection::Error;
 use crate::component::wit;
 
-/// Columns `from..` of every row, which the SQL casts to text (or which are
-/// `json`, e.g. `EXPLAIN (FORMAT JSON)`).
-pub fn text_rows(rows: &[Row], from: usize) -> Result<wit::Rows, tokio_postgres::Error> {
-    rows.iter()
-        .map(|row| {
-            (from..row.len())
-                .map(|i| row.try_get::<_, Option<Text>>(i).map(|v| v.map(|t| t.0)))
-                .collect()
-        })
+/// Bind format codes.
+const TEXT: i16 = 0;
+const BINARY: i16 = 1;
+
+/// Each parameter's format: parameter types go out unspecified, so the
+/// server parses text values like literals; only explicit `bytes` are
+/// binary, and a request body is text (see the bytea note on issue 2).
+pub fn formats(params: &[wit::Param]) -> impl Iterator<Item = i16> + '_ {
+    params.iter().map(|p| match p {
+        wit::Param::Bytes(_) => BINARY,
+        _ => TEXT,
+    })
+}
+
+/// Writes one parameter's value for Bind.
+pub fn write(
+    param: &wit::Param,
+    body: &[u8],
+    out: &mut BytesMut,
+) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    match param {
+        wit::Param::SqlNull => return Ok(IsNull::Yes),
+        wit::Param::Text(t) => out.put_slice(t.as_bytes()),
+        wit::Param::Bytes(b) => out.put_slice(b),
+        wit::Param::RequestBody => out.put_slice(body),
+    }
+    Ok(IsNull::No)
+}
+
+/// Result formats for Bind: a `body` statement's columns come binary, so a
+/// bytea body arrives as its bytes (text and json are their UTF-8 text
+/// either way); all others as text.
+pub fn result_formats(rows: wit::RowUse) -> &'static [i16] {
+    match rows {
+        wit::RowUse::Body => &[BINARY],
+        _ => &[],
+    }
+}
+
+/// Columns `from..` of a row, as text.
+pub fn text_columns(row: &DataRowBody, from: usize) -> Result<Vec<Option<String>>, Error> {
+    let ranges: Vec<Option<Range<usize>>> = row.ranges().collect().map_err(Error::Io)?;
+    ranges
+        .into_iter()
+        .skip(from)
+        .map(|range| range.map(|r| text(&row.buffer()[r])).transpose())
         .collect()
 }
 
-/// A column whose binary form is its UTF-8 text: text types and `json`.
-pub struct Text(pub String);
-
-impl<'a> FromSql<'a> for Text {
-    fn from_sql(
-        ty: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        <&str as FromSql>::from_sql(ty, raw).map(|s| Text(s.to_owned()))
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        *ty == Type::JSON || <&str as FromSql>::accepts(ty)
-    }
+/// Column 0 of a row, as received and without a copy.
+pub fn first_column(row: &DataRowBody) -> Result<Option<Bytes>, Error> {
+    let first = row.ranges().next().map_err(Error::Io)?.flatten();
+    Ok(first.map(|r| row.buffer_bytes().slice(r)))
 }
 
-/// A statement parameter as the driver sends it.
-#[derive(Debug)]
-pub enum Bound<'a> {
-    Null,
-    Text(&'a str),
-    Bytes(&'a [u8]),
-    Body(&'a [u8]),
-}
-
-pub fn bind<'a>(params: &'a [wit::Param], body: &'a [u8]) -> Vec<Bound<'a>> {
-    params
-        .iter()
-        .map(|p| match p {
-            wit::Param::SqlNull => Bound::Null,
-            wit::Param::Text(t) => Bound::Text(t),
-            wit::Param::Bytes(b) => Bound::Bytes(b),
-            wit::Param::RequestBody => Bound::Body(body),
-        })
-        .collect()
-}
-
-impl ToSql for Bound<'_> {
-    fn to_sql(
-        &self,
-        _ty: &Type,
-        out: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            Bound::Null => return Ok(IsNull::Yes),
-            Bound::Text(t) => out.put_slice(t.as_bytes()),
-            Bound::Bytes(b) | Bound::Body(b) => out.put_slice(b),
-        }
-        Ok(IsNull::No)
-    }
-
-    /// PostgreSQL infers each parameter's type from the statement; text
-    /// values are parsed by the server like literals.
-    fn accepts(_ty: &Type) -> bool {
-        true
-    }
-
-    /// Parameter types go out as `unknown`, so only explicit `bytes` are
-    /// binary; a request body is text (see the bytea note on issue 2).
-    fn encode_format(&self, _ty: &Type) -> Format {
-        match self {
-            Bound::Bytes(_) => Format::Binary,
-            _ => Format::Text,
-        }
-    }
-
-    to_sql_checked!();
-}
-
-/// A column's bytes as received (text, json and bytea are sent as they are).
-pub struct Raw<'a>(pub &'a [u8]);
-
-impl<'a> FromSql<'a> for Raw<'a> {
-    fn from_sql(
-        _ty: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(Raw(raw))
-    }
-
-    fn accepts(_ty: &Type) -> bool {
-        true
-    }
-}
-
-/// Statement parameters as the driver's trait objects.
-pub fn as_sql<'a>(bound: &'a [Bound<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
-    bound.iter().map(|b| b as &(dyn ToSql + Sync)).collect()
+fn text(bytes: &[u8]) -> Result<String, Error> {
+    std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|_| Error::Protocol("a result column is not UTF-8 text".to_string()))
 }

@@ -1,0 +1,211 @@
+//! Opening a pooled connection as libpq would: each host of the connection
+//! string in turn, TLS per `sslmode` (never on unix sockets), the startup
+//! message, then password, md5 or SCRAM-SHA-256 authentication.
+
+use fallible_iterator::FallibleIterator;
+use postgres_protocol::authentication::{md5_hash, sasl};
+use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::frontend;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
+use tokio_postgres::config::{ChannelBinding, Host};
+
+use super::connection::{Conn, DbError, Error, Io};
+use crate::tls::{PgConnect, SslMode};
+
+pub async fn open(config: &tokio_postgres::Config, connect: &PgConnect) -> Result<Conn, Error> {
+    let ports = config.get_ports();
+    let mut last = Error::Connect("no host to connect to".to_string());
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        let attempt = async {
+            match connect.mode() {
+                SslMode::Allow => match open_one(config, connect, host, port, false).await {
+                    Ok(conn) => Ok(conn),
+                    Err(_) => open_one(config, connect, host, port, true).await,
+                },
+                _ => open_one(config, connect, host, port, true).await,
+            }
+        };
+        let opened = match config.get_connect_timeout() {
+            Some(limit) => tokio::time::timeout(*limit, attempt)
+                .await
+                .unwrap_or_else(|_| Err(Error::Connect("timeout expired".to_string()))),
+            None => attempt.await,
+        };
+        match opened {
+            Ok(conn) => return Ok(conn),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// One host; `tls` allows TLS as the mode says (`allow` tries without first).
+async fn open_one(
+    config: &tokio_postgres::Config,
+    connect: &PgConnect,
+    host: &Host,
+    port: u16,
+    tls: bool,
+) -> Result<Conn, Error> {
+    let io: Box<dyn Io> = match host {
+        Host::Unix(dir) => Box::new(
+            UnixStream::connect(dir.join(format!(".s.PGSQL.{port}")))
+                .await
+                .map_err(Error::Io)?,
+        ),
+        Host::Tcp(name) => {
+            let stream = TcpStream::connect((name.as_str(), port))
+                .await
+                .map_err(Error::Io)?;
+            stream.set_nodelay(true).map_err(Error::Io)?;
+            if config.get_keepalives() {
+                let keepalive =
+                    socket2::TcpKeepalive::new().with_time(config.get_keepalives_idle());
+                socket2::SockRef::from(&stream)
+                    .set_tcp_keepalive(&keepalive)
+                    .map_err(Error::Io)?;
+            }
+            let wants_tls = tls && connect.mode() != SslMode::Disable;
+            if wants_tls {
+                negotiate(stream, name, connect).await?
+            } else {
+                Box::new(stream)
+            }
+        }
+    };
+    let mut conn = Conn::new(io);
+    startup(&mut conn, config).await?;
+    Ok(conn)
+}
+
+/// SSLRequest, then the handshake if the server agrees; a server without
+/// TLS is fine for `prefer` (and `allow`'s second try) only.
+async fn negotiate(
+    mut stream: TcpStream,
+    host: &str,
+    connect: &PgConnect,
+) -> Result<Box<dyn Io>, Error> {
+    let mut request = bytes::BytesMut::new();
+    frontend::ssl_request(&mut request);
+    stream.write_all(&request).await.map_err(Error::Io)?;
+    let answer = stream.read_u8().await.map_err(Error::Io)?;
+    if answer != b'S' {
+        return match connect.mode() {
+            SslMode::Prefer | SslMode::Allow => Ok(Box::new(stream)),
+            _ => Err(Error::Connect(
+                "error performing TLS handshake: server does not support TLS".to_string(),
+            )),
+        };
+    }
+    connect
+        .handshake(stream, host)
+        .await
+        .map_err(Error::Connect)
+}
+
+async fn startup(conn: &mut Conn, config: &tokio_postgres::Config) -> Result<(), Error> {
+    let user = config
+        .get_user()
+        .ok_or_else(|| Error::Connect("no user to connect as".to_string()))?;
+    let mut params = vec![("client_encoding", "UTF8"), ("user", user)];
+    params.extend(config.get_dbname().map(|db| ("database", db)));
+    params.extend(config.get_options().map(|o| ("options", o)));
+    params.extend(
+        config
+            .get_application_name()
+            .map(|a| ("application_name", a)),
+    );
+    frontend::startup_message(params, &mut conn.out).map_err(Error::Io)?;
+    conn.send(0).await?;
+    authenticate(conn, config, user).await?;
+    loop {
+        match conn.message().await? {
+            Message::ReadyForQuery(_) => return Ok(()),
+            Message::ErrorResponse(body) => return Err(Error::Db(DbError::parse(&body)?)),
+            Message::BackendKeyData(_)
+            | Message::ParameterStatus(_)
+            | Message::NoticeResponse(_) => {}
+            _ => return Err(Error::Protocol("during startup".to_string())),
+        }
+    }
+}
+
+async fn authenticate(
+    conn: &mut Conn,
+    config: &tokio_postgres::Config,
+    user: &str,
+) -> Result<(), Error> {
+    let password = || {
+        config
+            .get_password()
+            .ok_or_else(|| Error::Connect("password missing".to_string()))
+    };
+    let mut scram: Option<sasl::ScramSha256> = None;
+    loop {
+        match conn.message().await? {
+            Message::AuthenticationOk => {
+                if config.get_channel_binding() == ChannelBinding::Require {
+                    return Err(Error::Connect(
+                        "channel binding required but not supported".to_string(),
+                    ));
+                }
+                return Ok(());
+            }
+            Message::AuthenticationCleartextPassword => {
+                frontend::password_message(password()?, &mut conn.out).map_err(Error::Io)?;
+            }
+            Message::AuthenticationMd5Password(body) => {
+                let hash = md5_hash(user.as_bytes(), password()?, body.salt());
+                frontend::password_message(hash.as_bytes(), &mut conn.out).map_err(Error::Io)?;
+            }
+            Message::AuthenticationSasl(body) => {
+                let offered: Vec<&str> = body.mechanisms().collect().map_err(Error::Io)?;
+                if !offered.contains(&sasl::SCRAM_SHA_256) {
+                    return Err(Error::Connect(format!(
+                        "unsupported SASL mechanisms: {}",
+                        offered.join(", ")
+                    )));
+                }
+                // Without channel binding: tokio-postgres keeps a TLS
+                // session's binding data private.
+                let start =
+                    sasl::ScramSha256::new(password()?, sasl::ChannelBinding::unsupported());
+                frontend::sasl_initial_response(
+                    sasl::SCRAM_SHA_256,
+                    start.message(),
+                    &mut conn.out,
+                )
+                .map_err(Error::Io)?;
+                scram = Some(start);
+            }
+            Message::AuthenticationSaslContinue(body) => {
+                let state = scram.as_mut().ok_or_else(unexpected)?;
+                state
+                    .update(body.data())
+                    .map_err(|e| Error::Connect(e.to_string()))?;
+                frontend::sasl_response(state.message(), &mut conn.out).map_err(Error::Io)?;
+            }
+            Message::AuthenticationSaslFinal(body) => {
+                let state = scram.as_mut().ok_or_else(unexpected)?;
+                state
+                    .finish(body.data())
+                    .map_err(|e| Error::Connect(e.to_string()))?;
+                continue;
+            }
+            Message::ErrorResponse(body) => return Err(Error::Db(DbError::parse(&body)?)),
+            _ => {
+                return Err(Error::Connect(
+                    "the server asks for an authentication method pgrest does not support"
+                        .to_string(),
+                ));
+            }
+        }
+        conn.send(0).await?;
+    }
+}
+
+fn unexpected() -> Error {
+    Error::Protocol("SASL message out of order".to_string())
+}
