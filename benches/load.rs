@@ -1,6 +1,7 @@
 //! The load benchmark: pgrest against PostgREST 12.0.2 and against
 //! PostgreSQL alone (pgbench running the same SQL: transaction, settings and
-//! main statement), all on one throwaway cluster with a fixed dataset.
+//! main statement, pipelined behind one Sync as pgrest sends them), all on
+//! one throwaway cluster with a fixed dataset.
 //! Targets are interleaved round by round and medians reported, because the
 //! machine is shared and noisy.
 //!
@@ -129,17 +130,19 @@ impl Shape {
         lua
     }
 
-    /// The pgbench script: what a server sends PostgreSQL for one request.
+    /// The pgbench script: what a server sends PostgreSQL for one request,
+    /// as one pipeline (one round trip, one Sync).
     fn pgbench_script(&self) -> String {
         let mode = if self.read_only { " READ ONLY" } else { "" };
         let end = if self.read_only { "COMMIT" } else { "ROLLBACK" };
         format!(
-            "BEGIN ISOLATION LEVEL READ COMMITTED{mode};\n\
+            "\\startpipeline\n\
+             BEGIN ISOLATION LEVEL READ COMMITTED{mode};\n\
              SELECT set_config('search_path', 'api', true), set_config('role', 'web_anon', true), \
              set_config('request.jwt.claims', '{{\"role\":\"web_anon\"}}', true), \
              set_config('request.method', '{}', true), set_config('request.path', '{}', true), \
              set_config('request.headers', '{{}}', true), set_config('request.cookies', '{{}}', true);\n\
-             {}\n{end};\n",
+             {}\n{end};\n\\endpipeline\n",
             self.method,
             self.path.split('?').next().unwrap_or(self.path),
             self.sql
@@ -523,7 +526,8 @@ fn report(r: &Report) -> String {
          `cargo bench --bench load` on {date}, commit `{commit}`, {} CPUs, load average before \
          the run `{}`.\nEach figure is the median of {} interleaved runs of {} s; pool size {POOL} \
          for both servers; PostgREST {POSTGREST_VERSION}; pgbench runs the same transaction, \
-         settings and main statement with prepared statements. Where the time goes, and why \
+         settings and main statement with prepared statements, pipelined behind one Sync as \
+         pgrest sends them. Where the time goes, and why \
          some targets are out of reach on this machine: `benches/PROFILE.md`.\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         r.load_before,

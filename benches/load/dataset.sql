@@ -6,6 +6,10 @@ CREATE ROLE web_anon NOLOGIN;
 GRANT web_anon TO authenticator;
 CREATE SCHEMA api;
 GRANT USAGE ON SCHEMA api TO web_anon;
+-- pgbench prepares a pipeline's statements as the login role, before the
+-- script switches role: name lookup needs the schema (table privileges are
+-- still checked as web_anon, at execution).
+GRANT USAGE ON SCHEMA api TO authenticator;
 
 CREATE TABLE api.directors (
   id int PRIMARY KEY,

@@ -46,3 +46,21 @@ async fn without_prepared_statements_nothing_is_prepared() {
     assert_eq!(prepared_here(&server).await, json!([{"statements": 0}]));
     assert_eq!(prepared_here(&server).await, json!([{"statements": 0}]));
 }
+
+#[tokio::test]
+async fn the_statement_cache_is_bounded() {
+    let server = server(&[]);
+    // Each alias makes a statement of its own (filter values are
+    // parameters, they would not): past 256 the connection closes what it
+    // prepared and starts over, so about 50 are left after 300.
+    for i in 0..300 {
+        let r = send(client().get(server.url(&format!("/items?select=a{i}:id&id=eq.1")))).await;
+        assert_eq!(r.body, json!([{format!("a{i}"): 1}]));
+    }
+    let count = prepared_here(&server).await[0]["statements"]
+        .as_i64()
+        .unwrap();
+    assert!((3..100).contains(&count), "{count} statements prepared");
+    let r = send(client().get(server.url("/items?select=id&id=eq.1"))).await;
+    assert_eq!(r.body, json!([{"id": 1}]));
+}

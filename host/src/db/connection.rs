@@ -24,7 +24,7 @@ use crate::tls::PgConnect;
 
 /// Prepared statements kept per connection; past this they are all closed
 /// and the cache starts over.
-pub const MAX_STATEMENTS: usize = 256;
+const MAX_STATEMENTS: usize = 256;
 
 /// A byte stream to the server: TCP, a unix socket, or TLS over TCP.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -260,9 +260,9 @@ impl Conn {
         self.statements.insert(sql, name);
     }
 
-    /// With `more` statements about to be prepared, closes every prepared
-    /// statement first when the cache would grow past its bound (the Close
-    /// messages go into `out`, ahead of the pipeline).
+    /// With up to `more` statements about to be prepared, closes every
+    /// prepared statement first when the cache could grow past its bound
+    /// (the Close messages go into `out`, ahead of the pipeline).
     pub fn make_room(&mut self, more: usize) -> Result<(), Error> {
         if self.statements.len() + more <= MAX_STATEMENTS {
             return Ok(());

@@ -79,11 +79,7 @@ fn encode(
     prepare: bool,
 ) -> Result<Parsing, Error> {
     if prepare {
-        let misses = steps
-            .iter()
-            .filter(|s| conn.prepared(s.sql).is_none())
-            .count();
-        conn.make_room(misses)?;
+        conn.make_room(steps.len())?;
     }
     let mut parsing = VecDeque::new();
     for step in steps {
