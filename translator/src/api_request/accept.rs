@@ -12,6 +12,8 @@
 //! Negotiation takes the first entry, in that order, that the endpoint can
 //! produce; none gives PGRST107 listing every entry.
 
+use std::borrow::Cow;
+
 use crate::error::ApiError;
 
 /// A media type PostgREST knows, or any other as written.
@@ -100,6 +102,11 @@ impl MediaType {
 
     /// The media type as PostgREST names it (in PGRST107 and plan `for`).
     pub fn to_mime(&self) -> String {
+        self.mime().into_owned()
+    }
+
+    /// `to_mime`, allocating only for the types that are not constants.
+    fn mime(&self) -> Cow<'static, str> {
         match self {
             MediaType::Json => "application/json".into(),
             MediaType::GeoJson => "application/geo+json".into(),
@@ -129,9 +136,9 @@ impl MediaType {
                     s.push_str("; options=");
                     s.push_str(&names.join("|"));
                 }
-                s
+                s.into()
             }
-            MediaType::Other(s) => s.clone(),
+            MediaType::Other(s) => s.clone().into(),
         }
     }
 
@@ -140,7 +147,7 @@ impl MediaType {
     pub fn content_type(&self) -> String {
         match self {
             MediaType::OctetStream | MediaType::Other(_) => self.to_mime(),
-            _ => format!("{}; charset=utf-8", self.to_mime()),
+            _ => [&*self.mime(), "; charset=utf-8"].concat(),
         }
     }
 }
@@ -344,7 +351,7 @@ type Params = Vec<(String, String)>;
 /// `type/subtype` and `;key=value` parameters (names lower-cased) with
 /// PostgREST's grammar; `None` when even `type/subtype` does not read.
 /// Whatever follows the last readable parameter is ignored.
-fn tokenize(s: &str) -> Option<(String, String, Params)> {
+fn tokenize(s: &str) -> Option<(&str, &str, Params)> {
     let mut rest = s;
     let main_type = take_while1(&mut rest, |c| c.is_alphanumeric() || c == '.' || c == '*')?;
     rest = rest.strip_prefix('/')?;
@@ -356,7 +363,7 @@ fn tokenize(s: &str) -> Option<(String, String, Params)> {
         params.push((key.to_lowercase(), value.to_string()));
         rest = after;
     }
-    Some((main_type.to_string(), sub_type.to_string(), params))
+    Some((main_type, sub_type, params))
 }
 
 /// One `;key=value`, with optional spaces around `;` and `=`; the value
@@ -390,8 +397,7 @@ fn take_while1<'a>(s: &mut &'a str, keep: impl Fn(char) -> bool) -> Option<&'a s
 
 /// `decodeMediaType` on already decoded text.
 fn decode_text(text: &str) -> MediaType {
-    let (main_type, sub_type, params) =
-        tokenize(text).unwrap_or_else(|| (text.to_string(), String::new(), Vec::new()));
+    let (main_type, sub_type, params) = tokenize(text).unwrap_or((text, "", Vec::new()));
     // The last value of a repeated parameter wins.
     let param = |name: &str| {
         params

@@ -72,6 +72,17 @@ impl AggregateFunction {
             AggregateFunction::Count => "count",
         }
     }
+
+    /// The name as written in SQL (upper case, as PostgREST writes it).
+    pub fn sql(self) -> &'static str {
+        match self {
+            AggregateFunction::Sum => "SUM",
+            AggregateFunction::Avg => "AVG",
+            AggregateFunction::Max => "MAX",
+            AggregateFunction::Min => "MIN",
+            AggregateFunction::Count => "COUNT",
+        }
+    }
 }
 
 /// `!inner` / `!left` on an embedded relation.

@@ -314,7 +314,7 @@ impl Cursor {
         if self.pos == start {
             return self.fail(&[label]);
         }
-        Ok(self.slice(start, self.pos).trim().to_string())
+        Ok(self.trimmed(start, self.pos))
     }
 
     /// An identifier for casts, fts languages: at least one identifier char.
@@ -322,8 +322,19 @@ impl Cursor {
         self.identifier("letter or digit")
     }
 
-    fn slice(&self, from: usize, to: usize) -> String {
-        self.chars.get(from..to).unwrap_or(&[]).iter().collect()
+    /// The characters from `from` to `to`, trimmed as `str::trim` does,
+    /// collected once.
+    fn trimmed(&self, from: usize, to: usize) -> String {
+        let chars = self.chars.get(from..to).unwrap_or(&[]);
+        let first = chars
+            .iter()
+            .position(|c| !c.is_whitespace())
+            .unwrap_or(chars.len());
+        let end = chars
+            .iter()
+            .rposition(|c| !c.is_whitespace())
+            .map_or(first, |i| i + 1);
+        chars[first..end].iter().collect()
     }
 
     /// Parts separated by `-` (a `-` not followed by `>`, which starts an
@@ -365,7 +376,7 @@ impl Cursor {
             if c.pos == start {
                 return c.fail(&["any non reserved character different from: .,>()"]);
             }
-            Ok(c.slice(start, c.pos).trim().to_string())
+            Ok(c.trimmed(start, c.pos))
         })
     }
 

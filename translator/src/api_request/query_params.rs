@@ -398,8 +398,12 @@ pub fn canonical(pairs: &[(String, Option<String>)]) -> String {
     }
     let mut pairs: Vec<&(String, Option<String>)> = pairs.iter().collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    // Written into one buffer: this runs for every read.
-    let mut out = String::new();
+    // Written into one buffer, sized for values that need no encoding:
+    // this runs for every read.
+    let size = pairs
+        .iter()
+        .map(|(n, v)| n.len() + v.as_ref().map_or(0, String::len) + 2);
+    let mut out = String::with_capacity(size.sum());
     let mut last: Option<&str> = None;
     for (name, value) in pairs {
         let value = encode(value.as_deref().unwrap_or(""));
@@ -437,7 +441,8 @@ pub fn decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    // Valid UTF-8 (the usual case) keeps the buffer.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn hex(b: u8) -> Option<u8> {

@@ -192,7 +192,7 @@ fn settings(
     auth: &auth::AuthResult,
     profile: &Profile,
     timezone: Option<&str>,
-) -> Vec<Statement> {
+) -> impl Iterator<Item = Statement> {
     settings_with(config, req, auth, profile, timezone, &[])
 }
 
@@ -204,8 +204,9 @@ fn settings_with(
     profile: &Profile,
     timezone: Option<&str>,
     function_settings: &[(String, String)],
-) -> Vec<Statement> {
-    let mut search_path = vec![profile.schema.as_str()];
+) -> impl Iterator<Item = Statement> {
+    let mut search_path = Vec::with_capacity(1 + config.db_extra_search_path.len());
+    search_path.push(profile.schema.as_str());
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
     let app_settings: Vec<(&str, &str)> = config
         .app_settings
@@ -228,7 +229,7 @@ fn settings_with(
         .db_pre_request
         .as_deref()
         .map(query::settings::call_hook);
-    [settings].into_iter().chain(pre_request).collect()
+    [settings].into_iter().chain(pre_request)
 }
 
 /// `BEGIN` with the access mode, at the isolation level of the request's
@@ -241,7 +242,7 @@ fn begin(config: &Config, auth: &auth::AuthResult, read_only: bool) -> Statement
 fn begin_with(read_only: bool, isolation: Isolation) -> Statement {
     let mode = if read_only { " READ ONLY" } else { "" };
     Statement {
-        sql: format!("BEGIN ISOLATION LEVEL {}{mode}", isolation.sql()),
+        sql: ["BEGIN ISOLATION LEVEL ", isolation.sql(), mode].concat(),
         params: Vec::<Param>::new(),
         rows: RowUse::Ignore,
     }

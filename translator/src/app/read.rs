@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::read::{BodyShape, Count, Output};
-use crate::query::sql::ident;
+use crate::query::sql::qualified;
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
 use crate::schema_cache::{AggregateHandler, SchemaCache, Table};
@@ -78,9 +78,9 @@ pub(super) fn read(
             singular: body.singular,
             total,
             content_location: Some(if canonical.is_empty() {
-                format!("/{}", table.name)
+                ["/", &table.name].concat()
             } else {
-                format!("/{}?{canonical}", table.name)
+                ["/", &table.name, "?", &canonical].concat()
             }),
             void: false,
             max_affected: None,
@@ -171,10 +171,6 @@ fn handler_output(handler: &AggregateHandler, table: &Table) -> Output {
         },
         strip_nulls: false,
     }
-}
-
-fn qualified(schema: &str, name: &str) -> String {
-    format!("{}.{}", ident(schema), ident(name))
 }
 
 /// What the main statement counts, and where `respond` takes the total from.

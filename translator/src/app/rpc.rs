@@ -127,7 +127,9 @@ pub(super) fn call(
             if !routine.returns_set && output.shape == BodyShape::JsonArray {
                 output.shape = BodyShape::JsonObject;
             }
-            let call = |p: &mut query::sql::Params| query::call::call(&plan, false, p);
+            let call = |sql: &mut String, p: &mut query::sql::Params| {
+                query::call::call(sql, &plan, false, p)
+            };
             let statements =
                 query::read::statements(&read, Source::Call(&call), output, count, false)?;
             (statements.main, legacy_warning(&read.legacy_target_names))

@@ -7,65 +7,91 @@
 //! PostgreSQL converts (and checks) every value, and the function is called
 //! with named notation, omitted arguments taking their defaults.
 
-use super::read::{Count, RESPONSE_COLUMNS};
-use super::sql::{Params, ident, qualified};
+use super::read::{Count, RESPONSE_COLUMNS, push_bigint};
+use super::sql::{Params, Placeholder, push_all, push_ident, push_list, push_qualified};
 use crate::api_request::payload::BodyJson;
 use crate::contract::{Param, RowUse, Statement};
 use crate::plan::call::{CallArgs, CallPlan};
+use crate::schema_cache::{Routine, RoutineArg};
 
-/// The `SELECT` of the call's rows: every returned column, or the scalar
-/// as `pgrst_scalar`.
-pub fn call(plan: &CallPlan, scalar: bool, params: &mut Params) -> String {
-    let routine = plan.routine;
-    let function = qualified(&routine.schema, &routine.name);
-    let (from, arguments) = match &plan.args {
-        CallArgs::Named { names, .. } if names.is_empty() => (None, String::new()),
-        CallArgs::Named { names, json } => {
+/// Writes the `SELECT` of the call's rows: every returned column, or the
+/// scalar as `pgrst_scalar`.
+pub fn call(sql: &mut String, plan: &CallPlan, scalar: bool, params: &mut Params) {
+    // Named arguments are read from the payload, the row `pgrst_body`.
+    let payload = match &plan.args {
+        CallArgs::Named { names, json } if !names.is_empty() => {
             let body = match json {
                 BodyJson::Request => params.push(Param::RequestBody),
                 BodyJson::Text(text) => params.text(text.clone()),
             };
-            let args: Vec<_> = names
-                .iter()
-                .filter_map(|n| routine.args.iter().find(|a| &a.name == n))
-                .collect();
-            let typed: Vec<String> = args
-                .iter()
-                .map(|a| format!("{} {}", ident(&a.name), a.data_type))
-                .collect();
-            let passed: Vec<String> = args
-                .iter()
-                .map(|a| {
-                    let variadic = if a.variadic { "VARIADIC " } else { "" };
-                    format!("{variadic}{0} := pgrst_body.{0}", ident(&a.name))
-                })
-                .collect();
-            // An array body: its first object, as PostgREST.
-            (
-                Some(format!(
-                    "(SELECT {body}::json AS v) pgrst_payload, \
-                     LATERAL json_to_record(CASE WHEN json_typeof(pgrst_payload.v) = 'array' \
-                     THEN pgrst_payload.v->0 ELSE pgrst_payload.v END) AS pgrst_body({})",
-                    typed.join(", ")
-                )),
-                passed.join(", "),
-            )
+            Some((body, names.as_slice()))
         }
+        _ => None,
+    };
+    sql.push_str("SELECT ");
+    if scalar {
+        invocation(sql, plan, params);
+        sql.push_str(" AS pgrst_scalar");
+        if let Some((body, names)) = payload {
+            sql.push_str(" FROM ");
+            payload_row(sql, plan.routine, body, names);
+        }
+    } else {
+        sql.push_str("pgrst_call.* FROM ");
+        if let Some((body, names)) = payload {
+            payload_row(sql, plan.routine, body, names);
+            sql.push_str(", LATERAL ");
+        }
+        invocation(sql, plan, params);
+        sql.push_str(" AS pgrst_call");
+    }
+}
+
+/// `"schema"."function"(…)`: named notation, or the one unnamed argument.
+fn invocation(sql: &mut String, plan: &CallPlan, params: &mut Params) {
+    let routine = plan.routine;
+    push_qualified(sql, &routine.schema, &routine.name);
+    sql.push('(');
+    match &plan.args {
+        CallArgs::Named { names, .. } => push_list(sql, passed(routine, names), |sql, a| {
+            if a.variadic {
+                sql.push_str("VARIADIC ");
+            }
+            push_ident(sql, &a.name);
+            sql.push_str(" := pgrst_body.");
+            push_ident(sql, &a.name);
+        }),
         CallArgs::Single(body) => {
             let data_type = routine.single_unnamed().unwrap_or("json");
-            let value = params.push(body.clone());
-            (None, format!("{value}::{data_type}"))
-        }
-    };
-    let invocation = format!("{function}({arguments})");
-    match (scalar, from) {
-        (true, None) => format!("SELECT {invocation} AS pgrst_scalar"),
-        (true, Some(from)) => format!("SELECT {invocation} AS pgrst_scalar FROM {from}"),
-        (false, None) => format!("SELECT pgrst_call.* FROM {invocation} AS pgrst_call"),
-        (false, Some(from)) => {
-            format!("SELECT pgrst_call.* FROM {from}, LATERAL {invocation} AS pgrst_call")
+            params.push(body.clone()).push_to(sql);
+            push_all(sql, &["::", data_type]);
         }
     }
+    sql.push(')');
+}
+
+/// The payload (`body`) as the row `pgrst_body`, each given argument typed;
+/// an array body: its first object, as PostgREST.
+fn payload_row(sql: &mut String, routine: &Routine, body: Placeholder, names: &[String]) {
+    sql.push_str("(SELECT ");
+    body.push_to(sql);
+    sql.push_str(
+        "::json AS v) pgrst_payload, \
+         LATERAL json_to_record(CASE WHEN json_typeof(pgrst_payload.v) = 'array' \
+         THEN pgrst_payload.v->0 ELSE pgrst_payload.v END) AS pgrst_body(",
+    );
+    push_list(sql, passed(routine, names), |sql, a| {
+        push_ident(sql, &a.name);
+        push_all(sql, &[" ", &a.data_type]);
+    });
+    sql.push(')');
+}
+
+/// The routine's arguments the request names, in its order.
+fn passed<'r>(routine: &'r Routine, names: &'r [String]) -> impl Iterator<Item = &'r RoutineArg> {
+    names
+        .iter()
+        .filter_map(|n| routine.args.iter().find(|a| &a.name == n))
 }
 
 /// How a scalar result becomes the body.
@@ -89,28 +115,16 @@ pub fn scalar_statement(
     count: Count,
 ) -> Statement {
     let mut params = Params::default();
-    let call = call(plan, true, &mut params);
-    let mut page = "SELECT pgrst_scalar FROM pgrst_call".to_string();
+    let mut sql = String::with_capacity(640);
+    sql.push_str("WITH pgrst_call AS (");
+    call(&mut sql, plan, true, &mut params);
+    sql.push_str("), pgrst_source AS (SELECT pgrst_scalar FROM pgrst_call");
     if let Some(limit) = limit {
-        page.push_str(&format!(
-            " LIMIT {}::bigint",
-            params.text(limit.to_string())
-        ));
+        push_bigint(&mut sql, " LIMIT ", limit, &mut params);
     }
     if offset > 0 {
-        page.push_str(&format!(
-            " OFFSET {}::bigint",
-            params.text(offset.to_string())
-        ));
+        push_bigint(&mut sql, " OFFSET ", offset, &mut params);
     }
-    let total = match count {
-        Count::None => "null::text".to_string(),
-        Count::Exact => "(SELECT pg_catalog.count(*) FROM pgrst_call)::text".to_string(),
-        Count::UpTo(n) => format!(
-            "(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgrst_call LIMIT {}::bigint) c)::text",
-            params.text(n.to_string())
-        ),
-    };
     let body = match shape {
         _ if plan.routine.returns_void => "NULL::text",
         ScalarBody::Json { single: true } => {
@@ -122,12 +136,26 @@ pub fn scalar_statement(
             "coalesce(string_agg(_postgrest_t.pgrst_scalar::bytea, ''::bytea), ''::bytea)"
         }
     };
+    push_all(&mut sql, &[") SELECT ", body, " AS body, "]);
+    match count {
+        Count::None => sql.push_str("null::text"),
+        Count::Exact => sql.push_str("(SELECT pg_catalog.count(*) FROM pgrst_call)::text"),
+        Count::UpTo(n) => {
+            sql.push_str("(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgrst_call");
+            push_bigint(&mut sql, " LIMIT ", n, &mut params);
+            sql.push_str(") c)::text");
+        }
+    }
+    push_all(
+        &mut sql,
+        &[
+            " AS total_result_set, ",
+            RESPONSE_COLUMNS,
+            " FROM (SELECT * FROM pgrst_source) _postgrest_t",
+        ],
+    );
     Statement {
-        sql: format!(
-            "WITH pgrst_call AS ({call}), pgrst_source AS ({page}) \
-             SELECT {body} AS body, {total} AS total_result_set, {RESPONSE_COLUMNS} \
-             FROM (SELECT * FROM pgrst_source) _postgrest_t"
-        ),
+        sql,
         params: params.into_vec(),
         rows: RowUse::Body,
     }

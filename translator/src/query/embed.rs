@@ -11,172 +11,179 @@
 //! The parent is only referred to by `parent` (its qualifier), so the same
 //! joins hang off a table, an alias or a CTE row such as `pgrst_source`.
 
-use super::read::{Level, Selected, level, output_name, type_name};
-use super::sql::{Params, ident, qualified};
+use super::read::{SelectList, close_aggregate, level, open_aggregate, output_name, type_name};
+use super::sql::{Params, Separated, ident, push_all, push_column, push_ident, push_qualified};
 use crate::error::ApiError;
 use crate::plan::read::{Condition, Embed, ReadPlan, SelectField};
 use crate::schema_cache::{Cardinality, Relationship};
 
-/// The joins of one level and what they add to its select list.
-pub(super) struct Joins {
-    pub selects: Vec<Selected>,
-    pub sql: String,
-}
-
-pub(super) fn joins(plan: &ReadPlan, parent: &str, params: &mut Params) -> Result<Joins, ApiError> {
-    let mut out = Joins {
-        selects: Vec::new(),
-        sql: String::new(),
-    };
+/// Writes the joins of the embeds of `plan` into `out`, their levels'
+/// parameters numbered in order.
+pub(super) fn joins(
+    out: &mut String,
+    plan: &ReadPlan,
+    parent: &str,
+    params: &mut Params,
+) -> Result<(), ApiError> {
     for e in &plan.embeds {
         let agg = ident(&e.agg_alias);
-        let (from, conditions) = source(e, parent);
-        let Level {
-            select,
-            joins,
-            filters,
-            tail,
-            ..
-        } = level(&e.plan, &ident(&e.table_alias), conditions, params)?;
-        let sub = format!("SELECT {select} FROM {from}{joins}{filters}{tail}");
-        let kind = if e.inner { "INNER" } else { "LEFT" };
-        // A to-many subquery always gives one row; `!inner` drops the
-        // parent when its array is null (no rows).
-        let many_on = if e.inner {
-            format!("{agg} IS NOT NULL")
-        } else {
-            "TRUE".to_string()
-        };
-        if e.rel.is_to_one() {
-            out.sql
-                .push_str(&format!(" {kind} JOIN LATERAL ({sub}) AS {agg} ON TRUE"));
-            if e.spread {
-                out.selects.extend(hoisted_or_plain(e, &agg)?);
-            } else if !e.is_empty() {
-                out.selects.push(Selected {
-                    expr: format!("row_to_json({agg}.*)::jsonb"),
-                    name: Some(e.name.clone()),
-                    aggregated: false,
-                });
-            }
-        } else if e.spread {
-            let names = spread_names(e);
-            let arrays: String = names
+        let alias = ident(&e.table_alias);
+        let (from, conditions) = source(e, &alias, parent);
+        let sub = level(&e.plan, &alias, &conditions, params)?;
+        // Hoisted aggregates' casts are written later, with the parent's
+        // select list (`selects`): checked now, with their own level, so the
+        // first bad cast of a request is still the one reported.
+        if e.plan.hoist_aggregates {
+            for cast in e
+                .plan
+                .select
                 .iter()
-                .map(|n| {
-                    format!(
-                        ", COALESCE(json_agg({agg}.{0}), '[]')::jsonb AS {0}",
-                        ident(n)
-                    )
-                })
-                .collect();
-            out.sql.push_str(&format!(
-                " {kind} JOIN LATERAL (SELECT json_agg({agg})::jsonb AS {agg}{arrays} \
-                 FROM ({sub}) AS {agg}) AS {agg} ON {many_on}"
-            ));
-            out.selects.extend(names.iter().map(|n| column(&agg, n)));
-        } else {
-            out.sql.push_str(&format!(
-                " {kind} JOIN LATERAL (SELECT json_agg({agg})::jsonb AS {agg} \
-                 FROM ({sub}) AS {agg}) AS {agg} ON {many_on}"
-            ));
-            if !e.is_empty() {
-                out.selects.push(Selected {
-                    expr: format!("COALESCE({agg}.{agg}, '[]')"),
-                    name: Some(e.name.clone()),
-                    aggregated: false,
-                });
+                .filter_map(|i| i.aggregate_cast.as_deref())
+            {
+                type_name(cast)?;
             }
         }
+        let kind = if e.inner { "INNER" } else { "LEFT" };
+        push_all(out, &[" ", kind, " JOIN LATERAL ("]);
+        let to_many = !e.rel.is_to_one();
+        // A to-many subquery always gives one row: the array of the rows.
+        if to_many {
+            push_all(out, &["SELECT json_agg(", &agg, ")::jsonb AS ", &agg]);
+            if e.spread {
+                for n in spread_names(e) {
+                    push_all(out, &[", COALESCE(json_agg(", &agg, "."]);
+                    push_ident(out, n);
+                    out.push_str("), '[]')::jsonb AS ");
+                    push_ident(out, n);
+                }
+            }
+            out.push_str(" FROM (");
+        }
+        push_all(
+            out,
+            &["SELECT ", &sub.select, " FROM ", &from, sub.after_from()],
+        );
+        if to_many {
+            push_all(out, &[") AS ", &agg]);
+        }
+        push_all(out, &[") AS ", &agg, " ON "]);
+        // `!inner` drops the parent when its array is null (no rows).
+        if to_many && e.inner {
+            push_all(out, &[&agg, " IS NOT NULL"]);
+        } else {
+            out.push_str("TRUE");
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// A column of a lateral subquery, under its own name.
-fn column(agg: &str, name: &str) -> Selected {
-    Selected {
-        expr: format!("{agg}.{}", ident(name)),
-        name: None,
-        aggregated: false,
+/// Writes what the embeds of `plan` add to its select list.
+pub(super) fn selects(select: &mut SelectList, plan: &ReadPlan) -> Result<(), ApiError> {
+    for e in &plan.embeds {
+        if e.spread {
+            let agg = ident(&e.agg_alias);
+            if e.rel.is_to_one() {
+                hoisted_or_plain(select, e, &agg)?;
+            } else {
+                for n in spread_names(e) {
+                    select.column(&agg, n);
+                }
+            }
+        } else if !e.is_empty() {
+            let start = select.start();
+            let sql = &mut select.sql;
+            if e.rel.is_to_one() {
+                sql.push_str("row_to_json(");
+                push_ident(sql, &e.agg_alias);
+                sql.push_str(".*)::jsonb");
+            } else {
+                sql.push_str("COALESCE(");
+                push_ident(sql, &e.agg_alias);
+                sql.push('.');
+                push_ident(sql, &e.agg_alias);
+                sql.push_str(", '[]')");
+            }
+            select.end(start, Some(&e.name), false);
+        }
     }
+    Ok(())
 }
 
 /// A to-one spread's columns in its parent; with hoisted aggregates, each
 /// aggregate applies to the spread's plain value (`count()`: its rows) and
 /// is named by its alias, else its function.
-fn hoisted_or_plain(e: &Embed, agg: &str) -> Result<Vec<Selected>, ApiError> {
+fn hoisted_or_plain(select: &mut SelectList, e: &Embed, agg: &str) -> Result<(), ApiError> {
     if !e.plan.hoist_aggregates {
-        return Ok(spread_names(e).iter().map(|n| column(agg, n)).collect());
+        for n in spread_names(e) {
+            select.column(agg, n);
+        }
+        return Ok(());
     }
-    let mut out = Vec::new();
     for item in &e.plan.select {
         let Some(f) = item.aggregate else {
-            out.extend(names_of(e, item).iter().map(|n| column(agg, n)));
+            for n in names_of(e, item) {
+                select.column(agg, n);
+            }
             continue;
         };
-        let value = if item.field.name == "*" {
-            format!("{agg}.*")
+        let cast = item.aggregate_cast.as_deref().map(type_name).transpose()?;
+        let start = select.start();
+        let sql = &mut select.sql;
+        open_aggregate(sql, f, cast);
+        if item.field.name == "*" {
+            push_all(sql, &[agg, ".*"]);
         } else {
-            format!(
-                "{agg}.{}",
-                ident(item.alias.as_ref().unwrap_or(&item.field.name))
-            )
-        };
-        let mut expr = format!("{}({value})", f.as_str().to_uppercase());
-        if let Some(cast) = &item.aggregate_cast {
-            expr = format!("CAST({expr} AS {})", type_name(cast)?);
+            push_column(sql, agg, item.alias.as_ref().unwrap_or(&item.field.name));
         }
-        out.push(Selected {
-            expr,
-            name: Some(output_name(item)),
-            aggregated: true,
-        });
+        close_aggregate(sql, cast);
+        select.end(start, Some(output_name(item)), true);
     }
-    out.extend(embed_names(e).iter().map(|n| column(agg, n)));
-    Ok(out)
+    for n in embed_names(e) {
+        select.column(agg, n);
+    }
+    Ok(())
 }
 
-/// The embed's FROM item and the conditions that tie it to `parent`.
-fn source(e: &Embed, parent: &str) -> (String, Vec<String>) {
-    let alias = ident(&e.table_alias);
-    let table = qualified(&e.plan.table.schema, &e.plan.table.name);
-    let eq = |left: String, right: String| format!("{left} = {right}");
+/// The embed's FROM item (its table as `alias`) and the conditions that tie
+/// it to `parent`, ANDed.
+fn source(e: &Embed, alias: &str, parent: &str) -> (String, String) {
+    let mut from = String::with_capacity(64);
+    let mut conditions = String::with_capacity(64);
+    let mut and = Separated::new("", " AND ");
+    let mut equal = |left: (&str, &str), right: (&str, &str)| {
+        and.next(&mut conditions);
+        push_column(&mut conditions, left.0, left.1);
+        conditions.push_str(" = ");
+        push_column(&mut conditions, right.0, right.1);
+    };
+    let table = e.plan.table;
     match e.rel {
         Relationship::Computed {
             function,
             table: arg,
             ..
-        } => (
+        } => {
             // The cast names the row type when `parent` is a CTE row.
-            format!(
-                "{}({parent}::{}) AS {alias}",
-                qualified(&function.schema, &function.name),
-                qualified(&arg.schema, &arg.name)
-            ),
-            Vec::new(),
-        ),
+            push_qualified(&mut from, &function.schema, &function.name);
+            push_all(&mut from, &["(", parent, "::"]);
+            push_qualified(&mut from, &arg.schema, &arg.name);
+            push_all(&mut from, &[") AS ", alias]);
+        }
         Relationship::ForeignKey {
             cardinality: Cardinality::ManyToMany(j),
             ..
         } => {
-            let junction = qualified(&j.table.schema, &j.table.name);
-            let conds = j
-                .target_columns
-                .iter()
-                .map(|(col, jcol)| {
-                    eq(
-                        format!("{junction}.{}", ident(jcol)),
-                        format!("{alias}.{}", ident(col)),
-                    )
-                })
-                .chain(j.source_columns.iter().map(|(col, jcol)| {
-                    eq(
-                        format!("{junction}.{}", ident(jcol)),
-                        format!("{parent}.{}", ident(col)),
-                    )
-                }))
-                .collect();
-            (format!("{table} AS {alias}, {junction}"), conds)
+            push_qualified(&mut from, &table.schema, &table.name);
+            push_all(&mut from, &[" AS ", alias, ", "]);
+            let start = from.len();
+            push_qualified(&mut from, &j.table.schema, &j.table.name);
+            let junction = &from[start..];
+            for (col, jcol) in &j.target_columns {
+                equal((junction, jcol), (alias, col));
+            }
+            for (col, jcol) in &j.source_columns {
+                equal((junction, jcol), (parent, col));
+            }
         }
         Relationship::ForeignKey {
             cardinality:
@@ -184,37 +191,33 @@ fn source(e: &Embed, parent: &str) -> (String, Vec<String>) {
                 | Cardinality::OneToMany { columns, .. }
                 | Cardinality::OneToOne { columns, .. },
             ..
-        } => (
-            format!("{table} AS {alias}"),
-            columns
-                .iter()
-                .map(|(col, fcol)| {
-                    eq(
-                        format!("{alias}.{}", ident(fcol)),
-                        format!("{parent}.{}", ident(col)),
-                    )
-                })
-                .collect(),
-        ),
+        } => {
+            push_qualified(&mut from, &table.schema, &table.name);
+            push_all(&mut from, &[" AS ", alias]);
+            for (col, fcol) in columns {
+                equal((alias, fcol), (parent, col));
+            }
+        }
     }
+    (from, conditions)
 }
 
 /// The keys a spread adds to its parent: its fields (`*`: every column), its
 /// embeds, and the keys of spreads inside it.
-fn spread_names(e: &Embed) -> Vec<String> {
-    let mut names: Vec<String> = e.plan.select.iter().flat_map(|i| names_of(e, i)).collect();
+fn spread_names<'p>(e: &'p Embed) -> Vec<&'p str> {
+    let mut names: Vec<&str> = e.plan.select.iter().flat_map(|i| names_of(e, i)).collect();
     names.extend(embed_names(e));
     names
 }
 
 /// The key(s) of one selected item of a spread (`*`: every column).
-fn names_of(e: &Embed, item: &SelectField) -> Vec<String> {
+fn names_of<'p>(e: &'p Embed, item: &'p SelectField) -> Vec<&'p str> {
     if item.field.name == "*" && item.field.json_path.is_empty() && item.aggregate.is_none() {
         e.plan
             .table
             .columns
             .iter()
-            .map(|c| c.name.clone())
+            .map(|c| c.name.as_str())
             .collect()
     } else {
         vec![output_name(item)]
@@ -222,13 +225,13 @@ fn names_of(e: &Embed, item: &SelectField) -> Vec<String> {
 }
 
 /// The keys the embeds inside a spread add.
-fn embed_names(e: &Embed) -> Vec<String> {
+fn embed_names<'p>(e: &'p Embed) -> Vec<&'p str> {
     let mut names = Vec::new();
     for child in &e.plan.embeds {
         if child.spread {
             names.extend(spread_names(child));
         } else if !child.is_empty() {
-            names.push(child.name.clone());
+            names.push(child.name.as_str());
         }
     }
     names

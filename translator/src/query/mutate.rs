@@ -7,8 +7,10 @@
 //! and `json_to_recordset` types each key as its column, so PostgreSQL
 //! validates every value and a failing row writes nothing.
 
-use super::read::{Output, body, filters, representation};
-use super::sql::{Params, ident, qualified, text_array};
+use super::read::{Output, body, push_filters, representation};
+use super::sql::{
+    Params, Separated, ident, push_all, push_ident, push_list, qualified, text_array,
+};
 use crate::api_request::payload::BodyJson;
 use crate::api_request::preferences::Resolution;
 use crate::contract::{Param, RowUse, Statement};
@@ -44,85 +46,119 @@ pub fn statement(
     returning: Returning,
 ) -> Result<Statement, ApiError> {
     let mut params = Params::default();
-    let table = qualified(&plan.table.schema, &plan.table.name);
-    let returned = match returning {
-        Returning::Nothing => " RETURNING 1".to_string(),
-        Returning::Location | Returning::Body(_) => format!(" RETURNING {table}.*"),
-    };
-    let mutation = match plan.mutation {
-        Mutation::Insert | Mutation::SingleUpsert => {
-            format!("{}{returned}", insert(plan, &table, &mut params))
-        }
-        // Nothing to set: no row is touched (PostgREST answers as if none
-        // matched).
-        Mutation::Update if plan.columns.is_empty() => {
-            format!("SELECT {table}.* FROM {table} WHERE false")
-        }
-        Mutation::Update => {
-            let set: Vec<String> = plan
-                .columns
-                .iter()
-                .map(|c| format!("{0} = \"pgrst_body\".{0}", ident(&c.name)))
-                .collect();
-            let from = payload_rows(plan, &mut params);
-            let filters = filters(read, &table, &mut params)?;
-            format!(
-                "UPDATE {table} SET {} FROM {from}{filters}{returned}",
-                set.join(", ")
-            )
-        }
-        Mutation::Delete => {
-            let filters = filters(read, &table, &mut params)?;
-            format!("DELETE FROM {table}{filters}{returned}")
-        }
-    };
-
-    let (selection, rows, body_sql) = match &returning {
+    let mut sql = String::with_capacity(1024);
+    sql.push_str("WITH pgrst_source AS (");
+    mutation(&mut sql, plan, read, &returning, &mut params);
+    sql.push(')');
+    let (rows, body_sql) = match &returning {
         Returning::Body(output) => {
             // Named as the table, as embeds and computed fields expect.
             let name = ident(&plan.table.name);
             let shown = representation(read, &name, &mut params)?;
-            (
-                format!(
-                    ", {SELECTION} AS (SELECT {} FROM pgrst_source AS {name}{}{})",
-                    shown.select, shown.joins, shown.tail
-                ),
-                SELECTION,
-                body(output, SELECTION),
-            )
+            push_all(
+                &mut sql,
+                &[
+                    ", ",
+                    SELECTION,
+                    " AS (SELECT ",
+                    &shown.select,
+                    " FROM pgrst_source AS ",
+                    &name,
+                    // No filters: the written rows are shown.
+                    shown.after_from(),
+                    ")",
+                ],
+            );
+            (SELECTION, body(output, SELECTION))
         }
-        _ => (String::new(), "pgrst_source", "NULL::text".to_string()),
+        _ => ("pgrst_source", "NULL::text".into()),
     };
-    let location = match returning {
+    push_all(
+        &mut sql,
+        &[
+            " SELECT ",
+            &body_sql,
+            " AS body, pg_catalog.count(_postgrest_t)::text AS page_total, ",
+        ],
+    );
+    match returning {
         Returning::Location if !plan.table.primary_key.is_empty() => {
             let keys = params.text(text_array(&plan.table.primary_key));
-            format!(
+            sql.push_str(
                 "CASE WHEN pg_catalog.count(_postgrest_t) = 1 THEN \
                  (SELECT json_agg(json_build_array(k.key, k.value))::text \
                   FROM (SELECT row_to_json(_) AS r FROM pgrst_source AS _ LIMIT 1) d \
-                  CROSS JOIN json_each_text(d.r) AS k WHERE k.key = ANY({keys}::text[])) END"
-            )
+                  CROSS JOIN json_each_text(d.r) AS k WHERE k.key = ANY(",
+            );
+            keys.push_to(&mut sql);
+            sql.push_str("::text[])) END");
         }
-        _ => "NULL::text".to_string(),
-    };
+        _ => sql.push_str("NULL::text"),
+    }
     let inserted = if counts_inserted(plan) {
         "nullif(current_setting('pgrst.inserted', true), '')"
     } else {
         "NULL::text"
     };
-    Ok(Statement {
-        sql: format!(
-            "WITH pgrst_source AS ({mutation}){selection} \
-             SELECT {body_sql} AS body, pg_catalog.count(_postgrest_t)::text AS page_total, \
-             {location} AS location, \
+    push_all(
+        &mut sql,
+        &[
+            " AS location, \
              nullif(current_setting('response.headers', true), '') AS response_headers, \
-             nullif(current_setting('response.status', true), '') AS response_status, \
-             {inserted} AS inserted \
-             FROM (SELECT * FROM {rows}) _postgrest_t"
-        ),
+             nullif(current_setting('response.status', true), '') AS response_status, ",
+            inserted,
+            " AS inserted FROM (SELECT * FROM ",
+            rows,
+            ") _postgrest_t",
+        ],
+    );
+    Ok(Statement {
+        sql,
         params: params.into_vec(),
         rows: RowUse::Body,
     })
+}
+
+/// Writes the mutation (the `pgrst_source` CTE's statement).
+fn mutation(
+    sql: &mut String,
+    plan: &MutatePlan,
+    read: &ReadPlan,
+    returning: &Returning,
+    params: &mut Params,
+) {
+    let table = qualified(&plan.table.schema, &plan.table.name);
+    match plan.mutation {
+        Mutation::Insert | Mutation::SingleUpsert => insert(sql, plan, &table, params),
+        // Nothing to set: no row is touched (PostgREST answers as if none
+        // matched).
+        Mutation::Update if plan.columns.is_empty() => {
+            push_all(
+                sql,
+                &["SELECT ", &table, ".* FROM ", &table, " WHERE false"],
+            );
+            return;
+        }
+        Mutation::Update => {
+            push_all(sql, &["UPDATE ", &table, " SET "]);
+            push_list(sql, &plan.columns, |sql, c| {
+                push_ident(sql, &c.name);
+                sql.push_str(" = \"pgrst_body\".");
+                push_ident(sql, &c.name);
+            });
+            sql.push_str(" FROM ");
+            payload_rows(sql, plan, params);
+            push_filters(sql, read, &table, params);
+        }
+        Mutation::Delete => {
+            push_all(sql, &["DELETE FROM ", &table]);
+            push_filters(sql, read, &table, params);
+        }
+    }
+    match returning {
+        Returning::Nothing => sql.push_str(" RETURNING 1"),
+        Returning::Location | Returning::Body(_) => push_all(sql, &[" RETURNING ", &table, ".*"]),
+    }
 }
 
 fn counts_inserted(plan: &MutatePlan) -> bool {
@@ -137,122 +173,130 @@ fn counts_inserted(plan: &MutatePlan) -> bool {
 
 /// `INSERT … SELECT` from the payload, with `ON CONFLICT` for upserts; PUT
 /// also keeps only the payload row that carries the URL's key values.
-fn insert(plan: &MutatePlan, table: &str, params: &mut Params) -> String {
-    let names: Vec<String> = plan.columns.iter().map(|c| ident(&c.name)).collect();
-    let target = if names.is_empty() {
-        table.to_string()
-    } else {
-        format!("{table}({})", names.join(", "))
-    };
-    let values: Vec<String> = names
-        .iter()
-        .map(|n| format!("\"pgrst_body\".{n}"))
-        .collect();
-    let from = payload_rows(plan, params);
-    let mut conditions = Vec::new();
+fn insert(sql: &mut String, plan: &MutatePlan, table: &str, params: &mut Params) {
+    push_all(sql, &["INSERT INTO ", table]);
+    if !plan.columns.is_empty() {
+        sql.push('(');
+        push_list(sql, &plan.columns, |sql, c| push_ident(sql, &c.name));
+        sql.push(')');
+    }
+    sql.push_str(" SELECT ");
+    push_list(sql, &plan.columns, |sql, c| {
+        sql.push_str("\"pgrst_body\".");
+        push_ident(sql, &c.name);
+    });
+    sql.push_str(" FROM ");
+    payload_rows(sql, plan, params);
+    let mut conditions = Separated::new(" WHERE ", " AND ");
     if counts_inserted(plan) {
-        conditions.push(COUNT_INSERTED.to_string());
+        conditions.next(sql);
+        sql.push_str(COUNT_INSERTED);
     }
     for (column, value) in &plan.key_values {
-        let p = params.text(value.clone());
-        conditions.push(format!("\"pgrst_body\".{} = {p}", ident(column)));
+        conditions.next(sql);
+        sql.push_str("\"pgrst_body\".");
+        push_ident(sql, column);
+        sql.push_str(" = ");
+        params.text(value.clone()).push_to(sql);
     }
-    let filters = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
+    let Some(conflict) = &plan.conflict else {
+        return;
     };
-    let on_conflict = match &plan.conflict {
-        None => String::new(),
-        Some(conflict) => {
-            let target: Vec<String> = conflict.columns.iter().map(|c| ident(c)).collect();
-            let action = match conflict.resolution {
-                Resolution::MergeDuplicates if !names.is_empty() => {
-                    let set: Vec<String> = names
-                        .iter()
-                        .map(|n| format!("{n} = EXCLUDED.{n}"))
-                        .collect();
-                    format!("DO UPDATE SET {} WHERE {UNCOUNT_UPDATED}", set.join(", "))
-                }
-                _ => "DO NOTHING".to_string(),
-            };
-            format!(" ON CONFLICT({}) {action}", target.join(", "))
+    sql.push_str(" ON CONFLICT(");
+    push_list(sql, &conflict.columns, |sql, c| push_ident(sql, c));
+    sql.push_str(") ");
+    match conflict.resolution {
+        Resolution::MergeDuplicates if !plan.columns.is_empty() => {
+            sql.push_str("DO UPDATE SET ");
+            push_list(sql, &plan.columns, |sql, c| {
+                push_ident(sql, &c.name);
+                sql.push_str(" = EXCLUDED.");
+                push_ident(sql, &c.name);
+            });
+            push_all(sql, &[" WHERE ", UNCOUNT_UPDATED]);
         }
-    };
-    format!(
-        "INSERT INTO {target} SELECT {} FROM {from}{filters}{on_conflict}",
-        values.join(", ")
-    )
+        _ => sql.push_str("DO NOTHING"),
+    }
 }
 
-/// The payload as rows named `pgrst_body` (the FROM items of an INSERT …
-/// SELECT or an UPDATE … FROM). `missing=default` first merges each
+/// Writes the payload as rows named `pgrst_body` (the FROM items of an
+/// INSERT … SELECT or an UPDATE … FROM). `missing=default` first merges each
 /// element into an object of the column defaults, so absent keys take them.
-fn payload_rows(plan: &MutatePlan, params: &mut Params) -> String {
+fn payload_rows(sql: &mut String, plan: &MutatePlan, params: &mut Params) {
     let body = match &plan.body {
         Some(BodyJson::Text(json)) => params.text(json.clone()),
         _ => params.push(Param::RequestBody),
     };
-    let defaults: Vec<(String, &str)> = if plan.apply_defaults {
-        plan.columns
-            .iter()
-            .filter_map(|c| c.default.as_deref().map(|d| (c.name.clone(), d)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let json = if defaults.is_empty() { "json" } else { "jsonb" };
-    let mut from = format!(
-        "(SELECT {body}::{json} AS json_data) pgrst_payload, \
-         LATERAL (SELECT CASE WHEN {json}_typeof(pgrst_payload.json_data) = 'array' \
-         THEN pgrst_payload.json_data ELSE {json}_build_array(pgrst_payload.json_data) END AS val) pgrst_uniform_json"
+    let defaults = plan.apply_defaults && plan.columns.iter().any(|c| c.default.is_some());
+    let json = if defaults { "jsonb" } else { "json" };
+    sql.push_str("(SELECT ");
+    body.push_to(sql);
+    push_all(
+        sql,
+        &[
+            "::",
+            json,
+            " AS json_data) pgrst_payload, LATERAL (SELECT CASE WHEN ",
+            json,
+            "_typeof(pgrst_payload.json_data) = 'array' THEN pgrst_payload.json_data ELSE ",
+            json,
+            "_build_array(pgrst_payload.json_data) END AS val) pgrst_uniform_json",
+        ],
     );
     let mut rows = "pgrst_uniform_json";
-    if !defaults.is_empty() {
+    if defaults {
         // The defaults are SQL expressions from the catalog, evaluated once
         // per element.
-        let pairs: Vec<String> = defaults
-            .into_iter()
-            .map(|(name, default)| format!("{}::text, {default}", params.text(name)))
-            .collect();
-        from.push_str(&format!(
-            ", LATERAL (SELECT jsonb_agg(jsonb_build_object({}) || elem) AS val \
+        sql.push_str(", LATERAL (SELECT jsonb_agg(jsonb_build_object(");
+        let columns = plan
+            .columns
+            .iter()
+            .filter_map(|c| Some((&c.name, c.default.as_deref()?)));
+        push_list(sql, columns, |sql, (name, default)| {
+            params.text(name.clone()).push_to(sql);
+            push_all(sql, &["::text, ", default]);
+        });
+        sql.push_str(
+            ") || elem) AS val \
              FROM jsonb_array_elements(pgrst_uniform_json.val) elem) pgrst_json_defs",
-            pairs.join(", ")
-        ));
+        );
         rows = "pgrst_json_defs";
     }
     if plan.columns.is_empty() {
-        from.push_str(&format!(
-            ", LATERAL (SELECT FROM {json}_array_elements({rows}.val) _) pgrst_body"
-        ));
-    } else {
-        // A domain with a cast from `json` is read as `json` and parsed by
-        // its cast function.
-        let names: Vec<String> = plan
-            .columns
-            .iter()
-            .map(|c| match &c.representation.from_json {
-                Some(function) => format!("{function}({0}) AS {0}", ident(&c.name)),
-                None => ident(&c.name),
-            })
-            .collect();
-        let typed: Vec<String> = plan
-            .columns
-            .iter()
-            .map(|c| {
-                let data_type = match c.representation.from_json {
-                    Some(_) => "json",
-                    None => &c.data_type,
-                };
-                format!("{} {data_type}", ident(&c.name))
-            })
-            .collect();
-        from.push_str(&format!(
-            ", LATERAL (SELECT {} FROM {json}_to_recordset({rows}.val) AS _({})) pgrst_body",
-            names.join(", "),
-            typed.join(", ")
-        ));
+        push_all(
+            sql,
+            &[
+                ", LATERAL (SELECT FROM ",
+                json,
+                "_array_elements(",
+                rows,
+                ".val) _) pgrst_body",
+            ],
+        );
+        return;
     }
-    from
+    // A domain with a cast from `json` is read as `json` and parsed by its
+    // cast function.
+    sql.push_str(", LATERAL (SELECT ");
+    push_list(sql, &plan.columns, |sql, c| {
+        if let Some(function) = &c.representation.from_json {
+            push_all(sql, &[function, "("]);
+            push_ident(sql, &c.name);
+            sql.push_str(") AS ");
+        }
+        push_ident(sql, &c.name);
+    });
+    push_all(
+        sql,
+        &[" FROM ", json, "_to_recordset(", rows, ".val) AS _("],
+    );
+    push_list(sql, &plan.columns, |sql, c| {
+        push_ident(sql, &c.name);
+        let data_type = match c.representation.from_json {
+            Some(_) => "json",
+            None => &c.data_type,
+        };
+        push_all(sql, &[" ", data_type]);
+    });
+    sql.push_str(")) pgrst_body");
 }

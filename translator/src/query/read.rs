@@ -1,11 +1,15 @@
 //! SQL for reads. The main statement returns one row: the JSON body first
 //! (streamed by the host), then the text columns `respond` needs.
 
+use std::borrow::Cow;
+
 use super::embed;
-use super::sql::{Params, ident, qualified, text_array};
+use super::sql::{
+    Params, Placeholder, Separated, ident, push_all, push_column, push_ident, qualified, text_array,
+};
 use crate::api_request::ast::{
-    Field, Filter, IsValue, JsonArrow, JsonOperand, LogicOperator, OpQuantifier, Operation,
-    OrderDirection, OrderNulls, OrderTerm, QuantOperator,
+    AggregateFunction, Field, Filter, IsValue, JsonArrow, JsonOperand, LogicOperator, OpQuantifier,
+    Operation, OrderDirection, OrderNulls, OrderTerm, QuantOperator,
 };
 use crate::contract::{RowUse, Statement};
 use crate::error::ApiError;
@@ -71,7 +75,7 @@ pub enum Source<'s> {
     Relation,
     /// A function call: writes the `SELECT` of its rows (the `pgrst_call`
     /// CTE), adding its values to the statement's parameters.
-    Call(&'s dyn Fn(&mut Params) -> String),
+    Call(&'s dyn Fn(&mut String, &mut Params)),
 }
 
 impl Source<'_> {
@@ -82,10 +86,13 @@ impl Source<'_> {
                 String::new(),
                 qualified(&plan.table.schema, &plan.table.name),
             ),
-            Source::Call(call) => (
-                format!("pgrst_call AS ({}), ", call(params)),
-                format!("pgrst_call AS {row}"),
-            ),
+            Source::Call(call) => {
+                let mut with = String::with_capacity(256);
+                with.push_str("pgrst_call AS (");
+                call(&mut with, params);
+                with.push_str("), ");
+                (with, ["pgrst_call AS ", row].concat())
+            }
         }
     }
 }
@@ -104,17 +111,25 @@ pub fn statements(
     let planned_count = if planned_count {
         let mut params = Params::default();
         let (with, from) = source.sql(plan, &row, &mut params);
-        let with = match with.strip_suffix(", ") {
-            Some(items) => format!("WITH {items} "),
-            None => String::new(),
+        let (open, items, close) = match with.strip_suffix(", ") {
+            Some(items) => ("WITH ", items, " "),
+            None => ("", "", ""),
         };
-        let root = level(plan, &row, Vec::new(), &mut params)?;
+        let root = level(plan, &row, "", &mut params)?;
+        let mut params = params.into_vec();
+        params.truncate(root.source_params);
         Some(Statement {
-            sql: format!(
-                "EXPLAIN (FORMAT JSON) {with}SELECT 1 FROM {from}{}{}",
-                root.joins, root.filters
-            ),
-            params: params.into_vec()[..root.source_params].to_vec(),
+            sql: [
+                "EXPLAIN (FORMAT JSON) ",
+                open,
+                items,
+                close,
+                "SELECT 1 FROM ",
+                &from,
+                root.rows(),
+            ]
+            .concat(),
+            params,
             rows: RowUse::ToRespond,
         })
     } else {
@@ -122,47 +137,75 @@ pub fn statements(
     };
 
     let mut params = Params::default();
-    let (with, source) = source.sql(plan, &row, &mut params);
-    let root = level(plan, &row, Vec::new(), &mut params)?;
-    let page = format!(
-        "SELECT {} FROM {source}{}{}{}",
-        root.select, root.joins, root.filters, root.tail
-    );
+    let (with, from) = source.sql(plan, &row, &mut params);
+    let root = level(plan, &row, "", &mut params)?;
     let (count_cte, total) = match count {
         Count::None => (String::new(), "null::text"),
-        Count::Exact | Count::UpTo(_) => {
-            let limit = match count {
-                Count::UpTo(n) => format!(" LIMIT {}::bigint", params.text(n.to_string())),
-                _ => String::new(),
-            };
-            // Embeds change the count only when they filter the rows.
-            let joins = if embed::filters_parent(plan) {
-                root.joins.as_str()
-            } else {
-                ""
-            };
-            (
-                format!(
-                    ", pgrst_source_count AS (SELECT 1 FROM {source}{joins}{}{limit})",
-                    root.filters
-                ),
-                "(SELECT pg_catalog.count(*) FROM pgrst_source_count)::text",
-            )
-        }
+        Count::Exact | Count::UpTo(_) => (
+            count_cte(plan, &from, &root, count, &mut params),
+            "(SELECT pg_catalog.count(*) FROM pgrst_source_count)::text",
+        ),
     };
     let body = body(&output, SOURCE);
     Ok(ReadStatements {
         main: Statement {
-            sql: format!(
-                "WITH {with}{SOURCE} AS ({page}){count_cte} \
-                 SELECT {body} AS body, {total} AS total_result_set, {RESPONSE_COLUMNS} \
-                 FROM (SELECT * FROM {SOURCE}) _postgrest_t"
-            ),
+            sql: [
+                "WITH ",
+                &with,
+                SOURCE,
+                " AS (SELECT ",
+                &root.select,
+                " FROM ",
+                &from,
+                root.after_from(),
+                ")",
+                &count_cte,
+                " SELECT ",
+                &body,
+                " AS body, ",
+                total,
+                " AS total_result_set, ",
+                RESPONSE_COLUMNS,
+                " FROM (SELECT * FROM ",
+                SOURCE,
+                ") _postgrest_t",
+            ]
+            .concat(),
             params: params.into_vec(),
             rows: RowUse::Body,
         },
         planned_count,
     })
+}
+
+/// `, pgrst_source_count AS (…)`: the rows the root's filters match (up to
+/// `Count::UpTo`'s limit), counted for the total.
+fn count_cte(
+    plan: &ReadPlan,
+    from: &str,
+    root: &Level,
+    count: Count,
+    params: &mut Params,
+) -> String {
+    let mut sql = String::with_capacity(128);
+    push_all(&mut sql, &[", pgrst_source_count AS (SELECT 1 FROM ", from]);
+    // Embeds change the count only when they filter the rows.
+    if embed::filters_parent(plan) {
+        sql.push_str(root.joins());
+    }
+    sql.push_str(root.filters());
+    if let Count::UpTo(n) = count {
+        push_bigint(&mut sql, " LIMIT ", n, params);
+    }
+    sql.push(')');
+    sql
+}
+
+/// ` LIMIT $n::bigint` (`keyword` and `value` as given).
+pub(super) fn push_bigint(sql: &mut String, keyword: &str, value: i64, params: &mut Params) {
+    sql.push_str(keyword);
+    params.text(value.to_string()).push_to(sql);
+    sql.push_str("::bigint");
 }
 
 /// The columns after the body and the total, in this order, read by
@@ -173,24 +216,46 @@ pub(super) const RESPONSE_COLUMNS: &str = "pg_catalog.count(_postgrest_t)::text 
 
 /// The SQL pieces of one level of a read, its rows referenced as
 /// `qualifier` (a table name or an alias): `SELECT {select} FROM …{joins}
-/// {filters}{tail}`.
+/// {filters}{tail}`. The select list is written after the rest (its
+/// parameters come after theirs), so it has a buffer of its own.
 pub(super) struct Level {
     /// The select list, embedded values included.
     pub select: String,
-    /// ` LEFT JOIN LATERAL (…) AS … ON …` for each embed.
-    pub joins: String,
-    /// ` WHERE …` (the join conditions first), or nothing.
-    pub filters: String,
-    /// ` ORDER BY … LIMIT … OFFSET …`, or nothing.
-    pub tail: String,
+    /// `{joins}{filters}{tail}`, one after the other.
+    after_from: String,
+    joins_end: usize,
+    filters_end: usize,
     /// How many parameters `joins` and `filters` use (the first ones).
     pub source_params: usize,
 }
 
+impl Level {
+    /// ` LEFT JOIN LATERAL (…) AS … ON …` for each embed.
+    pub fn joins(&self) -> &str {
+        &self.after_from[..self.joins_end]
+    }
+
+    /// ` WHERE …` (the join conditions first), or nothing.
+    pub fn filters(&self) -> &str {
+        &self.after_from[self.joins_end..self.filters_end]
+    }
+
+    /// The joins and filters: which rows, unordered and unpaged.
+    pub fn rows(&self) -> &str {
+        &self.after_from[..self.filters_end]
+    }
+
+    /// The joins, filters and ` GROUP BY … ORDER BY … LIMIT … OFFSET …`.
+    pub fn after_from(&self) -> &str {
+        &self.after_from
+    }
+}
+
+/// `join_conditions`: what ties the level to its parent (ANDed), or "".
 pub(super) fn level(
     plan: &ReadPlan,
     qualifier: &str,
-    join_conditions: Vec<String>,
+    join_conditions: &str,
     params: &mut Params,
 ) -> Result<Level, ApiError> {
     build_level(plan, qualifier, join_conditions, true, params)
@@ -204,135 +269,165 @@ pub(super) fn representation(
     qualifier: &str,
     params: &mut Params,
 ) -> Result<Level, ApiError> {
-    build_level(plan, qualifier, Vec::new(), false, params)
+    build_level(plan, qualifier, "", false, params)
 }
 
-/// ` WHERE …` for the request's root filters, or nothing (writes).
-pub(super) fn filters(
+/// Writes ` WHERE …` for the request's root filters, or nothing (writes).
+pub(super) fn push_filters(
+    out: &mut String,
     plan: &ReadPlan,
     qualifier: &str,
     params: &mut Params,
-) -> Result<String, ApiError> {
-    Ok(where_clause(conditions(
-        plan,
-        qualifier,
-        Vec::new(),
-        params,
-    )?))
+) {
+    push_where(out, plan, qualifier, "", true, params);
 }
 
-fn conditions(
+/// Writes ` WHERE …`: `join_conditions` first, then (`filtered`) the
+/// level's own conditions; nothing without any.
+fn push_where(
+    out: &mut String,
     plan: &ReadPlan,
     qualifier: &str,
-    mut conds: Vec<String>,
+    join_conditions: &str,
+    filtered: bool,
     params: &mut Params,
-) -> Result<Vec<String>, ApiError> {
-    for c in &plan.conditions {
-        conds.push(logic(plan, qualifier, c, params)?);
+) {
+    let mut and = Separated::new(" WHERE ", " AND ");
+    if !join_conditions.is_empty() {
+        and.next(out);
+        out.push_str(join_conditions);
     }
-    Ok(conds)
-}
-
-fn where_clause(conds: Vec<String>) -> String {
-    if conds.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conds.join(" AND "))
+    if filtered {
+        for c in &plan.conditions {
+            and.next(out);
+            logic(out, plan, qualifier, c, params);
+        }
     }
 }
 
 fn build_level(
     plan: &ReadPlan,
     qualifier: &str,
-    join_conditions: Vec<String>,
+    join_conditions: &str,
     filtered: bool,
     params: &mut Params,
 ) -> Result<Level, ApiError> {
     // Joins and filters take their parameters first: a statement that only
     // needs the rows (the planned count) keeps the first `source_params`.
-    let embeds = embed::joins(plan, qualifier, params)?;
-    let conds = if filtered {
-        conditions(plan, qualifier, join_conditions, params)?
-    } else {
-        join_conditions
-    };
-    let filters = where_clause(conds);
+    // Sized for the usual level; embeds' subqueries are copied in whole.
+    let mut sql = String::with_capacity(if plan.embeds.is_empty() { 128 } else { 512 });
+    embed::joins(&mut sql, plan, qualifier, params)?;
+    let joins_end = sql.len();
+    push_where(&mut sql, plan, qualifier, join_conditions, filtered, params);
+    let filters_end = sql.len();
     let source_params = params.len();
 
-    let mut select = Vec::new();
+    let mut select = SelectList::new(aggregates(plan));
     for item in &plan.select {
         match item.aggregate {
             // Hoisted to the parent: the plain value (`count()`: nothing).
             Some(_) if plan.hoist_aggregates => {
                 if item.field.name != "*" {
-                    let plain = SelectField {
-                        field: item.field.clone(),
-                        alias: item.alias.clone(),
-                        cast: item.cast.clone(),
-                        aggregate: None,
-                        aggregate_cast: None,
-                    };
-                    select.push(select_item(plan.table, qualifier, &plain, params)?);
+                    select_item(&mut select, plan.table, qualifier, item, false, params)?;
                 }
             }
-            None if item.field.name == "*" => select.extend(star(plan.table, qualifier)),
-            _ => select.push(select_item(plan.table, qualifier, item, params)?),
+            None if item.field.name == "*" => star(&mut select, plan.table, qualifier),
+            _ => select_item(&mut select, plan.table, qualifier, item, true, params)?,
         }
     }
     // Nothing selected and nothing embedded: every column (the empty embed
     // `actors()` still needs its rows).
     if plan.select.is_empty() && plan.embeds.is_empty() {
-        select.extend(star(plan.table, qualifier));
+        star(&mut select, plan.table, qualifier);
     }
-    // Aggregates group by everything else selected, embeds included.
-    select.extend(embeds.selects);
-    let aggregated = select.iter().any(|s| s.aggregated);
-    let group: Vec<String> = select
-        .iter()
-        .filter(|s| !s.aggregated)
-        .map(|s| s.expr.clone())
-        .collect();
-    let select: Vec<String> = select.iter().map(Selected::sql).collect();
+    embed::selects(&mut select, plan)?;
 
-    let mut tail = String::new();
-    if aggregated && !group.is_empty() {
-        tail.push_str(" GROUP BY ");
-        tail.push_str(&group.join(", "));
+    if let Some(group) = select.group.as_deref().filter(|g| !g.is_empty()) {
+        push_all(&mut sql, &[" GROUP BY ", group]);
     }
-    if !plan.order.is_empty() {
-        let terms: Vec<String> = plan
-            .order
-            .iter()
-            .map(|t| order_term(plan, qualifier, t, params))
-            .collect();
-        tail.push_str(" ORDER BY ");
-        tail.push_str(&terms.join(", "));
+    let mut order = Separated::new(" ORDER BY ", ", ");
+    for term in &plan.order {
+        order.next(&mut sql);
+        order_term(&mut sql, plan, qualifier, term, params);
     }
     if let Some(limit) = plan.limit {
-        let p = params.text(limit.to_string());
-        tail.push_str(&format!(" LIMIT {p}::bigint"));
+        push_bigint(&mut sql, " LIMIT ", limit, params);
     }
     if plan.offset > 0 {
-        let p = params.text(plan.offset.to_string());
-        tail.push_str(&format!(" OFFSET {p}::bigint"));
+        push_bigint(&mut sql, " OFFSET ", plan.offset, params);
     }
     Ok(Level {
-        select: select.join(", "),
-        joins: embeds.sql,
-        filters,
-        tail,
+        select: select.sql,
+        after_from: sql,
+        joins_end,
+        filters_end,
         source_params,
     })
 }
 
+/// Whether a level's select list has aggregates (its own, or those hoisted
+/// from a to-one spread), so its other items are grouped.
+fn aggregates(plan: &ReadPlan) -> bool {
+    (!plan.hoist_aggregates && plan.select.iter().any(|s| s.aggregate.is_some()))
+        || plan.embeds.iter().any(|e| e.plan.hoist_aggregates)
+}
+
+/// A level's select list, written into one buffer; when the level
+/// aggregates, the other items' expressions are copied for its GROUP BY.
+pub(super) struct SelectList {
+    pub sql: String,
+    items: Separated,
+    group: Option<String>,
+}
+
+impl SelectList {
+    fn new(aggregates: bool) -> SelectList {
+        SelectList {
+            sql: String::with_capacity(128),
+            items: Separated::new("", ", "),
+            group: aggregates.then(String::new),
+        }
+    }
+
+    /// Starts an item; its expression is written from the returned offset.
+    pub fn start(&mut self) -> usize {
+        self.items.next(&mut self.sql);
+        self.sql.len()
+    }
+
+    /// Ends the item whose expression starts at `start`: `expr AS "name"`
+    /// with a name (else PostgreSQL's own column name is PostgREST's).
+    pub fn end(&mut self, start: usize, name: Option<&str>, aggregated: bool) {
+        if let Some(group) = &mut self.group
+            && !aggregated
+        {
+            if !group.is_empty() {
+                group.push_str(", ");
+            }
+            group.push_str(&self.sql[start..]);
+        }
+        if let Some(name) = name {
+            self.sql.push_str(" AS ");
+            push_ident(&mut self.sql, name);
+        }
+    }
+
+    /// A column of `source` under its own name.
+    pub fn column(&mut self, source: &str, name: &str) {
+        let start = self.start();
+        push_column(&mut self.sql, source, name);
+        self.end(start, None, false);
+    }
+}
+
 /// The body column over the rows named `rows` (`_postgrest_t` in the
 /// outer query).
-pub(super) fn body(output: &Output, rows: &str) -> String {
-    let strip = |json: &str| {
+pub(super) fn body(output: &Output, rows: &str) -> Cow<'static, str> {
+    let strip = |json: &'static str| -> Cow<'static, str> {
         if output.strip_nulls {
-            format!("json_strip_nulls({json})")
+            format!("json_strip_nulls({json})").into()
         } else {
-            json.to_string()
+            json.into()
         }
     };
     match &output.shape {
@@ -346,15 +441,16 @@ pub(super) fn body(output: &Output, rows: &str) -> String {
                 Some(row_type) => format!("_postgrest_t::{row_type}"),
                 None => "_postgrest_t".to_string(),
             };
-            format!("{aggregate}({row})::{cast}")
+            format!("{aggregate}({row})::{cast}").into()
         }
-        BodyShape::JsonArray => format!("coalesce({}, '[]')", strip("json_agg(_postgrest_t)")),
+        BodyShape::JsonArray if !output.strip_nulls => "coalesce(json_agg(_postgrest_t), '[]')".into(),
+        BodyShape::JsonArray => format!("coalesce({}, '[]')", strip("json_agg(_postgrest_t)")).into(),
         BodyShape::JsonObject => {
-            format!("coalesce({}, 'null')", strip("json_agg(_postgrest_t)->0"))
+            format!("coalesce({}, 'null')", strip("json_agg(_postgrest_t)->0")).into()
         }
         BodyShape::GeoJson => "json_build_object('type', 'FeatureCollection', 'features', \
              coalesce(json_agg(ST_AsGeoJSON(_postgrest_t)::json), '[]'))"
-            .to_string(),
+            .into(),
         // The header comes from the first row's keys, so a CSV body of no
         // rows is a lone newline, as in PostgREST.
         BodyShape::Csv => format!(
@@ -363,139 +459,144 @@ pub(super) fn body(output: &Output, rows: &str) -> String {
                  (SELECT * FROM {rows} LIMIT 1) h) keys) \
              || '\n' || \
              coalesce(string_agg(substring(_postgrest_t::text, 2, length(_postgrest_t::text) - 2), '\n'), '')"
-        ),
+        )
+        .into(),
     }
 }
 
-/// One item of a select list: `expr AS name`, or `expr` when PostgreSQL's
-/// own column name is the one PostgREST gives.
-pub(super) struct Selected {
-    pub expr: String,
-    pub name: Option<String>,
-    /// An aggregate: the other items of its level are grouped.
-    pub aggregated: bool,
-}
-
-impl Selected {
-    pub fn sql(&self) -> String {
-        match &self.name {
-            Some(n) => format!("{} AS {}", self.expr, ident(n)),
-            None => self.expr.clone(),
-        }
-    }
-}
-
+/// Writes one selected field; `with_aggregate: false` selects the plain
+/// value of a hoisted aggregate.
 fn select_item(
+    select: &mut SelectList,
     table: &Table,
     source: &str,
     item: &SelectField,
+    with_aggregate: bool,
     params: &mut Params,
-) -> Result<Selected, ApiError> {
+) -> Result<(), ApiError> {
     let SelectField {
-        field,
-        alias,
-        cast,
-        aggregate,
-        aggregate_cast,
+        field, alias, cast, ..
     } = item;
+    let (aggregate, aggregate_cast) = match item.aggregate {
+        Some(f) if with_aggregate => (Some(f), item.aggregate_cast.as_deref()),
+        _ => (None, None),
+    };
     let represented = table
         .column(&field.name)
         .and_then(|c| c.representation.to_json.as_deref())
         .filter(|_| field.json_path.is_empty() && cast.is_none() && aggregate.is_none());
-    let mut expr = if field.name == "*" {
-        // `*`, or `count()`.
-        match aggregate {
-            Some(_) => "*".to_string(),
-            None => format!("{source}.*"),
-        }
-    } else {
-        field_expr(table, source, field, params)
-    };
+    let cast = cast.as_deref().map(type_name).transpose()?;
+    let aggregate_cast = aggregate_cast.map(type_name).transpose()?;
+
+    let start = select.start();
+    let sql = &mut select.sql;
+    if let Some(f) = aggregate {
+        open_aggregate(sql, f, aggregate_cast);
+    }
+    if cast.is_some() {
+        sql.push_str("CAST(");
+    }
     // A domain with a cast to `json`: its function formats the value.
     if let Some(function) = represented {
-        expr = format!("{function}({expr})");
+        push_all(sql, &[function, "("]);
+    }
+    match (field.name.as_str(), aggregate) {
+        // `count()`.
+        ("*", Some(_)) => sql.push('*'),
+        ("*", None) => push_all(sql, &[source, ".*"]),
+        _ => field_expr(sql, table, source, field, params),
+    }
+    if represented.is_some() {
+        sql.push(')');
     }
     if let Some(cast) = cast {
-        expr = format!("CAST({expr} AS {})", type_name(cast)?);
+        push_all(sql, &[" AS ", cast, ")"]);
     }
-    if let Some(f) = aggregate {
-        expr = format!("{}({expr})", f.as_str().to_uppercase());
-        if let Some(cast) = aggregate_cast {
-            expr = format!("CAST({expr} AS {})", type_name(cast)?);
-        }
+    if aggregate.is_some() {
+        close_aggregate(sql, aggregate_cast);
     }
     // An aggregate keeps PostgreSQL's name (the function's) unless aliased.
     let named = alias.is_some()
         || (aggregate.is_none()
             && field.name != "*"
             && (cast.is_some() || !field.json_path.is_empty() || represented.is_some()));
-    Ok(Selected {
-        expr,
-        name: named.then(|| output_name(item)),
-        aggregated: aggregate.is_some(),
-    })
+    select.end(start, named.then(|| value_name(item)), aggregate.is_some());
+    Ok(())
+}
+
+/// Opens `[CAST(]AGGREGATE(` around a value; `close_aggregate` closes it.
+pub(super) fn open_aggregate(sql: &mut String, f: AggregateFunction, cast: Option<&str>) {
+    if cast.is_some() {
+        sql.push_str("CAST(");
+    }
+    push_all(sql, &[f.sql(), "("]);
+}
+
+/// Closes `open_aggregate`: `)[ AS type)]`.
+pub(super) fn close_aggregate(sql: &mut String, cast: Option<&str>) {
+    sql.push(')');
+    if let Some(cast) = cast {
+        push_all(sql, &[" AS ", cast, ")"]);
+    }
 }
 
 /// Every column of `source`: `source.*`, or, when some column's domain has
 /// a cast to `json`, the columns one by one (as PostgREST expands `*`) with
 /// those formatted by their cast functions.
-fn star(table: &Table, source: &str) -> Vec<Selected> {
+fn star(select: &mut SelectList, table: &Table, source: &str) {
     if table
         .columns
         .iter()
         .all(|c| c.representation.to_json.is_none())
     {
-        return vec![Selected {
-            expr: format!("{source}.*"),
-            name: None,
-            aggregated: false,
-        }];
+        let start = select.start();
+        push_all(&mut select.sql, &[source, ".*"]);
+        select.end(start, None, false);
+        return;
     }
-    table
-        .columns
-        .iter()
-        .map(|c| {
-            let column = format!("{source}.{}", ident(&c.name));
-            match &c.representation.to_json {
-                Some(function) => Selected {
-                    expr: format!("{function}({column})"),
-                    name: Some(c.name.clone()),
-                    aggregated: false,
-                },
-                None => Selected {
-                    expr: column,
-                    name: None,
-                    aggregated: false,
-                },
+    for c in &table.columns {
+        match &c.representation.to_json {
+            Some(function) => {
+                let start = select.start();
+                push_all(&mut select.sql, &[function, "("]);
+                push_column(&mut select.sql, source, &c.name);
+                select.sql.push(')');
+                select.end(start, Some(&c.name), false);
             }
-        })
-        .collect()
+            None => select.column(source, &c.name),
+        }
+    }
 }
 
 /// The key a selected field gets in the output (a column: its name; a JSON
 /// path: its last key; an aggregate: the function, as in PostgREST).
-pub(super) fn output_name(item: &SelectField) -> String {
-    if let Some(alias) = &item.alias {
-        return alias.clone();
+pub(super) fn output_name(item: &SelectField) -> &str {
+    match (&item.alias, item.aggregate) {
+        (None, Some(f)) => f.as_str(),
+        _ => value_name(item),
     }
-    if let Some(f) = item.aggregate {
-        return f.as_str().to_string();
+}
+
+/// The key of a selected field's value, leaving out any aggregate.
+fn value_name(item: &SelectField) -> &str {
+    if let Some(alias) = &item.alias {
+        return alias;
     }
     match item.field.json_path.last().map(|op| &op.operand) {
-        Some(JsonOperand::Key(k)) => k.clone(),
-        _ => item.field.name.clone(),
+        Some(JsonOperand::Key(k)) => k,
+        _ => &item.field.name,
     }
 }
 
 /// A cast target from the URL: letters, digits and `_`, optionally `[]`, so
 /// it can be written as a type name (`int`, `text`, `float8[]`) safely.
-pub(super) fn type_name(cast: &str) -> Result<String, ApiError> {
+pub(super) fn type_name(cast: &str) -> Result<&str, ApiError> {
     let base = cast.strip_suffix("[]").unwrap_or(cast);
     let ok = !base.is_empty()
         && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !base.starts_with(|c: char| c.is_ascii_digit());
     if ok {
-        Ok(cast.to_string())
+        Ok(cast)
     } else {
         Err(ApiError::ParseError {
             message: format!("\"failed to parse select parameter ({cast})\""),
@@ -504,163 +605,208 @@ pub(super) fn type_name(cast: &str) -> Result<String, ApiError> {
     }
 }
 
-fn field_expr(table: &Table, source: &str, field: &Field, params: &mut Params) -> String {
-    let mut expr = format!("{source}.{}", ident(&field.name));
+fn field_expr(out: &mut String, table: &Table, source: &str, field: &Field, params: &mut Params) {
     // JSON paths on array columns go through `to_jsonb`, as in PostgREST.
-    let is_array = table
-        .column(&field.name)
-        .is_some_and(|c| c.data_type.ends_with("[]"));
-    if is_array && !field.json_path.is_empty() {
-        expr = format!("to_jsonb({expr})");
+    let to_jsonb = !field.json_path.is_empty()
+        && table
+            .column(&field.name)
+            .is_some_and(|c| c.data_type.ends_with("[]"));
+    if to_jsonb {
+        out.push_str("to_jsonb(");
+    }
+    push_column(out, source, &field.name);
+    if to_jsonb {
+        out.push(')');
     }
     for op in &field.json_path {
-        let arrow = match op.arrow {
+        out.push_str(match op.arrow {
             JsonArrow::Arrow => "->",
             JsonArrow::DoubleArrow => "->>",
+        });
+        let (operand, cast) = match &op.operand {
+            JsonOperand::Key(k) => (k, "::text"),
+            JsonOperand::Index(i) => (i, "::int"),
         };
-        let operand = match &op.operand {
-            JsonOperand::Key(k) => format!("{}::text", params.text(k.clone())),
-            JsonOperand::Index(i) => format!("{}::int", params.text(i.clone())),
-        };
-        expr = format!("{expr}{arrow}{operand}");
+        params.text(operand.clone()).push_to(out);
+        out.push_str(cast);
     }
-    expr
 }
 
-fn logic(
-    plan: &ReadPlan,
-    source: &str,
-    tree: &Condition,
-    params: &mut Params,
-) -> Result<String, ApiError> {
+fn logic(out: &mut String, plan: &ReadPlan, source: &str, tree: &Condition, params: &mut Params) {
     match tree {
-        Condition::Filter(filter) => condition(plan, source, filter, params),
+        Condition::Filter(filter) => condition(out, plan, source, filter, params),
         // As PostgREST: the lateral subquery's value (to-many) or row (to-one).
         Condition::NullEmbed {
             not_null,
             agg_alias,
-        } => Ok(format!(
-            "{} IS {}DISTINCT FROM NULL",
-            ident(agg_alias),
-            if *not_null { "" } else { "NOT " }
-        )),
+        } => {
+            push_ident(out, agg_alias);
+            out.push_str(if *not_null {
+                " IS DISTINCT FROM NULL"
+            } else {
+                " IS NOT DISTINCT FROM NULL"
+            });
+        }
         Condition::Expr {
             negated,
             op,
             children,
         } => {
-            let joiner = match op {
-                LogicOperator::And => " AND ",
-                LogicOperator::Or => " OR ",
-            };
-            let parts: Vec<String> = children
-                .iter()
-                .map(|c| logic(plan, source, c, params))
-                .collect::<Result<_, _>>()?;
-            let expr = format!("({})", parts.join(joiner));
-            Ok(if *negated {
-                format!("NOT {expr}")
-            } else {
-                expr
-            })
+            out.push_str(if *negated { "NOT (" } else { "(" });
+            let mut parts = Separated::new(
+                "",
+                match op {
+                    LogicOperator::And => " AND ",
+                    LogicOperator::Or => " OR ",
+                },
+            );
+            for c in children {
+                parts.next(out);
+                logic(out, plan, source, c, params);
+            }
+            out.push(')');
         }
     }
 }
 
 fn condition(
+    out: &mut String,
     plan: &ReadPlan,
     source: &str,
     filter: &Filter,
     params: &mut Params,
-) -> Result<String, ApiError> {
-    let field = field_expr(plan.table, source, &filter.field, params);
+) {
+    if filter.expr.negated {
+        out.push_str("NOT (");
+    }
+    match &filter.expr.operation {
+        Operation::Fts {
+            op,
+            language,
+            value,
+        } => {
+            // Text and JSON columns are searched through `to_tsvector`, as
+            // PostgREST does; tsvector columns as they are. A text document
+            // is a plain column, without parameters: the language's is
+            // numbered after the field's either way.
+            let text = is_text_document(plan, &filter.field);
+            if !text {
+                field_expr(out, plan.table, source, &filter.field, params);
+            }
+            let language = language.as_ref().map(|l| params.text(l.clone()));
+            if text {
+                out.push_str("to_tsvector(");
+                push_language(out, language);
+                field_expr(out, plan.table, source, &filter.field, params);
+                out.push(')');
+            }
+            push_all(out, &[" @@ ", op.sql_function(), "("]);
+            push_language(out, language);
+            params.text(value.clone()).push_to(out);
+            out.push(')');
+        }
+        operation => {
+            field_expr(out, plan.table, source, &filter.field, params);
+            comparison(out, plan, filter, operation, params);
+        }
+    }
+    if filter.expr.negated {
+        out.push(')');
+    }
+}
+
+/// `$n::regconfig, `: a text search's language, when given.
+fn push_language(out: &mut String, language: Option<Placeholder>) {
+    if let Some(p) = language {
+        p.push_to(out);
+        out.push_str("::regconfig, ");
+    }
+}
+
+/// Writes what follows the field of a filter (` = $1`, ` IS NULL`, …).
+fn comparison(
+    out: &mut String,
+    plan: &ReadPlan,
+    filter: &Filter,
+    operation: &Operation,
+    params: &mut Params,
+) {
     // A domain with a cast from `text`: its function parses the values.
     let parse = plan
         .table
         .column(&filter.field.name)
         .and_then(|c| c.representation.from_text.as_deref())
         .filter(|_| filter.field.json_path.is_empty());
-    let value = |params: &mut Params, value: &str| {
-        let p = params.text(value.to_string());
+    let value = |out: &mut String, params: &mut Params, value: &str| {
+        let p = params.text(value);
         match parse {
-            Some(function) => format!("{function}({p}::text)"),
-            None => p.to_string(),
+            Some(function) => {
+                push_all(out, &[function, "("]);
+                p.push_to(out);
+                out.push_str("::text)");
+            }
+            None => p.push_to(out),
         }
     };
-    let expr = match &filter.expr.operation {
+    match operation {
         Operation::Simple { op, value: v } => {
-            format!("{field} {} {}", op.sql(), value(params, v))
+            push_all(out, &[" ", op.sql(), " "]);
+            value(out, params, v);
         }
         Operation::Quant {
             op,
             quantifier,
             value: v,
-        } => match quantifier {
-            // A pattern is not a value of the domain (as PostgREST).
-            None if matches!(op, QuantOperator::Like | QuantOperator::ILike) => {
-                format!("{field} {} {}", op.sql(), params.text(v.clone()))
+        } => {
+            push_all(out, &[" ", op.sql(), " "]);
+            match quantifier {
+                // A pattern is not a value of the domain (as PostgREST).
+                None if matches!(op, QuantOperator::Like | QuantOperator::ILike) => {
+                    params.text(v.clone()).push_to(out);
+                }
+                None => value(out, params, v),
+                Some(q) => {
+                    out.push_str(match q {
+                        OpQuantifier::Any => "ANY(",
+                        OpQuantifier::All => "ALL(",
+                    });
+                    params.text(v.clone()).push_to(out);
+                    out.push(')');
+                }
             }
-            None => format!("{field} {} {}", op.sql(), value(params, v)),
-            Some(q) => {
-                let p = params.text(v.clone());
-                let q = match q {
-                    OpQuantifier::Any => "ANY",
-                    OpQuantifier::All => "ALL",
-                };
-                format!("{field} {} {q}({p})", op.sql())
-            }
-        },
+        }
         // `in.()` (one empty value) is the empty list, as in PostgREST.
         Operation::In(values) if values.len() == 1 && values[0].is_empty() => {
-            format!("{field} = ANY('{{}}')")
+            out.push_str(" = ANY('{}')");
         }
         Operation::In(values) => {
             let list = params.text(text_array(values));
             match parse {
-                Some(function) => format!(
-                    "{field} = ANY(ARRAY(SELECT {function}(v) FROM unnest({list}::text[]) v))"
-                ),
-                None => format!("{field} = ANY({list})"),
+                Some(function) => {
+                    push_all(out, &[" = ANY(ARRAY(SELECT ", function, "(v) FROM unnest("]);
+                    list.push_to(out);
+                    out.push_str("::text[]) v))");
+                }
+                None => {
+                    out.push_str(" = ANY(");
+                    list.push_to(out);
+                    out.push(')');
+                }
             }
         }
-        Operation::Is(v) => format!(
-            "{field} IS {}",
-            match v {
-                IsValue::Null => "NULL",
-                IsValue::NotNull => "NOT NULL",
-                IsValue::True => "TRUE",
-                IsValue::False => "FALSE",
-                IsValue::Unknown => "UNKNOWN",
-            }
-        ),
+        Operation::Is(v) => out.push_str(match v {
+            IsValue::Null => " IS NULL",
+            IsValue::NotNull => " IS NOT NULL",
+            IsValue::True => " IS TRUE",
+            IsValue::False => " IS FALSE",
+            IsValue::Unknown => " IS UNKNOWN",
+        }),
         Operation::IsDistinctFrom(v) => {
-            format!("{field} IS DISTINCT FROM {}", value(params, v))
+            out.push_str(" IS DISTINCT FROM ");
+            value(out, params, v);
         }
-        Operation::Fts {
-            op,
-            language,
-            value,
-        } => {
-            let language = language
-                .as_ref()
-                .map(|l| format!("{}::regconfig, ", params.text(l.clone())));
-            let language = language.as_deref().unwrap_or("");
-            // Text and JSON columns are searched through `to_tsvector`, as
-            // PostgREST does; tsvector columns as they are.
-            let document = if is_text_document(plan, &filter.field) {
-                format!("to_tsvector({language}{field})")
-            } else {
-                field
-            };
-            let query = params.text(value.clone());
-            format!("{document} @@ {}({language}{query})", op.sql_function())
-        }
-    };
-    Ok(if filter.expr.negated {
-        format!("NOT ({expr})")
-    } else {
-        expr
-    })
+        Operation::Fts { .. } => unreachable!("written by `condition`"),
+    }
 }
 
 /// A plain column (no JSON path) of a text or JSON type.
@@ -672,25 +818,30 @@ fn is_text_document(plan: &ReadPlan, field: &Field) -> bool {
         })
 }
 
-fn order_term(plan: &ReadPlan, source: &str, term: &OrderTerm, params: &mut Params) -> String {
+fn order_term(
+    out: &mut String,
+    plan: &ReadPlan,
+    source: &str,
+    term: &OrderTerm,
+    params: &mut Params,
+) {
     // `relation(col)`: a column of a to-one embed's lateral subquery.
     let embedded = term
         .relation
         .as_ref()
         .and_then(|alias| plan.embeds.iter().find(|e| &e.agg_alias == alias));
-    let mut sql = match embedded {
-        Some(e) => field_expr(e.plan.table, &ident(&e.agg_alias), &term.field, params),
-        None => field_expr(plan.table, source, &term.field, params),
-    };
+    match embedded {
+        Some(e) => field_expr(out, e.plan.table, &ident(&e.agg_alias), &term.field, params),
+        None => field_expr(out, plan.table, source, &term.field, params),
+    }
     match term.direction {
-        Some(OrderDirection::Asc) => sql.push_str(" ASC"),
-        Some(OrderDirection::Desc) => sql.push_str(" DESC"),
+        Some(OrderDirection::Asc) => out.push_str(" ASC"),
+        Some(OrderDirection::Desc) => out.push_str(" DESC"),
         None => {}
     }
     match term.nulls {
-        Some(OrderNulls::NullsFirst) => sql.push_str(" NULLS FIRST"),
-        Some(OrderNulls::NullsLast) => sql.push_str(" NULLS LAST"),
+        Some(OrderNulls::NullsFirst) => out.push_str(" NULLS FIRST"),
+        Some(OrderNulls::NullsLast) => out.push_str(" NULLS LAST"),
         None => {}
     }
-    sql
 }

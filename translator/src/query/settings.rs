@@ -3,9 +3,7 @@
 //! one `set_config` SELECT (SET takes no parameters), in PostgREST's order;
 //! then the `db-pre-request` call.
 
-use std::fmt::Write as _;
-
-use super::sql::{Params, ident};
+use super::sql::{Params, push_all, push_ident, push_list, push_qualified};
 use crate::contract::{RowUse, Statement};
 
 /// What a request exposes to SQL.
@@ -30,9 +28,12 @@ pub struct RequestSettings<'a> {
 }
 
 pub fn statement(s: &RequestSettings) -> Statement {
-    let search_path: Vec<String> = s.search_path.iter().map(|x| ident(x)).collect();
+    let mut search_path = String::with_capacity(64);
+    push_list(&mut search_path, &s.search_path, |out, schema| {
+        push_ident(out, schema)
+    });
     let mut set = Setter::default();
-    set.fixed("search_path", search_path.join(", "));
+    set.fixed("search_path", search_path);
     for (name, value) in s.role_settings {
         set.named(name, value);
     }
@@ -72,7 +73,8 @@ impl Default for Setter {
         sql.push_str("SELECT ");
         Setter {
             sql,
-            params: Params::default(),
+            // PostgREST's seven settings, and a few more.
+            params: Params::with_capacity(12),
         }
     }
 }
@@ -81,14 +83,20 @@ impl Setter {
     fn fixed(&mut self, name: &'static str, value: impl Into<String>) {
         self.separate();
         let value = self.params.text(value);
-        let _ = write!(self.sql, "set_config('{name}', {value}, true)");
+        push_all(&mut self.sql, &["set_config('", name, "', "]);
+        value.push_to(&mut self.sql);
+        self.sql.push_str(", true)");
     }
 
     fn named(&mut self, name: &str, value: impl Into<String>) {
         self.separate();
         let name = self.params.text(name);
         let value = self.params.text(value);
-        let _ = write!(self.sql, "set_config({name}, {value}, true)");
+        self.sql.push_str("set_config(");
+        name.push_to(&mut self.sql);
+        self.sql.push_str(", ");
+        value.push_to(&mut self.sql);
+        self.sql.push_str(", true)");
     }
 
     fn separate(&mut self) {
@@ -102,12 +110,15 @@ impl Setter {
 /// `db-pre-config` hooks (`schema.function`, or a bare name the search_path
 /// resolves).
 pub fn call_hook(function: &str) -> Statement {
-    let name = match function.split_once('.') {
-        Some((schema, name)) => format!("{}.{}", ident(schema), ident(name)),
-        None => ident(function),
-    };
+    let mut sql = String::with_capacity(function.len() + 13);
+    sql.push_str("SELECT ");
+    match function.split_once('.') {
+        Some((schema, name)) => push_qualified(&mut sql, schema, name),
+        None => push_ident(&mut sql, function),
+    }
+    sql.push_str("()");
     Statement {
-        sql: format!("SELECT {name}()"),
+        sql,
         params: Vec::new(),
         rows: RowUse::Ignore,
     }

@@ -5,32 +5,114 @@ use crate::contract::Param;
 
 /// `name` as a quoted identifier: `"` doubled, wrapped in `"`.
 pub fn ident(name: &str) -> String {
-    // One allocation: this runs for every column and table of every plan.
     let mut quoted = String::with_capacity(name.len() + 2);
-    quoted.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            quoted.push('"');
-        }
-        quoted.push(c);
-    }
-    quoted.push('"');
+    push_ident(&mut quoted, name);
     quoted
+}
+
+/// Appends `name` quoted (see `ident`): SQL is written into one buffer,
+/// so quoting a name allocates nothing of its own.
+pub fn push_ident(out: &mut String, name: &str) {
+    out.reserve(name.len() + 2);
+    out.push('"');
+    for (i, part) in name.split('"').enumerate() {
+        if i > 0 {
+            out.push_str("\"\"");
+        }
+        out.push_str(part);
+    }
+    out.push('"');
 }
 
 /// `"schema"."name"`.
 pub fn qualified(schema: &str, name: &str) -> String {
-    format!("{}.{}", ident(schema), ident(name))
+    let mut quoted = String::with_capacity(schema.len() + name.len() + 5);
+    push_qualified(&mut quoted, schema, name);
+    quoted
+}
+
+/// Appends `"schema"."name"`.
+pub fn push_qualified(out: &mut String, schema: &str, name: &str) {
+    push_ident(out, schema);
+    out.push('.');
+    push_ident(out, name);
+}
+
+/// Appends `qualifier."name"` (`qualifier`: quoted SQL already).
+pub fn push_column(out: &mut String, qualifier: &str, name: &str) {
+    out.push_str(qualifier);
+    out.push('.');
+    push_ident(out, name);
+}
+
+/// Appends each of `parts`: SQL pieces without `format!`'s machinery.
+pub fn push_all(out: &mut String, parts: &[&str]) {
+    for part in parts {
+        out.push_str(part);
+    }
+}
+
+/// Appends `each` of `items`, `, ` between them.
+pub fn push_list<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    mut each: impl FnMut(&mut String, T),
+) {
+    let mut separated = Separated::new("", ", ");
+    for item in items {
+        separated.next(out);
+        each(out, item);
+    }
 }
 
 /// A PostgreSQL array literal (`{"a","b\"c"}`) of text items, for `= ANY($n)`
 /// and other array parameters.
 pub fn text_array(items: &[String]) -> String {
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|i| format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\"")))
-        .collect();
-    format!("{{{}}}", quoted.join(","))
+    let mut out = String::with_capacity(2 + items.iter().map(|i| i.len() + 3).sum::<usize>());
+    out.push('{');
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            if matches!(c, '\\' | '"') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    out
+}
+
+/// Writes a list into a buffer: `open` before the first item, `separator`
+/// before each other one (` WHERE a AND b`, `a, b`).
+pub struct Separated {
+    open: &'static str,
+    separator: &'static str,
+    started: bool,
+}
+
+impl Separated {
+    pub fn new(open: &'static str, separator: &'static str) -> Separated {
+        Separated {
+            open,
+            separator,
+            started: false,
+        }
+    }
+
+    /// Writes what goes before the next item.
+    pub fn next(&mut self, out: &mut String) {
+        out.push_str(if self.started {
+            self.separator
+        } else {
+            self.open
+        });
+        self.started = true;
+    }
 }
 
 /// The parameters of one statement, numbered as they are added.
@@ -47,7 +129,26 @@ impl std::fmt::Display for Placeholder {
     }
 }
 
+impl Placeholder {
+    /// Appends `$n` (without `core::fmt`).
+    pub fn push_to(self, out: &mut String) {
+        out.push('$');
+        push_number(out, self.0);
+    }
+}
+
+fn push_number(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_number(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
 impl Params {
+    pub fn with_capacity(capacity: usize) -> Params {
+        Params(Vec::with_capacity(capacity))
+    }
+
     /// Adds a text parameter and returns its placeholder.
     pub fn text(&mut self, value: impl Into<String>) -> Placeholder {
         self.push(Param::Text(value.into()))

@@ -54,7 +54,8 @@ fn internal(message: &str) -> ApiError {
 
 impl Context {
     pub fn encode(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).expect("Context serializes")
+        // Sized for a usual context, so the buffer is allocated once.
+        postcard::to_extend(self, Vec::with_capacity(256)).expect("Context serializes")
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Context, ApiError> {
