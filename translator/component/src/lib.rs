@@ -3,8 +3,10 @@
 
 wit_bindgen::generate!({ world: "translator", path: "../../wit" });
 
+mod arena;
+
 #[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOCATOR: arena::Allocator = arena::Allocator::new();
 
 use exports::pgrest::translator::api as wit;
 use pgrest_translator::{contract as c, engine};
@@ -78,6 +80,7 @@ impl wit::GuestEngine for Engine {
         claims_json: Option<String>,
         now_epoch_seconds: i64,
     ) -> wit::Outcome {
+        let _call = ALLOCATOR.call();
         let req = c::HttpRequest {
             method: req.method,
             path: req.path,
@@ -100,6 +103,7 @@ impl wit::GuestEngine for Engine {
     }
 
     fn respond(&self, context: Vec<u8>, results: Vec<wit::Rows>) -> wit::Answer {
+        let _call = ALLOCATOR.call();
         let a = self.0.respond(&context, &results);
         wit::Answer {
             status: a.status,
@@ -114,6 +118,7 @@ impl wit::GuestEngine for Engine {
     }
 
     fn respond_error(&self, context: Vec<u8>, err: wit::DbError) -> wit::HttpResponse {
+        let _call = ALLOCATOR.call();
         let err = c::DbError {
             sqlstate: err.sqlstate,
             message: err.message,
