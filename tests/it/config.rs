@@ -405,6 +405,31 @@ async fn sslmode_prefer_is_the_default_and_uses_tls() {
 }
 
 #[tokio::test]
+async fn hostaddr_connects_without_looking_the_host_name_up() {
+    let server =
+        start_tls_server(conninfo("db.invalid", "hostaddr=127.0.0.1 sslmode=disable")).unwrap();
+    assert_eq!(
+        connection_ssl(&server).await,
+        json!([{"ssl": false, "version": null}])
+    );
+}
+
+#[tokio::test]
+async fn target_session_attrs_skips_a_server_of_the_wrong_kind() {
+    let server =
+        start_tls_server(conninfo("127.0.0.1", "target_session_attrs=read-write")).unwrap();
+    assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
+    // The only server is a primary: none is read-only.
+    let err = start_tls_server(conninfo("127.0.0.1", "target_session_attrs=read-only"))
+        .err()
+        .unwrap();
+    assert!(
+        err.contains("the server's session is not read-only"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn sslmode_disable_and_allow_connect_in_plain_text() {
     for mode in ["disable", "allow"] {
         let server = start_tls_server(conninfo("127.0.0.1", &format!("sslmode={mode}"))).unwrap();

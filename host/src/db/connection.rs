@@ -192,19 +192,27 @@ impl Conn {
         }
     }
 
-    /// Runs `sql` as a simple query, its rows discarded.
-    pub async fn simple(&mut self, sql: &str) -> Result<(), Error> {
+    /// Runs `sql` as a simple query; returns the first column of its first
+    /// row, if any (as text).
+    pub async fn simple(&mut self, sql: &str) -> Result<Option<String>, Error> {
         frontend::query(sql, &mut self.out).map_err(Error::Io)?;
         self.send(1).await?;
         let mut failed = None;
+        let mut first = None;
         loop {
             match self.message().await? {
                 Message::ReadyForQuery(_) => break,
                 Message::ErrorResponse(body) => failed = Some(DbError::parse(&body)?),
+                Message::DataRow(row) if first.is_none() => {
+                    first = Some(super::values::text_columns(&row, 0)?)
+                }
                 _ => {}
             }
         }
-        failed.map_or(Ok(()), |e| Err(Error::Db(e)))
+        match failed {
+            Some(e) => Err(Error::Db(e)),
+            None => Ok(first.and_then(|row| row.into_iter().next().flatten())),
+        }
     }
 
     /// Finishes what a dropped request left in flight, then ends its

@@ -1,6 +1,9 @@
 //! Opening a pooled connection as libpq would: each host of the connection
 //! string in turn, TLS per `sslmode` (never on unix sockets), the startup
-//! message, then password, md5 or SCRAM-SHA-256 authentication.
+//! message, then password, md5 or SCRAM-SHA-256 authentication; `hostaddr`
+//! and `target_session_attrs` as libpq reads them.
+
+use std::net::IpAddr;
 
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::{md5_hash, sasl};
@@ -8,7 +11,7 @@ use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
-use tokio_postgres::config::{ChannelBinding, Host};
+use tokio_postgres::config::{ChannelBinding, Host, TargetSessionAttrs};
 
 use super::connection::{Conn, DbError, Error, Io};
 use crate::tls::{PgConnect, SslMode};
@@ -18,14 +21,22 @@ pub async fn open(config: &tokio_postgres::Config, connect: &PgConnect) -> Resul
     let mut last = Error::Connect("no host to connect to".to_string());
     for (i, host) in config.get_hosts().iter().enumerate() {
         let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        let target = Target {
+            host,
+            // `hostaddr`: the address to connect to, without a name lookup
+            // (the host name still serves TLS).
+            addr: config.get_hostaddrs().get(i).copied(),
+            port,
+        };
         let attempt = async {
-            match connect.mode() {
-                SslMode::Allow => match open_one(config, connect, host, port, false).await {
-                    Ok(conn) => Ok(conn),
-                    Err(_) => open_one(config, connect, host, port, true).await,
+            let conn = match connect.mode() {
+                SslMode::Allow => match open_one(config, connect, &target, false).await {
+                    Ok(conn) => conn,
+                    Err(_) => open_one(config, connect, &target, true).await?,
                 },
-                _ => open_one(config, connect, host, port, true).await,
-            }
+                _ => open_one(config, connect, &target, true).await?,
+            };
+            check_session(conn, config.get_target_session_attrs()).await
         };
         let opened = match config.get_connect_timeout() {
             Some(limit) => tokio::time::timeout(*limit, attempt)
@@ -41,24 +52,52 @@ pub async fn open(config: &tokio_postgres::Config, connect: &PgConnect) -> Resul
     Err(last)
 }
 
+/// Where one attempt connects.
+struct Target<'a> {
+    host: &'a Host,
+    addr: Option<IpAddr>,
+    port: u16,
+}
+
+/// `target_session_attrs`: a host whose session is not what was asked for
+/// is skipped, as libpq does.
+async fn check_session(mut conn: Conn, wanted: TargetSessionAttrs) -> Result<Conn, Error> {
+    let read_only = match wanted {
+        TargetSessionAttrs::ReadWrite => false,
+        TargetSessionAttrs::ReadOnly => true,
+        _ => return Ok(conn),
+    };
+    let mode = conn.simple("SHOW transaction_read_only").await?;
+    if (mode.as_deref() == Some("on")) == read_only {
+        Ok(conn)
+    } else {
+        Err(Error::Connect(format!(
+            "the server's session is not {} (target_session_attrs)",
+            if read_only { "read-only" } else { "read-write" }
+        )))
+    }
+}
+
 /// One host; `tls` allows TLS as the mode says (`allow` tries without first).
 async fn open_one(
     config: &tokio_postgres::Config,
     connect: &PgConnect,
-    host: &Host,
-    port: u16,
+    target: &Target<'_>,
     tls: bool,
 ) -> Result<Conn, Error> {
-    let io: Box<dyn Io> = match host {
+    let port = target.port;
+    let io: Box<dyn Io> = match target.host {
         Host::Unix(dir) => Box::new(
             UnixStream::connect(dir.join(format!(".s.PGSQL.{port}")))
                 .await
                 .map_err(Error::Io)?,
         ),
         Host::Tcp(name) => {
-            let stream = TcpStream::connect((name.as_str(), port))
-                .await
-                .map_err(Error::Io)?;
+            let stream = match target.addr {
+                Some(addr) => TcpStream::connect((addr, port)).await,
+                None => TcpStream::connect((name.as_str(), port)).await,
+            }
+            .map_err(Error::Io)?;
             stream.set_nodelay(true).map_err(Error::Io)?;
             if config.get_keepalives() {
                 let keepalive =
