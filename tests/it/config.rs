@@ -406,8 +406,11 @@ async fn sslmode_prefer_is_the_default_and_uses_tls() {
 
 #[tokio::test]
 async fn hostaddr_connects_without_looking_the_host_name_up() {
-    let server =
-        start_tls_server(conninfo("db.invalid", "hostaddr=127.0.0.1 sslmode=disable")).unwrap();
+    // With libpq's TCP options too: each is set on the socket (an option the
+    // kernel refused would fail the connection).
+    let options = "hostaddr=127.0.0.1 sslmode=disable keepalives_idle=30 keepalives_interval=5 \
+                   keepalives_retries=3 tcp_user_timeout=10000";
+    let server = start_tls_server(conninfo("db.invalid", options)).unwrap();
     assert_eq!(
         connection_ssl(&server).await,
         json!([{"ssl": false, "version": null}])

@@ -99,13 +99,7 @@ async fn open_one(
             }
             .map_err(Error::Io)?;
             stream.set_nodelay(true).map_err(Error::Io)?;
-            if config.get_keepalives() {
-                let keepalive =
-                    socket2::TcpKeepalive::new().with_time(config.get_keepalives_idle());
-                socket2::SockRef::from(&stream)
-                    .set_tcp_keepalive(&keepalive)
-                    .map_err(Error::Io)?;
-            }
+            tcp_options(&stream, config).map_err(Error::Io)?;
             let wants_tls = tls && connect.mode() != SslMode::Disable;
             if wants_tls {
                 negotiate(stream, name, connect).await?
@@ -117,6 +111,25 @@ async fn open_one(
     let mut conn = Conn::new(io);
     startup(&mut conn, config).await?;
     Ok(conn)
+}
+
+/// Keepalives (on by default, as in libpq) and `tcp_user_timeout`.
+fn tcp_options(stream: &TcpStream, config: &tokio_postgres::Config) -> std::io::Result<()> {
+    let socket = socket2::SockRef::from(stream);
+    if config.get_keepalives() {
+        let mut keepalive = socket2::TcpKeepalive::new().with_time(config.get_keepalives_idle());
+        if let Some(interval) = config.get_keepalives_interval() {
+            keepalive = keepalive.with_interval(interval);
+        }
+        if let Some(retries) = config.get_keepalives_retries() {
+            keepalive = keepalive.with_retries(retries);
+        }
+        socket.set_tcp_keepalive(&keepalive)?;
+    }
+    if let Some(timeout) = config.get_tcp_user_timeout() {
+        socket.set_tcp_user_timeout(Some(*timeout))?;
+    }
+    Ok(())
 }
 
 /// SSLRequest, then the handshake if the server agrees; a server without
