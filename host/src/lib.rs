@@ -226,7 +226,8 @@ async fn configure(
         base.acquisition_timeout(),
         base.db_prepared_statements,
     )?;
-    let config_json = with_db_settings(compiled, config_file, env, &base_json, &db).await?;
+    let statements = db_config_statements(compiled, &base_json)?;
+    let config_json = with_db_settings(compiled, config_file, env, &statements, &db).await?;
     let settings = settings::HostSettings::from_config_json(&config_json)?;
     db.set_prepared_statements(settings.db_prepared_statements);
     let connection = Connection {
@@ -251,13 +252,9 @@ pub async fn load_component() -> Result<Arc<Compiled>, String> {
 /// PostgREST's schema cache loads do; otherwise it stays the same.
 pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
-    let db_config = !current
-        .compiled()
-        .db_config_statements(current.config_json())
-        .map_err(|e| format!("translator: {e:?}"))??
-        .is_empty();
-    if db_config {
-        return reload_config(state).await;
+    let statements = db_config_statements(current.compiled(), current.config_json())?;
+    if !statements.is_empty() {
+        return reload_config_reading(state, &current, &statements).await;
     }
     swap_generation(state, current.config_json()).await
 }
@@ -269,12 +266,22 @@ pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
 /// follow.
 pub async fn reload_config(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
+    let statements = db_config_statements(current.compiled(), current.config_json())?;
+    reload_config_reading(state, &current, &statements).await
+}
+
+/// `reload_config`, with the in-database configuration read by `statements`.
+async fn reload_config_reading(
+    state: &AppState,
+    current: &Generation,
+    statements: &[component::wit::Statement],
+) -> Result<(), String> {
     let source = &state.config_source;
     let config_json = with_db_settings(
         current.compiled(),
         source.file.as_deref(),
         &source.env,
-        current.config_json(),
+        statements,
         &state.db,
     )
     .await?;
@@ -287,23 +294,31 @@ pub async fn reload_config(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
+/// The statements reading the in-database settings, which `config_json`
+/// (the configuration in use, or at startup the one without them) says
+/// whether and how to read; none when it does not.
+fn db_config_statements(
+    compiled: &Compiled,
+    config_json: &str,
+) -> Result<Vec<component::wit::Statement>, String> {
+    compiled
+        .db_config_statements(config_json)
+        .map_err(|e| format!("translator: {e:?}"))?
+}
+
 /// Resolves the configuration from the file, `env` and the in-database
-/// settings, which `current` (the configuration in use, or at startup the
-/// one without them) says whether and how to read. A failed read is logged
-/// and the configuration resolved without them, as PostgREST does.
+/// settings `statements` read. A failed read is logged and the
+/// configuration resolved without them, as PostgREST does.
 async fn with_db_settings(
     compiled: &Compiled,
     config_file: Option<&Path>,
     env: &[(String, String)],
-    current: &str,
+    statements: &[component::wit::Statement],
     db: &Db,
 ) -> Result<String, String> {
-    let statements = compiled
-        .db_config_statements(current)
-        .map_err(|e| format!("translator: {e:?}"))??;
     let mut db_settings = Vec::new();
     if !statements.is_empty() {
-        match db.read_rows(&statements).await {
+        match db.read_rows(statements).await {
             Ok(results) => {
                 db_settings = results
                     .into_iter()
