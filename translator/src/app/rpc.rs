@@ -153,10 +153,7 @@ pub(super) fn call(
     let read_only = !post || !routine.is_volatile();
     let hoisted = hoisted_settings(config, routine);
     // The function's own isolation level, else its role's.
-    let isolation = routine
-        .settings
-        .iter()
-        .filter_map(|s| s.split_once('='))
+    let isolation = set_clauses(routine)
         .find(|(name, _)| *name == "default_transaction_isolation")
         .map_or_else(
             || config.role_settings.isolation(&auth.role),
@@ -254,13 +251,15 @@ fn scalar_body(
 /// names, in the function's order: they apply to the whole call, so
 /// `statement_timeout` bounds it (inside the function it would be too late).
 fn hoisted_settings(config: &Config, routine: &Routine) -> Vec<(String, String)> {
-    routine
-        .settings
-        .iter()
-        .filter_map(|s| s.split_once('='))
+    set_clauses(routine)
         .filter(|(name, _)| config.db_hoisted_tx_settings.iter().any(|h| h == name))
         .map(|(name, value)| (name.to_string(), value.to_string()))
         .collect()
+}
+
+/// The function's `SET` clauses as (name, value).
+fn set_clauses(routine: &Routine) -> impl Iterator<Item = (&str, &str)> {
+    routine.settings.iter().filter_map(|s| s.split_once('='))
 }
 
 /// The arguments a request passes, before the function is known.
