@@ -101,12 +101,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl From<DbError> for Error {
-    fn from(e: DbError) -> Error {
-        Error::Db(e)
-    }
-}
-
 pub struct Conn {
     io: Box<dyn Io>,
     read: BytesMut,
@@ -238,11 +232,16 @@ impl Conn {
         !self.broken && self.owed == 0
     }
 
+    /// Settled and outside any transaction: fit to go back to the pool.
+    pub fn is_reusable(&self) -> bool {
+        self.is_settled() && self.status == TxStatus::Idle
+    }
+
     /// Whether the server closed the connection while it sat in the pool
     /// (a restart, `pg_terminate_backend`): an idle connection receives
     /// nothing unless it is going away.
     fn closed_while_idle(&mut self) -> bool {
-        if self.broken || self.owed > 0 {
+        if !self.is_settled() {
             return true;
         }
         match self.io.read_buf(&mut self.read).now_or_never() {
@@ -257,8 +256,8 @@ impl Conn {
         self.statements.get(sql).map(String::as_str)
     }
 
-    /// A fresh statement name for `sql`; it is remembered once the server
-    /// confirms the parse (`remember`).
+    /// A fresh statement name; it is remembered with its SQL once the
+    /// server confirms the parse (`remember`).
     pub fn new_name(&mut self) -> String {
         self.named += 1;
         format!("p{}", self.named)

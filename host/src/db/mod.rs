@@ -140,12 +140,10 @@ impl Db {
         let results = self.read_only(steps, "COMMIT").await?;
         results
             .into_iter()
-            .map(
-                |rows| match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-                    Some(Some(text)) => Ok(text),
-                    _ => Err("an introspection query returned no text".to_string()),
-                },
-            )
+            .map(|rows| {
+                first_text(rows)
+                    .ok_or_else(|| "an introspection query returned no text".to_string())
+            })
             .collect()
     }
 
@@ -171,7 +169,7 @@ impl Db {
             .chain(std::iter::once(Step::control(end)))
             .collect();
         let read = pipeline::run(&mut conn, &steps, &Bytes::new(), false).await;
-        if read.is_err() || conn.status() != TxStatus::Idle || !conn.is_settled() {
+        if read.is_err() || !conn.is_reusable() {
             drop(Object::take(conn));
         }
         read.map(|executed| executed.results).map_err(describe)
@@ -185,13 +183,12 @@ impl Db {
     /// `server_version_num`, e.g. 150018. The first connection at startup:
     /// its error says why the database cannot be reached (TLS included).
     pub async fn server_version_num(&self) -> Result<u32, String> {
-        let conn = self.connection().await.map_err(|e| match e {
+        let mut conn = self.connection().await.map_err(|e| match e {
             wit::HostError::DbUnreachable(why) | wit::HostError::DbConnectionLost(why) => {
                 format!("could not connect to the database: {why}")
             }
             other => format!("could not connect to the database: {other:?}"),
         })?;
-        let mut conn = conn;
         let step = Step {
             rows: wit::RowUse::ToRespond,
             ..Step::control("SELECT current_setting('server_version_num')")
@@ -201,13 +198,18 @@ impl Db {
             .map_err(describe)?;
         let text = executed
             .results
-            .first()
-            .and_then(|rows| rows.first())
-            .and_then(|row| row.first().cloned().flatten())
+            .into_iter()
+            .next()
+            .and_then(first_text)
             .unwrap_or_default();
         text.parse()
             .map_err(|e| format!("server_version_num {text:?}: {e}"))
     }
+}
+
+/// Column 0 of the first row, unless there is none or it is NULL.
+fn first_text(rows: wit::Rows) -> Option<String> {
+    rows.into_iter().next()?.into_iter().next()?
 }
 
 /// A pooled connection inside a request's transaction.
@@ -223,7 +225,7 @@ impl Lease {
     /// Back to the pool when its transaction ended cleanly, else closed.
     fn release(mut self, clean: bool) {
         let conn = self.0.take().expect("released once");
-        if !clean || !conn.is_settled() || conn.status() != TxStatus::Idle {
+        if !clean || !conn.is_reusable() {
             drop(Object::take(conn));
         }
     }
