@@ -123,12 +123,6 @@ pub struct Params(Vec<Param>);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Placeholder(usize);
 
-impl std::fmt::Display for Placeholder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "${}", self.0)
-    }
-}
-
 impl Placeholder {
     /// Appends `$n` (without `core::fmt`).
     pub fn push_to(self, out: &mut String) {
@@ -193,9 +187,25 @@ mod tests {
 
     #[test]
     fn params_are_numbered_in_order() {
+        let written = |placeholder: Placeholder| {
+            let mut sql = String::new();
+            placeholder.push_to(&mut sql);
+            sql
+        };
         let mut p = Params::default();
-        assert_eq!(p.text("x").to_string(), "$1");
-        assert_eq!(p.push(Param::SqlNull).to_string(), "$2");
+        assert_eq!(written(p.text("x")), "$1");
+        assert_eq!(written(p.push(Param::SqlNull)), "$2");
         assert_eq!(p.into_vec(), vec![Param::Text("x".into()), Param::SqlNull]);
+    }
+
+    #[test]
+    fn placeholders_past_nine_have_every_digit() {
+        let mut p = Params::default();
+        let mut last = String::new();
+        for _ in 0..120 {
+            last.clear();
+            p.push(Param::SqlNull).push_to(&mut last);
+        }
+        assert_eq!(last, "$120");
     }
 }
