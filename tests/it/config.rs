@@ -15,7 +15,7 @@ use pgrest_translator::config::Config;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::json;
 
-use crate::harness::{Server, base_env, client, cluster, send};
+use crate::harness::{Server, base_env, base_env_with_conninfo, client, cluster, send};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pgrest-host");
 
@@ -515,16 +515,7 @@ async fn an_untrusted_certificate_fails_at_startup() {
 fn unix_sockets_never_use_tls() {
     // The shared cluster has no TLS at all: `require` over its unix socket
     // still connects, as with libpq.
-    let mut env = base_env();
-    env.retain(|(k, _)| k != "PGRST_DB_URI");
-    env.push((
-        "PGRST_DB_URI".into(),
-        format!(
-            "{} sslmode=require",
-            cluster().conninfo("Authenticator", "postgres")
-        ),
-    ));
-    let server = Server::start(env);
+    let server = Server::start(base_env_with_conninfo("sslmode=require"));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let r = rt.block_on(send(client().get(server.url("/items?select=id&id=eq.1"))));
     assert_eq!(r.status, 200, "{}", r.text);

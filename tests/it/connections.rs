@@ -4,19 +4,11 @@
 
 use serde_json::json;
 
-use crate::harness::{Server, base_env, client, cluster, send, superuser};
+use crate::harness::{Server, base_env_with_conninfo, client, send, superuser};
 
 /// One pooled connection, told apart from other tests' by its name.
 fn server(name: &str) -> Server {
-    let mut env = base_env();
-    env.retain(|(k, _)| k != "PGRST_DB_URI");
-    env.push((
-        "PGRST_DB_URI".into(),
-        format!(
-            "{} application_name={name}",
-            cluster().conninfo("Authenticator", "postgres")
-        ),
-    ));
+    let mut env = base_env_with_conninfo(&format!("application_name={name}"));
     env.push(("PGRST_DB_POOL".into(), "1".into()));
     env.push(("PGRST_DB_CHANNEL_ENABLED".into(), "false".into()));
     Server::start(env)

@@ -55,6 +55,18 @@ pub fn base_env() -> Vec<(String, String)> {
     ]
 }
 
+/// `base_env`, with `extra` connection parameters appended to the db-uri.
+pub fn base_env_with_conninfo(extra: &str) -> Vec<(String, String)> {
+    let mut env = base_env();
+    for (key, value) in &mut env {
+        if key == "PGRST_DB_URI" {
+            value.push(' ');
+            value.push_str(extra);
+        }
+    }
+    env
+}
+
 /// A server on a cluster of a test's own: schema `public`, anonymous requests
 /// as the superuser, plus `extra` variables.
 pub fn own_cluster_env(
