@@ -29,6 +29,11 @@ impl<T> ParseErrorBodies<T> {
 
 /// The JSON answer replacing hyper's empty one, if `head` is one.
 fn replacement_for(head: &[u8]) -> Option<Vec<u8>> {
+    // Every response head passes through here: rule out all but a 4xx
+    // before looking for the head's end.
+    if !head.starts_with(b"HTTP/1.1 4") {
+        return None;
+    }
     let end = head.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&head[..end]).ok()?;
     let (status_line, fields) = head.split_once("\r\n")?;
