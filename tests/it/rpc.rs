@@ -415,3 +415,139 @@ async fn array_bodies_and_planned_counts_as_postgrest() {
     assert_eq!(r.status, 206);
     assert_eq!(r.header("content-range"), Some("0-0/4"));
 }
+
+/// A scalar result is a relation named after the function with the one
+/// column `pgrst_scalar`: filters, `order` and `select` name it (PostgREST).
+#[tokio::test]
+async fn scalar_results_read_as_the_pgrst_scalar_column() {
+    let r = get("/rpc/r_numbers?n=5&pgrst_scalar=gt.2&order=pgrst_scalar.desc").await;
+    assert_eq!((r.status, &r.body), (200, &json!([5, 4, 3])), "{}", r.text);
+    assert_eq!(r.header("content-range"), Some("0-2/*"));
+    let r = get("/rpc/r_numbers?n=5&or=(pgrst_scalar.eq.1,pgrst_scalar.eq.5)").await;
+    assert_eq!(r.body, json!([1, 5]));
+    // POST: the arguments in the body, the filters in the query string.
+    let r = post("/rpc/r_numbers?pgrst_scalar=gte.4", &[JSON], r#"{"n": 5}"#).await;
+    assert_eq!((r.status, &r.body), (200, &json!([4, 5])), "{}", r.text);
+    // The count is of the filtered rows.
+    let r = get_with(
+        "/rpc/r_numbers?n=5&pgrst_scalar=gt.1&limit=2",
+        &[("prefer", "count=exact")],
+    )
+    .await;
+    assert_eq!((r.status, &r.body), (206, &json!([2, 3])), "{}", r.text);
+    assert_eq!(r.header("content-range"), Some("0-1/4"));
+    let r = get("/rpc/r_numbers?n=3&select=pgrst_scalar").await;
+    assert_eq!(r.body, json!([1, 2, 3]));
+    let r = get("/rpc/r_numbers?n=2&select=pgrst_scalar::text").await;
+    assert_eq!(r.body, json!(["1", "2"]));
+    // A singular answer from a set of scalars is the row, as an object.
+    let r = get_with(
+        "/rpc/r_numbers?n=5&pgrst_scalar=eq.2",
+        &[("accept", "application/vnd.pgrst.object+json")],
+    )
+    .await;
+    assert_eq!(
+        (r.status, &r.body),
+        (200, &json!({"pgrst_scalar": 2})),
+        "{}",
+        r.text
+    );
+}
+
+/// A function returning one value or one row: its page is that one row,
+/// even when a filter leaves none (`null`, `0-0/*`), as in PostgREST.
+#[tokio::test]
+async fn single_row_functions_answer_their_filtered_row() {
+    let r = get("/rpc/r_add?a=1&pgrst_scalar=gt.2").await;
+    assert_eq!((r.status, &r.body), (200, &json!(101)), "{}", r.text);
+    let r = get("/rpc/r_add?a=1&pgrst_scalar=lt.2").await;
+    assert_eq!((r.status, r.text.as_str()), (200, "null"));
+    assert_eq!(r.header("content-range"), Some("0-0/*"));
+    let r = get_with(
+        "/rpc/r_add?a=1&pgrst_scalar=lt.2",
+        &[("accept", "application/vnd.pgrst.object+json")],
+    )
+    .await;
+    assert_eq!((r.status, r.text.as_str()), (200, "null"));
+    let r = get("/rpc/r_item?id=2&id=eq.3").await;
+    assert_eq!((r.status, r.text.as_str()), (200, "null"));
+    assert_eq!(r.header("content-range"), Some("0-0/*"));
+}
+
+/// Any other column of a scalar result is PostgreSQL's 42703, rendered as
+/// PostgREST renders it.
+#[tokio::test]
+async fn scalar_results_have_no_other_column() {
+    for (path, relation) in [
+        ("/rpc/r_numbers?n=5&foo=gt.2", "r_numbers"),
+        ("/rpc/r_numbers?n=5&order=foo.desc", "r_numbers"),
+        ("/rpc/r_numbers?n=5&select=foo", "r_numbers"),
+        ("/rpc/r_add?a=1&foo=eq.1", "r_add"),
+    ] {
+        let r = get(path).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+        assert_eq!(
+            r.body,
+            json!({"code": "42703", "details": null, "hint": null,
+                   "message": format!("column {relation}.foo does not exist")}),
+            "{path}"
+        );
+    }
+    // Renamed, the value is no longer where the body reads it.
+    let r = get("/rpc/r_numbers?n=5&select=x:pgrst_scalar").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"code": "42703", "details": null, "hint": null,
+               "message": "column _postgrest_t.pgrst_scalar does not exist"})
+    );
+}
+
+/// `count=estimated` on a call counts exactly, past `db-max-rows` too: unlike
+/// a table read, PostgREST plans no estimate for a function's rows.
+#[tokio::test]
+async fn estimated_counts_of_calls_are_exact_past_db_max_rows() {
+    let mut env = crate::harness::base_env();
+    env.push(("PGRST_DB_MAX_ROWS".into(), "2".into()));
+    let server = crate::harness::Server::start(env);
+    let estimated = |path: &str| {
+        crate::harness::send(
+            crate::harness::client()
+                .get(server.url(path))
+                .header("prefer", "count=estimated"),
+        )
+    };
+    // The planner's estimate of a SETOF function is its ROWS (1000).
+    let r = estimated("/rpc/r_items_min?min=0&select=id").await;
+    assert_eq!(
+        (r.status, &r.body),
+        (206, &json!([{"id": 1}, {"id": 2}])),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.header("content-range"), Some("0-1/4"));
+    assert_eq!(r.header("preference-applied"), Some("count=estimated"));
+    let r = estimated("/rpc/r_numbers?n=5&pgrst_scalar=gt.1").await;
+    assert_eq!((r.status, &r.body), (206, &json!([2, 3])), "{}", r.text);
+    assert_eq!(r.header("content-range"), Some("0-1/4"));
+}
+
+/// A function's hoisted settings are applied before the app settings (as
+/// PostgREST's set_config statement orders them): for an `app.settings.*`
+/// key named by both, the configured value is the transaction's, while the
+/// function still runs with its own.
+#[tokio::test]
+async fn hoisted_function_settings_come_before_app_settings() {
+    let mut env = crate::harness::base_env();
+    env.push((
+        "PGRST_DB_HOISTED_TX_SETTINGS".into(),
+        "statement_timeout,app.settings.who".into(),
+    ));
+    env.push(("PGRST_APP_SETTINGS_who".into(), "config".into()));
+    env.push(("PGRST_DB_PRE_REQUEST".into(), "test.r_report_who".into()));
+    let server = crate::harness::Server::start(env);
+    let r =
+        crate::harness::send(crate::harness::client().get(server.url("/rpc/r_app_setting"))).await;
+    assert_eq!((r.status, &r.body), (200, &json!("function")), "{}", r.text);
+    assert_eq!(r.header("x-who"), Some("config"));
+}

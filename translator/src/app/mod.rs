@@ -196,7 +196,8 @@ fn settings(
     settings_with(config, req, auth, profile, timezone, &[])
 }
 
-/// `settings`, with a called function's hoisted settings after the others.
+/// `settings`, with a called function's hoisted settings (set after the
+/// time zone, before the app settings, as PostgREST orders them).
 fn settings_with(
     config: &Config,
     req: &HttpRequest,

@@ -19,8 +19,7 @@ use crate::error::{ApiError, RpcPayload};
 use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
-use crate::query::call::ScalarBody;
-use crate::query::read::{BodyShape, Count, Output, Source};
+use crate::query::read::{BodyShape, Count, Output, ScalarBody, Source};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
 use crate::schema_cache::{Routine, SchemaCache};
@@ -86,16 +85,20 @@ pub(super) fn call(
 
     let prefs = Preferences::parse(header_values(req, "prefer"));
     let page = page(config, req, &params.raw)?;
-    let row_table = plan.row_table(cache);
-    let (body, scalar_media) = match &row_table {
+    // The relation the call's rows are read as, and the body's media type
+    // when they are scalars (`None`: rows of a table or of columns).
+    let (table, body, scalar_media) = match plan.row_table(cache) {
         // Rows of a table: negotiated as a read of it (its media type
         // handlers included).
         Some(table) => {
             let default_select = params.select == [SelectItem::star()];
-            let body = negotiate_body(config, cache, req, table, default_select)?;
-            (body, MediaType::Json)
+            let body = negotiate_body(config, cache, req, &table, default_select)?;
+            (table, body, None)
         }
-        None => scalar_body(config, req, routine, root_spec)?,
+        None => {
+            let (body, media) = scalar_body(config, req, routine, root_spec)?;
+            (plan.scalar_table(), body, Some(media))
+        }
     };
     let negotiated = body.negotiated;
     prefs.check_strict()?;
@@ -107,46 +110,39 @@ pub(super) fn call(
         return Err(ApiError::MaxAffectedRpcViolation);
     }
     // PostgREST plans no count for a call: `planned` gives no total and
-    // `estimated` the exact one.
+    // `estimated` the exact one, past `db-max-rows` too, unlike a table
+    // read (`counting`); checked against PostgREST 12.0.2 and its current
+    // source.
     let (count, total) = match prefs.count {
         Some(PreferCount::Planned) => (Count::None, TotalFrom::None),
         Some(PreferCount::Estimated) => (Count::Exact, TotalFrom::Exact),
         other => counting(other, config.db_max_rows),
     };
 
-    let (main, warning) = match &row_table {
-        Some(table) => {
-            let limits = Limits {
-                max_rows: config.db_max_rows,
-                aggregates: config.db_aggregates_enabled,
-                legacy_target_names: config.url_use_legacy_target_names,
-            };
-            let read = ReadPlan::new(cache, schema, table, params, page, limits)?;
-            let mut output = body.output;
-            // One composite value is an object, not an array of one.
-            if !routine.returns_set && output.shape == BodyShape::JsonArray {
-                output.shape = BodyShape::JsonObject;
-            }
-            let call = |sql: &mut String, p: &mut query::sql::Params| {
-                query::call::call(sql, &plan, false, p)
-            };
-            let statements =
-                query::read::statements(&read, Source::Call(&call), output, count, false)?;
-            (statements.main, legacy_warning(&read.legacy_target_names))
-        }
-        None => {
-            let shape = match (&scalar_media, &routine.media_type) {
-                (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _)
-                | (_, None) => ScalarBody::Json {
-                    single: singular || !routine.returns_set,
-                },
-                (_, Some(handler)) if handler.bytes => ScalarBody::Bytes,
-                (_, Some(_)) => ScalarBody::Text,
-            };
-            let main = query::call::scalar_statement(&plan, shape, page.limit, page.offset, count);
-            (main, None)
-        }
+    let limits = Limits {
+        max_rows: config.db_max_rows,
+        aggregates: config.db_aggregates_enabled,
+        legacy_target_names: config.url_use_legacy_target_names,
     };
+    let read = ReadPlan::new(cache, schema, &table, params, page, limits)?;
+    let output = match &scalar_media {
+        // One composite value is an object, not an array of one.
+        None if !routine.returns_set && body.output.shape == BodyShape::JsonArray => Output {
+            shape: BodyShape::JsonObject,
+            ..body.output
+        },
+        None => body.output,
+        Some(media) => scalar_output(routine, media, body.output),
+    };
+    let call = |sql: &mut String, p: &mut query::sql::Params| {
+        query::call::call(sql, &plan, scalar_media.is_some(), p)
+    };
+    let source = Source::Call {
+        rows: &call,
+        single: !routine.returns_set,
+    };
+    let main = query::read::statements(&read, source, output, count, false)?.main;
+    let warning = legacy_warning(&read.legacy_target_names);
 
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
     // GET and HEAD never write; POST writes only through a VOLATILE function.
@@ -207,7 +203,8 @@ pub(super) fn call(
 
 /// The body of a function returning no table's rows: JSON, or its value raw
 /// when its return type is a domain named after the accepted media type;
-/// with the media type it is sent in (`output` is the JSON shape).
+/// with the media type it is sent in (`output` is the JSON shape, which
+/// `scalar_output` turns into the scalar one).
 fn scalar_body(
     config: &Config,
     req: &HttpRequest,
@@ -245,6 +242,28 @@ fn scalar_body(
         other => other,
     };
     Ok((body, media))
+}
+
+/// How a scalar function's values become the body in the negotiated media
+/// type (`json`: the JSON output negotiation chose).
+fn scalar_output(routine: &Routine, media: &MediaType, json: Output) -> Output {
+    let scalar = match (media, &routine.media_type) {
+        _ if routine.returns_void => ScalarBody::Void,
+        // A singular answer from a set of scalars is its row, an object
+        // (`{"pgrst_scalar": …}`), as PostgREST answers it.
+        (MediaType::Object { .. }, _) if routine.returns_set => return json,
+        (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _) | (_, None) => {
+            ScalarBody::Json {
+                single: !routine.returns_set,
+            }
+        }
+        (_, Some(handler)) if handler.bytes => ScalarBody::Bytes,
+        (_, Some(_)) => ScalarBody::Text,
+    };
+    Output {
+        shape: BodyShape::Scalar(scalar),
+        strip_nulls: json.strip_nulls,
+    }
 }
 
 /// The function's `SET name=value` clauses that `db-hoisted-tx-settings`

@@ -164,29 +164,56 @@ impl<'a> CallPlan<'a> {
             return cache.table(&t.schema, &t.name).cloned();
         }
         let columns = routine.return_columns.as_ref()?;
-        Some(Table {
-            schema: routine.schema.clone(),
-            name: routine.name.clone(),
+        Some(
+            self.relation(
+                columns
+                    .iter()
+                    .map(|c| Column {
+                        representation: Representation::of(&cache.representations, &c.data_type),
+                        ..column(&c.name, &c.data_type)
+                    })
+                    .collect(),
+            ),
+        )
+    }
+
+    /// The rows a scalar (or void) result is read as, as PostgREST reads
+    /// them: a relation named after the function whose one column is
+    /// `pgrst_scalar`, so filters, `order` and `select` may name it (and
+    /// naming another column is PostgreSQL's 42703). The value is not
+    /// formatted by a domain's cast (PostgREST leaves it as it is).
+    pub fn scalar_table(&self) -> Table {
+        // `query::call` selects the value under this name.
+        self.relation(vec![column("pgrst_scalar", &self.routine.return_type)])
+    }
+
+    /// A relation named after the function, in its schema, with `columns`.
+    fn relation(&self, columns: Vec<Column>) -> Table {
+        Table {
+            schema: self.routine.schema.clone(),
+            name: self.routine.name.clone(),
             is_view: false,
             insertable: false,
             updatable: false,
             deletable: false,
             description: None,
-            columns: columns
-                .iter()
-                .map(|c| Column {
-                    name: c.name.clone(),
-                    data_type: c.data_type.clone(),
-                    nullable: true,
-                    default: None,
-                    description: None,
-                    representation: Representation::of(&cache.representations, &c.data_type),
-                    enum_labels: None,
-                    base_type: None,
-                })
-                .collect(),
+            columns,
             primary_key: Vec::new(),
-        })
+        }
+    }
+}
+
+/// A returned column: nullable, no default, plain representation.
+fn column(name: &str, data_type: &str) -> Column {
+    Column {
+        name: name.to_string(),
+        data_type: data_type.to_string(),
+        nullable: true,
+        default: None,
+        description: None,
+        representation: Representation::default(),
+        enum_labels: None,
+        base_type: None,
     }
 }
 

@@ -1,16 +1,15 @@
-//! SQL for `/rpc/` calls. The call is the `pgrst_call` CTE; a function
-//! returning rows (a table's, a composite's, `TABLE(...)`) is then read like
-//! a table by the read path, a scalar one here.
+//! SQL for `/rpc/` calls. The call is the `pgrst_call` CTE, whose rows the
+//! read path then reads like a table's: a table's, a composite's or
+//! `TABLE(...)` columns, or a scalar's one column `pgrst_scalar`.
 //!
 //! Named arguments are expanded in SQL as PostgREST does: the JSON object
 //! goes through `json_to_record` with each given argument's type, so
 //! PostgreSQL converts (and checks) every value, and the function is called
 //! with named notation, omitted arguments taking their defaults.
 
-use super::read::{Count, RESPONSE_COLUMNS, push_bigint};
 use super::sql::{Params, Placeholder, push_all, push_ident, push_list, push_qualified};
 use crate::api_request::payload::BodyJson;
-use crate::contract::{Param, RowUse, Statement};
+use crate::contract::Param;
 use crate::plan::call::{CallArgs, CallPlan};
 use crate::schema_cache::{Routine, RoutineArg};
 
@@ -92,71 +91,4 @@ fn passed<'r>(routine: &'r Routine, names: &'r [String]) -> impl Iterator<Item =
     names
         .iter()
         .filter_map(|n| routine.args.iter().find(|a| &a.name == n))
-}
-
-/// How a scalar result becomes the body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarBody {
-    /// The JSON value (`single`), or the JSON array of the values.
-    Json { single: bool },
-    /// The text as it is (`text/plain`, `text/xml`), values concatenated.
-    Text,
-    /// The bytes as they are (`application/octet-stream`).
-    Bytes,
-}
-
-/// A scalar (or `SETOF` scalar, or void) call: one row whose body is the
-/// value, or the array of values of the page.
-pub fn scalar_statement(
-    plan: &CallPlan,
-    shape: ScalarBody,
-    limit: Option<i64>,
-    offset: i64,
-    count: Count,
-) -> Statement {
-    let mut params = Params::default();
-    let mut sql = String::with_capacity(640);
-    sql.push_str("WITH pgrst_call AS (");
-    call(&mut sql, plan, true, &mut params);
-    sql.push_str("), pgrst_source AS (SELECT pgrst_scalar FROM pgrst_call");
-    if let Some(limit) = limit {
-        push_bigint(&mut sql, " LIMIT ", limit, &mut params);
-    }
-    if offset > 0 {
-        push_bigint(&mut sql, " OFFSET ", offset, &mut params);
-    }
-    let body = match shape {
-        _ if plan.routine.returns_void => "NULL::text",
-        ScalarBody::Json { single: true } => {
-            "coalesce(json_agg(_postgrest_t.pgrst_scalar)->0, 'null')"
-        }
-        ScalarBody::Json { single: false } => "coalesce(json_agg(_postgrest_t.pgrst_scalar), '[]')",
-        ScalarBody::Text => "coalesce(string_agg(_postgrest_t.pgrst_scalar::text, ''), '')",
-        ScalarBody::Bytes => {
-            "coalesce(string_agg(_postgrest_t.pgrst_scalar::bytea, ''::bytea), ''::bytea)"
-        }
-    };
-    push_all(&mut sql, &[") SELECT ", body, " AS body, "]);
-    match count {
-        Count::None => sql.push_str("null::text"),
-        Count::Exact => sql.push_str("(SELECT pg_catalog.count(*) FROM pgrst_call)::text"),
-        Count::UpTo(n) => {
-            sql.push_str("(SELECT pg_catalog.count(*) FROM (SELECT 1 FROM pgrst_call");
-            push_bigint(&mut sql, " LIMIT ", n, &mut params);
-            sql.push_str(") c)::text");
-        }
-    }
-    push_all(
-        &mut sql,
-        &[
-            " AS total_result_set, ",
-            RESPONSE_COLUMNS,
-            " FROM (SELECT * FROM pgrst_source) _postgrest_t",
-        ],
-    );
-    Statement {
-        sql,
-        params: params.into_vec(),
-        rows: RowUse::Body,
-    }
 }

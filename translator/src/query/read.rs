@@ -36,6 +36,22 @@ pub enum BodyShape {
         row_type: Option<String>,
         bytes: bool,
     },
+    /// The values of a function returning scalars (or `void`): its rows'
+    /// one column, `pgrst_scalar`.
+    Scalar(ScalarBody),
+}
+
+/// How a scalar function's values become the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarBody {
+    /// The JSON array of the values, or (`single`) the first value.
+    Json { single: bool },
+    /// The text as it is (`text/plain`, `text/xml`), values concatenated.
+    Text,
+    /// The bytes as they are (`application/octet-stream`).
+    Bytes,
+    /// No body (`void`).
+    Void,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,12 +89,26 @@ const SOURCE: &str = "pgrst_source";
 pub enum Source<'s> {
     /// The plan's table or view.
     Relation,
-    /// A function call: writes the `SELECT` of its rows (the `pgrst_call`
-    /// CTE), adding its values to the statement's parameters.
-    Call(&'s dyn Fn(&mut String, &mut Params)),
+    /// A function call: `rows` writes the `SELECT` of its rows (the
+    /// `pgrst_call` CTE), adding its values to the statement's parameters.
+    Call {
+        rows: &'s dyn Fn(&mut String, &mut Params),
+        /// It returns one value or row, not a set.
+        single: bool,
+    },
 }
 
 impl Source<'_> {
+    /// The rows of the page, for `respond`: a function returning one value
+    /// or row counts as that one row even when a filter left none (it then
+    /// answers `null`), as PostgREST counts it.
+    fn page_total(self) -> &'static str {
+        match self {
+            Source::Call { single: true, .. } => "'1'",
+            _ => "pg_catalog.count(_postgrest_t)::text",
+        }
+    }
+
     /// `WITH` items before the page, and the FROM item of the root rows.
     fn sql(self, plan: &ReadPlan, row: &str, params: &mut Params) -> (String, String) {
         match self {
@@ -86,10 +116,10 @@ impl Source<'_> {
                 String::new(),
                 qualified(&plan.table.schema, &plan.table.name),
             ),
-            Source::Call(call) => {
+            Source::Call { rows, .. } => {
                 let mut with = String::with_capacity(256);
                 with.push_str("pgrst_call AS (");
-                call(&mut with, params);
+                rows(&mut with, params);
                 with.push_str("), ");
                 (with, ["pgrst_call AS ", row].concat())
             }
@@ -165,7 +195,9 @@ pub fn statements(
                 " AS body, ",
                 total,
                 " AS total_result_set, ",
-                RESPONSE_COLUMNS,
+                source.page_total(),
+                " AS page_total, ",
+                GUC_COLUMNS,
                 " FROM (SELECT * FROM ",
                 SOURCE,
                 ") _postgrest_t",
@@ -202,16 +234,16 @@ fn count_cte(
 }
 
 /// ` LIMIT $n::bigint` (`keyword` and `value` as given).
-pub(super) fn push_bigint(sql: &mut String, keyword: &str, value: i64, params: &mut Params) {
+fn push_bigint(sql: &mut String, keyword: &str, value: i64, params: &mut Params) {
     sql.push_str(keyword);
     params.text(value.to_string()).push_to(sql);
     sql.push_str("::bigint");
 }
 
-/// The columns after the body and the total, in this order, read by
-/// `response::read`.
-pub(super) const RESPONSE_COLUMNS: &str = "pg_catalog.count(_postgrest_t)::text AS page_total, \
-     nullif(current_setting('response.headers', true), '') AS response_headers, \
+/// The main row's last columns, after the body, the total and the page's
+/// row count (`response::read` reads them in this order): what SQL set in
+/// `response.headers` and `response.status`.
+const GUC_COLUMNS: &str = "nullif(current_setting('response.headers', true), '') AS response_headers, \
      nullif(current_setting('response.status', true), '') AS response_status";
 
 /// The SQL pieces of one level of a read, its rows referenced as
@@ -443,6 +475,7 @@ pub(super) fn body(output: &Output, rows: &str) -> Cow<'static, str> {
             };
             format!("{aggregate}({row})::{cast}").into()
         }
+        BodyShape::Scalar(scalar) => scalar_body(*scalar, strip),
         BodyShape::JsonArray if !output.strip_nulls => "coalesce(json_agg(_postgrest_t), '[]')".into(),
         BodyShape::JsonArray => format!("coalesce({}, '[]')", strip("json_agg(_postgrest_t)")).into(),
         BodyShape::JsonObject => {
@@ -461,6 +494,32 @@ pub(super) fn body(output: &Output, rows: &str) -> Cow<'static, str> {
              coalesce(string_agg(substring(_postgrest_t::text, 2, length(_postgrest_t::text) - 2), '\n'), '')"
         )
         .into(),
+    }
+}
+
+/// The body of a scalar function's values, the `pgrst_scalar` column of
+/// `_postgrest_t` (so a `select` renaming it leaves the body without it, as
+/// in PostgREST). `strip` wraps JSON in `json_strip_nulls` when asked.
+fn scalar_body(
+    scalar: ScalarBody,
+    strip: impl Fn(&'static str) -> Cow<'static, str>,
+) -> Cow<'static, str> {
+    match scalar {
+        ScalarBody::Json { single: false } => format!(
+            "coalesce({}, '[]')",
+            strip("json_agg(_postgrest_t.pgrst_scalar)")
+        )
+        .into(),
+        ScalarBody::Json { single: true } => format!(
+            "coalesce({}, 'null')",
+            strip("json_agg(_postgrest_t.pgrst_scalar)->0")
+        )
+        .into(),
+        ScalarBody::Text => "coalesce(string_agg(_postgrest_t.pgrst_scalar::text, ''), '')".into(),
+        ScalarBody::Bytes => {
+            "coalesce(string_agg(_postgrest_t.pgrst_scalar::bytea, ''::bytea), ''::bytea)".into()
+        }
+        ScalarBody::Void => "NULL::text".into(),
     }
 }
 

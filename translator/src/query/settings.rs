@@ -23,7 +23,8 @@ pub struct RequestSettings<'a> {
     pub timezone: Option<&'a str>,
     /// `app.settings.*` by full name, set last.
     pub app_settings: &'a [(&'a str, &'a str)],
-    /// A called function's hoisted settings (name, value), applied last.
+    /// A called function's hoisted settings (name, value), applied just
+    /// before the app settings.
     pub function_settings: &'a [(String, String)],
 }
 
@@ -46,11 +47,14 @@ pub fn statement(s: &RequestSettings) -> Statement {
     if let Some(tz) = s.timezone {
         set.fixed("timezone", tz);
     }
-    for (name, value) in s.app_settings {
-        set.named(name, *value);
-    }
+    // PostgREST's order: a function's hoisted settings, then the app
+    // settings, so an `app.settings.*` key both name keeps the configured
+    // value for the transaction (the function still runs with its own).
     for (name, value) in s.function_settings {
         set.named(name, value);
+    }
+    for (name, value) in s.app_settings {
+        set.named(name, *value);
     }
     Statement {
         sql: set.sql,
@@ -207,20 +211,19 @@ mod tests {
         assert_eq!(text(1), "anon'; drop");
         assert_eq!(text(5), r#"{"accept":"*/*"}"#);
         assert_eq!(text(6), r#"{"a":"1","b":"x=y"}"#);
-        // The time zone after the cookies, before the app settings (whose
-        // names are parameters too).
+        // The time zone after the cookies, then a called function's hoisted
+        // settings, then the app settings (names are parameters too).
         assert!(
             st.sql
                 .contains("set_config('timezone', $8, true), set_config($9, $10, true)")
         );
         assert_eq!(text(7), "+05:30");
-        assert_eq!(text(8), "app.settings.x\"y");
-        assert_eq!(text(9), "1'; drop");
-        // A called function's hoisted settings come last.
         assert_eq!(
-            (text(10), text(11)),
+            (text(8), text(9)),
             ("statement_timeout".into(), "5s".into())
         );
+        assert_eq!(text(10), "app.settings.x\"y");
+        assert_eq!(text(11), "1'; drop");
         assert!(st.sql.ends_with("set_config($11, $12, true)"));
         assert_eq!(st.rows, RowUse::Ignore);
     }
