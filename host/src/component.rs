@@ -106,10 +106,14 @@ impl Compiled {
             .call_introspection(&mut store, config_json, server_version_num)
     }
 
-    pub fn render_host_error(&self, err: &wit::HostError) -> wasmtime::Result<wit::HttpResponse> {
+    pub fn render_host_error(
+        &self,
+        config_json: &str,
+        err: &wit::HostError,
+    ) -> wasmtime::Result<wit::HttpResponse> {
         let (mut store, b) = self.instantiate()?;
         b.pgrest_translator_api()
-            .call_render_host_error(&mut store, err)
+            .call_render_host_error(&mut store, config_json, err)
     }
 }
 

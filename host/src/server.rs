@@ -350,7 +350,7 @@ fn answer(
         Err(Failure::Host(err)) => rejected(
             generation
                 .compiled()
-                .render_host_error(&err)
+                .render_host_error(generation.config_json(), &err)
                 .map_or_else(component_failure, response),
         ),
     }

@@ -356,3 +356,28 @@ async fn minimal_verbosity_drops_details_and_hint() {
     assert_eq!(r.body.as_object().map(|o| o.len()), Some(2), "{}", r.text);
     assert_eq!(r.body["code"], json!("PGRST301"));
 }
+
+/// `client-error-verbosity = minimal` also shapes the errors the host finds
+/// itself (PGRST000–003): only `code` and `message`.
+#[tokio::test]
+async fn minimal_verbosity_applies_to_host_errors() {
+    let mut env = base_env();
+    env.push(("PGRST_CLIENT_ERROR_VERBOSITY".into(), "minimal".into()));
+    env.push(("PGRST_DB_POOL".into(), "1".into()));
+    env.push(("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "1".into()));
+    let server = Server::start(env);
+    // As in `pool_exhaustion_is_pgrst003`: the fourth request waits 1.5 s.
+    let requests = (0..4).map(|_| send(client().get(server.url("/slow"))));
+    let replies = futures_util::future::join_all(requests).await;
+    let timed_out = replies
+        .iter()
+        .find(|r| r.status == 504)
+        .expect("a request timed out");
+    assert_eq!(
+        timed_out.body,
+        json!({
+            "code": "PGRST003",
+            "message": "Timed out acquiring connection from connection pool.",
+        })
+    );
+}

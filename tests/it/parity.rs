@@ -298,7 +298,7 @@ trait Translator {
     fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String>;
     fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String>;
     fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String>;
-    fn render_host_error(&self, err: &c::HostError) -> c::HttpResponse;
+    fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse;
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer;
     fn verify_token(&self, authorization: &str) -> c::TokenCheck;
     fn plan(&self, req: &c::HttpRequest, claims: Option<&str>) -> c::Outcome;
@@ -321,7 +321,7 @@ fn run_all<T: Translator>(
         "bad-config": result_json(t.resolve_config(&bad_env())),
         "introspection": result_json(t.introspection(&config).map(|s| statements_json(&s))),
         "db-config-statements": result_json(t.db_config_statements(&config).map(|s| statements_json(&s))),
-        "host-errors": host_errors().iter().map(|e| response_json(&t.render_host_error(e))).collect::<Vec<_>>(),
+        "host-errors": host_errors().iter().map(|e| response_json(&t.render_host_error(&config, e))).collect::<Vec<_>>(),
     });
     loaded.push((&base, t));
     let transcripts = cases
@@ -440,8 +440,8 @@ impl Translator for Native {
     fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String> {
         engine::db_config_statements(config)
     }
-    fn render_host_error(&self, err: &c::HostError) -> c::HttpResponse {
-        engine::render_host_error(err)
+    fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse {
+        engine::render_host_error(config, err)
     }
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer {
         self.engine.cors(method, headers)
@@ -511,14 +511,18 @@ impl Translator for Wasmtime {
             .expect("no trap")?;
         Ok(statements.into_iter().map(from_wit::statement).collect())
     }
-    fn render_host_error(&self, err: &c::HostError) -> c::HttpResponse {
+    fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse {
         let err = match err.clone() {
             c::HostError::DbUnreachable(m) => wit::HostError::DbUnreachable(m),
             c::HostError::DbConnectionLost(m) => wit::HostError::DbConnectionLost(m),
             c::HostError::SchemaCacheNotLoaded => wit::HostError::SchemaCacheNotLoaded,
             c::HostError::PoolTimeout => wit::HostError::PoolTimeout,
         };
-        from_wit::response(self.compiled.render_host_error(&err).expect("no trap"))
+        from_wit::response(
+            self.compiled
+                .render_host_error(config, &err)
+                .expect("no trap"),
+        )
     }
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer {
         match self.call(|i| i.cors(method, headers)) {

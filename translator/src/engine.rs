@@ -35,8 +35,19 @@ pub fn introspection(config_json: &str, server_version_num: u32) -> Result<Vec<S
     ))
 }
 
-pub fn render_host_error(err: &HostError) -> HttpResponse {
-    ApiError::from_host(err).to_response()
+/// A host-detected failure (PGRST000–003), shaped by the configuration's
+/// `client-error-verbosity`; a configuration that does not parse leaves it
+/// in full.
+pub fn render_host_error(config_json: &str, err: &HostError) -> HttpResponse {
+    let mut response = ApiError::from_host(err).to_response();
+    if let Ok(config) = Config::from_json(config_json) {
+        shape_error(
+            config.client_error_verbosity,
+            response.status,
+            &mut response.body,
+        );
+    }
+    response
 }
 
 /// Configuration and schema cache of one schema generation.
@@ -99,7 +110,7 @@ impl Engine {
     pub fn respond(&self, context: &[u8], results: &[Rows]) -> Answer {
         let mut answer = app::respond(&self.config, &self.cache, context, results);
         if let AnswerBody::Bytes(body) = &mut answer.body {
-            self.shape_error(answer.status, body);
+            shape_error(self.config.client_error_verbosity, answer.status, body);
         }
         answer
     }
@@ -109,22 +120,26 @@ impl Engine {
     }
 
     fn client_error(&self, mut response: HttpResponse) -> HttpResponse {
-        self.shape_error(response.status, &mut response.body);
+        shape_error(
+            self.config.client_error_verbosity,
+            response.status,
+            &mut response.body,
+        );
         response
-    }
-
-    /// An error body as `client-error-verbosity` shows it to clients (the
-    /// host's own log is not affected).
-    fn shape_error(&self, status: u16, body: &mut Vec<u8>) {
-        if status >= 400
-            && self.config.client_error_verbosity == ErrorVerbosity::Minimal
-            && let Some(minimal) = minimal_body(body)
-        {
-            *body = minimal;
-        }
     }
 
     pub fn dump_schema(&self) -> String {
         serde_json::to_string(&self.cache).expect("the schema cache serializes")
+    }
+}
+
+/// An error body as `client-error-verbosity` shows it to clients (the
+/// host's own log is not affected).
+fn shape_error(verbosity: ErrorVerbosity, status: u16, body: &mut Vec<u8>) {
+    if status >= 400
+        && verbosity == ErrorVerbosity::Minimal
+        && let Some(minimal) = minimal_body(body)
+    {
+        *body = minimal;
     }
 }

@@ -54,7 +54,7 @@ const global = {
   'bad-config': result(() => api.resolveConfig(undefined, input['bad-env'], [])),
   introspection: result(() => statements(api.introspection(config, input['server-version-num']))),
   'db-config-statements': result(() => statements(api.dbConfigStatements(config))),
-  'host-errors': input['host-errors'].map((e) => response(api.renderHostError(e))),
+  'host-errors': input['host-errors'].map((e) => response(api.renderHostError(config, e))),
 };
 
 // One engine per configuration the cases use.

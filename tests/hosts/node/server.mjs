@@ -102,6 +102,7 @@ async function execute(plan, requestBody) {
     client = await pool.connect();
   } catch (e) {
     return api.renderHostError(
+      configJson,
       /timeout exceeded when trying to connect/.test(e.message)
         ? { tag: 'pool-timeout' }
         : { tag: 'db-unreachable', val: e.message },
@@ -124,7 +125,7 @@ async function execute(plan, requestBody) {
     } catch (e) {
       if (!(e instanceof pg.DatabaseError)) {
         broken = true;
-        return api.renderHostError({ tag: 'db-connection-lost', val: e.message });
+        return api.renderHostError(configJson, { tag: 'db-connection-lost', val: e.message });
       }
       await client.query('ROLLBACK'); // ends the failed transaction (a no-op if COMMIT failed)
       return engine.respondError(plan.context, {

@@ -37,14 +37,14 @@ impl wit::Guest for Component {
             .map(|stmts| stmts.into_iter().map(statement).collect())
     }
 
-    fn render_host_error(err: wit::HostError) -> wit::HttpResponse {
+    fn render_host_error(config_json: String, err: wit::HostError) -> wit::HttpResponse {
         let err = match err {
             wit::HostError::DbUnreachable(m) => c::HostError::DbUnreachable(m),
             wit::HostError::DbConnectionLost(m) => c::HostError::DbConnectionLost(m),
             wit::HostError::SchemaCacheNotLoaded => c::HostError::SchemaCacheNotLoaded,
             wit::HostError::PoolTimeout => c::HostError::PoolTimeout,
         };
-        response(engine::render_host_error(&err))
+        response(engine::render_host_error(&config_json, &err))
     }
 }
 
