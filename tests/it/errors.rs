@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{Server, base_env, client, get, own_cluster_env, send, shared};
+use crate::harness::{Reply, Server, base_env, client, get, own_cluster_env, send, shared};
 
 #[tokio::test]
 async fn unknown_table_is_pgrst205() {
@@ -221,14 +221,7 @@ async fn sqlstates_raised_while_reading_map_to_statuses() {
 
 #[tokio::test]
 async fn pool_exhaustion_is_pgrst003() {
-    let mut env = base_env();
-    env.push(("PGRST_DB_POOL".into(), "1".into()));
-    env.push(("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "1".into()));
-    let server = Server::start(env);
-    // Each request holds the only connection for 0.5 s, so the fourth waits
-    // at least 1.5 s for it.
-    let requests = (0..4).map(|_| send(client().get(server.url("/slow"))));
-    let replies = futures_util::future::join_all(requests).await;
+    let replies = exhausted_pool(&[]).await;
     let timed_out: Vec<_> = replies.iter().filter(|r| r.status == 504).collect();
     assert!(!timed_out.is_empty(), "no request timed out");
     for r in &replies {
@@ -243,6 +236,19 @@ async fn pool_exhaustion_is_pgrst003() {
             "hint": null,
         })
     );
+}
+
+/// The replies to four concurrent `GET /slow` on a server with one pooled
+/// connection, a 1 s acquisition timeout and `extra` settings: each request
+/// holds the connection for 0.5 s, so the fourth waits at least 1.5 s.
+async fn exhausted_pool(extra: &[(&str, &str)]) -> Vec<Reply> {
+    let mut env = base_env();
+    env.push(("PGRST_DB_POOL".into(), "1".into()));
+    env.push(("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "1".into()));
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let server = Server::start(env);
+    let requests = (0..4).map(|_| send(client().get(server.url("/slow"))));
+    futures_util::future::join_all(requests).await
 }
 
 #[tokio::test]
@@ -361,14 +367,7 @@ async fn minimal_verbosity_drops_details_and_hint() {
 /// itself (PGRST000–003): only `code` and `message`.
 #[tokio::test]
 async fn minimal_verbosity_applies_to_host_errors() {
-    let mut env = base_env();
-    env.push(("PGRST_CLIENT_ERROR_VERBOSITY".into(), "minimal".into()));
-    env.push(("PGRST_DB_POOL".into(), "1".into()));
-    env.push(("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "1".into()));
-    let server = Server::start(env);
-    // As in `pool_exhaustion_is_pgrst003`: the fourth request waits 1.5 s.
-    let requests = (0..4).map(|_| send(client().get(server.url("/slow"))));
-    let replies = futures_util::future::join_all(requests).await;
+    let replies = exhausted_pool(&[("PGRST_CLIENT_ERROR_VERBOSITY", "minimal")]).await;
     let timed_out = replies
         .iter()
         .find(|r| r.status == 504)
