@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Reply, get, get_with, request, superuser};
+use crate::harness::{Reply, Server, base_env, client, get, get_with, request, send, superuser};
 
 async fn post(path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     request(Method::POST, path, headers, body).await
@@ -375,7 +375,7 @@ async fn raw_output_for_media_type_domains() {
     let r = get_with("/rpc/r_xml", &[("accept", "text/xml")]).await;
     assert_eq!(r.header("content-type"), Some("text/xml; charset=utf-8"));
     assert_eq!(r.text, "<a>1</a>");
-    let resp = crate::harness::client()
+    let resp = client()
         .get(crate::harness::shared().url("/rpc/r_blob"))
         .header("accept", "application/octet-stream")
         .send()
@@ -507,12 +507,12 @@ async fn scalar_results_have_no_other_column() {
 /// a table read, PostgREST plans no estimate for a function's rows.
 #[tokio::test]
 async fn estimated_counts_of_calls_are_exact_past_db_max_rows() {
-    let mut env = crate::harness::base_env();
+    let mut env = base_env();
     env.push(("PGRST_DB_MAX_ROWS".into(), "2".into()));
-    let server = crate::harness::Server::start(env);
+    let server = Server::start(env);
     let estimated = |path: &str| {
-        crate::harness::send(
-            crate::harness::client()
+        send(
+            client()
                 .get(server.url(path))
                 .header("prefer", "count=estimated"),
         )
@@ -538,16 +538,15 @@ async fn estimated_counts_of_calls_are_exact_past_db_max_rows() {
 /// function still runs with its own.
 #[tokio::test]
 async fn hoisted_function_settings_come_before_app_settings() {
-    let mut env = crate::harness::base_env();
+    let mut env = base_env();
     env.push((
         "PGRST_DB_HOISTED_TX_SETTINGS".into(),
         "statement_timeout,app.settings.who".into(),
     ));
     env.push(("PGRST_APP_SETTINGS_who".into(), "config".into()));
     env.push(("PGRST_DB_PRE_REQUEST".into(), "test.r_report_who".into()));
-    let server = crate::harness::Server::start(env);
-    let r =
-        crate::harness::send(crate::harness::client().get(server.url("/rpc/r_app_setting"))).await;
+    let server = Server::start(env);
+    let r = send(client().get(server.url("/rpc/r_app_setting"))).await;
     assert_eq!((r.status, &r.body), (200, &json!("function")), "{}", r.text);
     assert_eq!(r.header("x-who"), Some("config"));
 }
