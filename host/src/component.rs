@@ -87,6 +87,15 @@ impl Compiled {
             .call_resolve_config(&mut store, file_text, env, db_settings)
     }
 
+    pub fn config_warnings(
+        &self,
+        config_json: &str,
+    ) -> wasmtime::Result<Result<Vec<String>, String>> {
+        let (mut store, b) = self.instantiate()?;
+        b.pgrest_translator_api()
+            .call_config_warnings(&mut store, config_json)
+    }
+
     pub fn db_config_statements(
         &self,
         config_json: &str,

@@ -228,6 +228,7 @@ async fn configure(
     )?;
     let statements = db_config_statements(compiled, &base_json)?;
     let config_json = with_db_settings(compiled, config_file, env, &statements, &db).await?;
+    log_config_warnings(compiled, &config_json)?;
     let settings = settings::HostSettings::from_config_json(&config_json)?;
     db.set_prepared_statements(settings.db_prepared_statements);
     let connection = Connection {
@@ -285,12 +286,24 @@ async fn reload_config_reading(
         &state.db,
     )
     .await?;
+    log_config_warnings(current.compiled(), &config_json)?;
     swap_generation(state, &config_json).await?;
     state
         .switches
         .set(&settings::HostSettings::from_config_json(&config_json)?);
     // Tokens verified under the old JWT settings are verified again.
     state.tokens.forget_all();
+    Ok(())
+}
+
+/// Logs what the translator warns about a configuration it accepted.
+fn log_config_warnings(compiled: &Compiled, config_json: &str) -> Result<(), String> {
+    let warnings = compiled
+        .config_warnings(config_json)
+        .map_err(|e| format!("translator: {e:?}"))??;
+    for warning in warnings {
+        eprintln!("Warning: {warning}");
+    }
     Ok(())
 }
 

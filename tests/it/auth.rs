@@ -548,3 +548,66 @@ async fn a_single_jwk_with_alg_refuses_other_algorithms() {
         assert_token_refused(&r, "PGRST301");
     }
 }
+
+/// A JWKS with one key pgrest cannot use: that key is skipped, the other
+/// verifies, and the public JWKS text is no HMAC secret (PostgREST falls
+/// back to one, so anyone holding the JWKS could sign for any role).
+fn jwks_with_a_skipped_key() -> String {
+    let mut unusable = with_kid(&rsa_jwk(), "other");
+    unusable["use"] = json!("verify");
+    json!({"keys": [with_kid(&rsa_jwk(), "good"), unusable]}).to_string()
+}
+
+#[tokio::test]
+async fn the_text_of_a_jwks_is_never_an_hmac_secret() {
+    let jwks = jwks_with_a_skipped_key();
+    let server = server_with(&[("PGRST_JWT_SECRET", &jwks)]);
+    let claims = json!({"role": "Alice"});
+    let good = sign(Algorithm::RS256, None, &rsa_key(), &claims);
+    let r = get_as(&server, "/auth_info?select=role", &good).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([{"role": "Alice"}]));
+    let hmac = EncodingKey::from_secret(jwks.as_bytes());
+    let forged = sign(Algorithm::HS256, None, &hmac, &claims);
+    let r = get_as(&server, "/auth_info", &forged).await;
+    assert_token_refused(&r, "PGRST301");
+    assert_eq!(
+        r.body["details"], "No suitable key was found to decode the JWT",
+        "{}",
+        r.text
+    );
+}
+
+/// A config reload to a `jwt-secret` that gives no key fails, and the keys
+/// in use keep serving.
+#[tokio::test]
+async fn a_reload_to_a_jwks_without_keys_keeps_the_last_good_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jwks.json");
+    std::fs::write(&path, jwks_with_a_skipped_key()).unwrap();
+    let mut env = base_env();
+    env.push(("PGRST_JWT_SECRET".into(), format!("@{}", path.display())));
+    let running = pgrest_host::start(env).await.expect("started");
+    let token = sign(
+        Algorithm::RS256,
+        None,
+        &rsa_key(),
+        &json!({"role": "Alice"}),
+    );
+    let url = format!("http://{}/auth_info?select=role", running.addr);
+    let get = || send(client().get(&url).bearer_auth(&token));
+    assert_eq!(get().await.body, json!([{"role": "Alice"}]));
+    std::fs::write(
+        &path,
+        json!({"keys": [{"kty": "RSA", "n": RSA_N, "e": "AQAB", "use": "verify"}]}).to_string(),
+    )
+    .unwrap();
+    let err = running.reload_config().await.unwrap_err();
+    assert!(
+        err.starts_with("jwt-secret: the JWKS holds no key pgrest can verify tokens with"),
+        "{err}"
+    );
+    let r = get().await;
+    assert_eq!(r.body, json!([{"role": "Alice"}]), "{}", r.text);
+    running.shutdown().await;
+}

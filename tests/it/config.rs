@@ -143,6 +143,48 @@ fn jwt_secret_from_a_file() {
     );
 }
 
+/// JSON in `jwt-secret` is keys or nothing: a JWKS key pgrest cannot use
+/// is skipped with a warning, a JWKS left without keys or JSON that is no
+/// JWK stops the start-up (PostgREST would take the text as an HMAC secret).
+#[test]
+fn jwt_secret_json_that_gives_no_key_stops_the_binary() {
+    let rsa = json!({"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": "good"});
+    let verify = json!({"kty": "RSA", "n": "AQAB", "e": "AQAB", "kid": "v", "use": "verify"});
+    let (out, _, stderr) = output(
+        binary(&["--dump-config"])
+            .env("PGRST_DB_CONFIG", "false")
+            .env(
+                "PGRST_JWT_SECRET",
+                json!({"keys": [rsa, verify]}).to_string(),
+            ),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr,
+        "Warning: jwt-secret: skipped the JWKS's key 2 (kid \"v\"): it has use \"verify\", \
+         which pgrest does not support\n"
+    );
+    for (secret, message) in [
+        (
+            json!({"keys": [verify]}).to_string(),
+            "pgrest: jwt-secret: the JWKS holds no key pgrest can verify tokens with; skipped \
+             the JWKS's key 1 (kid \"v\"): it has use \"verify\", which pgrest does not support\n",
+        ),
+        (
+            json!({"secret": "an HMAC secret of at least 32 characters"}).to_string(),
+            "pgrest: jwt-secret is JSON but neither a JWK nor a JWKS ({\"keys\": [...]}); JSON \
+             text is never used as an HMAC secret\n",
+        ),
+    ] {
+        // The server itself, not only --dump-config, refuses to start.
+        let mut env = base_env();
+        env.push(("PGRST_JWT_SECRET".into(), secret));
+        let (out, _, stderr) = output(binary(&[]).envs(env));
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr, message);
+    }
+}
+
 #[test]
 fn dump_schema_prints_the_schema_cache() {
     let (out, stdout, stderr) = output(

@@ -21,6 +21,13 @@ pub fn resolve_config(
     Config::resolve(file_text, env, db_settings).map(|c| c.to_json())
 }
 
+/// What the operator should be told about a resolved configuration that
+/// is nonetheless usable (the JWKS keys `jwt-secret` skips).
+pub fn config_warnings(config_json: &str) -> Result<Vec<String>, String> {
+    let config = Config::from_json(config_json)?;
+    Ok(JwtSettings::from_config(&config)?.warnings().to_vec())
+}
+
 /// The statements that read the in-database configuration (none when
 /// `db-config` is off); their rows go back to `resolve_config`.
 pub fn db_config_statements(config_json: &str) -> Result<Vec<Statement>, String> {

@@ -38,6 +38,9 @@ pool.on('error', () => {}); // an idle connection died; the pool replaces it
 const dbSettings = await readDbSettings(baseJson);
 const configJson = wit(() => api.resolveConfig(undefined, env, dbSettings), 'configuration');
 const config = JSON.parse(configJson);
+for (const warning of wit(() => api.configWarnings(configJson), 'configuration')) {
+  console.error(`pgrest-node: warning: ${warning}`);
+}
 
 // 2.-3. Introspection, then the engine (the loaded schema cache).
 const introspection = await introspect();

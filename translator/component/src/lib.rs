@@ -24,6 +24,10 @@ impl wit::Guest for Component {
         engine::resolve_config(file_text.as_deref(), &env, &db_settings)
     }
 
+    fn config_warnings(config_json: String) -> Result<Vec<String>, String> {
+        engine::config_warnings(&config_json)
+    }
+
     fn db_config_statements(config_json: String) -> Result<Vec<wit::Statement>, String> {
         engine::db_config_statements(&config_json)
             .map(|stmts| stmts.into_iter().map(statement).collect())

@@ -24,6 +24,8 @@ const ALLOWED_SKEW_SECONDS: i64 = 30;
 pub struct JwtSettings {
     /// `None`: no `jwt-secret`, every token is refused with PGRST300.
     keys: Option<Vec<Key>>,
+    /// The JWKS keys skipped, for the operator.
+    warnings: Vec<String>,
     audience: Option<String>,
     role_claim_key: RoleClaimKey,
 }
@@ -38,15 +40,20 @@ impl JwtSettings {
         audience: Option<&str>,
         role_claim_key: Option<&str>,
     ) -> Result<JwtSettings, String> {
-        let keys = match secret {
+        let secret = match secret {
             None => None,
             Some(secret) if secret_is_base64 => {
                 Some(keys::parse_secret(&keys::decode_base64_secret(secret)?)?)
             }
             Some(secret) => Some(keys::parse_secret(secret.as_bytes())?),
         };
+        let (keys, warnings) = match secret {
+            Some(secret) => (Some(secret.keys), secret.warnings),
+            None => (None, Vec::new()),
+        };
         Ok(JwtSettings {
             keys,
+            warnings,
             audience: audience.map(str::to_string),
             role_claim_key: role_claim_key
                 .map(RoleClaimKey::parse)
@@ -64,6 +71,12 @@ impl JwtSettings {
             config.jwt_aud.as_deref(),
             Some(&config.jwt_role_claim_key),
         )
+    }
+
+    /// What the operator should know about `jwt-secret`: the keys of its
+    /// JWKS that were skipped.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The role claim: a string as is, any other JSON value as its JSON

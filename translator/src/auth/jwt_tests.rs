@@ -431,16 +431,13 @@ fn jwk_and_jwks_secrets() {
         check_err(&es384_only, &es256(None, json!({}))),
         no_suitable_key()
     );
-    let enc = settings(
-        &json!({"kty": "EC", "crv": "P-256", "x": EC_X, "y": EC_Y, "use": "enc"}).to_string(),
+    // A key whose kty or alg pgrest cannot use is skipped, the rest serve.
+    let skipping = settings(
+        &json!({"keys": [{"kty": "XYZ"}, {"kty": "EC", "crv": "P-256", "x": EC_X, "y": EC_Y, "alg": "XX1"}, ec]})
+            .to_string(),
     );
-    assert_eq!(check_err(&enc, &es256(None, json!({}))), no_suitable_key());
-    // Keys of unknown types are kept but never match.
-    let unknown = settings(&json!({"keys": [{"kty": "XYZ"}, {"kty": "EC", "crv": "P-256", "x": EC_X, "y": EC_Y, "alg": "XX1"}]}).to_string());
-    assert_eq!(
-        check_err(&unknown, &es256(None, json!({}))),
-        no_suitable_key()
-    );
+    assert_eq!(skipping.warnings().len(), 2);
+    assert!(check(&skipping, &es256(Some("ec1"), json!({}))).is_ok());
 }
 
 #[test]
@@ -488,10 +485,32 @@ fn secret_forms_and_startup_errors() {
     assert!(JwtSettings::new(Some("not base64!"), true, None, None).is_err());
     // A base64 secret too short once decoded.
     assert!(JwtSettings::new(Some("c2hvcnQ="), true, None, None).is_err());
-    // A JWKS with one bad key is not a JWKS: PostgREST then takes the text as
-    // an HMAC secret.
+    // A JWKS whose only key pgrest cannot use stops the start-up; its text
+    // is never an HMAC secret (PostgREST falls back to one).
     let bad_jwks =
         json!({"keys": [{"kty": "EC", "crv": "P-999", "x": EC_X, "y": EC_Y}]}).to_string();
-    let s = settings(&bad_jwks);
-    assert!(check(&s, &hs(Algorithm::HS256, &bad_jwks, json!({}))).is_ok());
+    assert_eq!(
+        JwtSettings::new(Some(&bad_jwks), false, None, None).unwrap_err(),
+        "jwt-secret: the JWKS holds no key pgrest can verify tokens with; skipped the \
+         JWKS's key 1: it has crv \"P-999\", which pgrest does not support"
+    );
+}
+
+#[test]
+fn the_text_of_a_jwks_does_not_sign_tokens() {
+    let rsa = json!({"kty": "RSA", "n": RSA_N, "e": "AQAB", "kid": "good"});
+    let jwks = json!({"keys": [rsa, {"kty": "RSA", "n": RSA_N, "e": "AQAB", "use": "verify"}]})
+        .to_string();
+    let s = settings(&jwks);
+    assert_eq!(s.warnings().len(), 1);
+    let key = EncodingKey::from_rsa_pem(RSA_PEM).unwrap();
+    let good = sign_with(Algorithm::RS256, None, &key, &json!({"role": "rsa"}));
+    assert_eq!(check(&s, &good).unwrap().role.as_deref(), Some("rsa"));
+    assert_eq!(
+        check_err(
+            &s,
+            &hs(Algorithm::HS256, &jwks, json!({"role": "postgres"}))
+        ),
+        no_suitable_key()
+    );
 }

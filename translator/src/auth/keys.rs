@@ -1,8 +1,14 @@
-//! `jwt-secret` as the set of keys tokens are checked against, read as
-//! PostgREST reads it: a JWKS (`{"keys":[...]}`), else one JWK, else the text
-//! itself as an HS256 secret of at least 32 bytes. A JWK whose `kty` or `alg`
-//! is unknown is kept but never matches, as PostgREST's JOSE library does;
-//! Ed448 and P-521 keys, which jsonwebtoken cannot verify, are kept the same way.
+//! `jwt-secret` as the set of keys tokens are checked against: a JWKS
+//! (`{"keys":[...]}`), else one JWK, else text that is not JSON as an HS256
+//! secret of at least 32 bytes.
+//!
+//! Fails closed where PostgREST falls back: PostgREST takes any text its JOSE
+//! library does not read as a JWK or JWKS as an HMAC secret, so a public JWKS
+//! holding one key it cannot read becomes a secret every holder of that
+//! public text can sign with. Here JSON is never an HMAC secret: a JWKS key
+//! whose `kty`, `crv`, `use` or `alg` pgrest cannot verify with is skipped
+//! with a warning (RFC 7517 allows such keys), a malformed key, a document
+//! that is neither a JWK nor a JWKS, or a set left without a key is an error.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -87,21 +93,13 @@ enum KeyType {
     Okp,
 }
 
-/// A key's `alg`: a signature algorithm, or one that can never sign (`none`
-/// or a JWE key-management algorithm).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyAlg {
-    Signs(JwsAlg),
-    Other,
-}
-
+/// A key tokens may be verified with.
 #[derive(Clone)]
 pub(crate) struct Key {
     kid: Option<String>,
-    for_encryption: bool,
-    alg: Option<KeyAlg>,
-    /// `None`: kept from the configuration but never usable.
-    material: Option<(KeyType, DecodingKey)>,
+    alg: Option<JwsAlg>,
+    kty: KeyType,
+    key: DecodingKey,
 }
 
 impl std::fmt::Debug for Key {
@@ -114,49 +112,65 @@ impl std::fmt::Debug for Key {
 }
 
 impl Key {
-    /// JOSE's `canDecodeJws`: not an encryption key, same `kid` when the
-    /// token names one, same `alg` when the key names one, right key type.
+    /// JOSE's `canDecodeJws`: same `kid` when the token names one, same `alg`
+    /// when the key names one, right key type.
     pub(crate) fn can_verify(&self, alg: JwsAlg, kid: Option<&str>) -> bool {
-        !self.for_encryption
-            && kid.is_none_or(|kid| self.kid.as_deref() == Some(kid))
-            && self.alg.is_none_or(|a| a == KeyAlg::Signs(alg))
-            && self
-                .material
-                .as_ref()
-                .is_some_and(|(kty, _)| *kty == alg.key_type())
+        kid.is_none_or(|kid| self.kid.as_deref() == Some(kid))
+            && self.alg.is_none_or(|a| a == alg)
+            && self.kty == alg.key_type()
     }
 
     /// Whether `signature` (base64url) signs `message` under this key.
     pub(crate) fn verifies(&self, alg: JwsAlg, message: &[u8], signature: &str) -> bool {
-        match (&self.material, alg.verifier()) {
-            (Some((_, key)), Some(algorithm)) => {
-                jsonwebtoken::crypto::verify(signature, message, key, algorithm).unwrap_or(false)
-            }
-            _ => false,
-        }
+        alg.verifier().is_some_and(|algorithm| {
+            jsonwebtoken::crypto::verify(signature, message, &self.key, algorithm).unwrap_or(false)
+        })
     }
 }
 
+/// The keys read from `jwt-secret`, and a warning per JWKS key skipped.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Secret {
+    pub keys: Vec<Key>,
+    pub warnings: Vec<String>,
+}
+
 /// Reads `jwt-secret` (already decoded from base64 when
-/// `jwt-secret-is-base64`); the error is PostgREST's startup message.
-pub(crate) fn parse_secret(secret: &[u8]) -> Result<Vec<Key>, String> {
-    if let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(secret) {
-        if let Some(keys) = parse_jwks(&doc) {
-            return Ok(keys);
+/// `jwt-secret-is-base64`); the error is the startup message.
+pub(crate) fn parse_secret(secret: &[u8]) -> Result<Secret, String> {
+    let Ok(doc) = serde_json::from_slice::<Value>(secret) else {
+        if secret.len() < 32 {
+            return Err("The JWT secret must be at least 32 characters long.".into());
         }
-        if let Some(key) = parse_jwk(&doc) {
-            return Ok(vec![key]);
-        }
+        let key = Key {
+            kid: None,
+            alg: Some(JwsAlg::Hs256),
+            kty: KeyType::Oct,
+            key: DecodingKey::from_secret(secret),
+        };
+        return Ok(Secret {
+            keys: vec![key],
+            warnings: Vec::new(),
+        });
+    };
+    let not_keys = "jwt-secret is JSON but neither a JWK nor a JWKS ({\"keys\": [...]}); \
+                    JSON text is never used as an HMAC secret";
+    let Value::Object(doc) = doc else {
+        return Err(not_keys.into());
+    };
+    match doc.get("keys") {
+        Some(Value::Array(keys)) => parse_jwks(keys),
+        Some(_) => Err("jwt-secret is a JWKS whose \"keys\" is not an array".into()),
+        None if !doc.contains_key("kty") => Err(not_keys.into()),
+        None => match parse_jwk(&doc) {
+            Ok(key) => Ok(Secret {
+                keys: vec![key],
+                warnings: Vec::new(),
+            }),
+            Err(Unusable::Unsupported(why)) => Err(format!("jwt-secret: the JWK {why}")),
+            Err(Unusable::Malformed(why)) => Err(format!("jwt-secret: invalid JWK: {why}")),
+        },
     }
-    if secret.len() < 32 {
-        return Err("The JWT secret must be at least 32 characters long.".into());
-    }
-    Ok(vec![Key {
-        kid: None,
-        for_encryption: false,
-        alg: Some(KeyAlg::Signs(JwsAlg::Hs256)),
-        material: Some((KeyType::Oct, DecodingKey::from_secret(secret))),
-    }])
 }
 
 /// `jwt-secret-is-base64`: standard base64, URL-safe characters allowed,
@@ -176,122 +190,125 @@ pub(crate) fn decode_base64_secret(secret: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("jwt-secret is not valid base64: {e}"))
 }
 
-/// A JWKS parses only when every key in it does.
-fn parse_jwks(doc: &Map<String, Value>) -> Option<Vec<Key>> {
-    match doc.get("keys")? {
-        Value::Array(keys) => keys
-            .iter()
-            .map(|k| k.as_object().and_then(parse_jwk))
-            .collect(),
-        _ => None,
+/// Keys pgrest cannot verify with are skipped with a warning; a malformed
+/// key, or a set left empty, is an error.
+fn parse_jwks(jwks: &[Value]) -> Result<Secret, String> {
+    let mut secret = Secret::default();
+    for (i, jwk) in jwks.iter().enumerate() {
+        let label = match jwk.get("kid").and_then(Value::as_str) {
+            Some(kid) => format!("key {} (kid {kid:?})", i + 1),
+            None => format!("key {}", i + 1),
+        };
+        let parsed = match jwk {
+            Value::Object(jwk) => parse_jwk(jwk),
+            _ => Err(Unusable::Malformed("not a JSON object".into())),
+        };
+        match parsed {
+            Ok(key) => secret.keys.push(key),
+            Err(Unusable::Unsupported(why)) => secret
+                .warnings
+                .push(format!("jwt-secret: skipped the JWKS's {label}: it {why}")),
+            Err(Unusable::Malformed(why)) => {
+                return Err(format!("jwt-secret: the JWKS's {label} is invalid: {why}"));
+            }
+        }
     }
+    if secret.keys.is_empty() {
+        let mut message =
+            "jwt-secret: the JWKS holds no key pgrest can verify tokens with".to_string();
+        for warning in &secret.warnings {
+            message.push_str("; ");
+            message.push_str(warning.trim_start_matches("jwt-secret: "));
+        }
+        return Err(message);
+    }
+    Ok(secret)
 }
 
-fn parse_jwk(jwk: &Map<String, Value>) -> Option<Key> {
-    let kty = match jwk.get("kty")? {
-        Value::String(kty) => match kty.as_str() {
-            "oct" => Some(KeyType::Oct),
-            "RSA" => Some(KeyType::Rsa),
-            "EC" => Some(KeyType::Ec),
-            "OKP" => Some(KeyType::Okp),
-            _ => None,
+/// Why a JWK is not used: a value RFC 7517 allows but pgrest cannot verify
+/// with (skipped in a set), or a key that is not a valid JWK.
+enum Unusable {
+    Unsupported(String),
+    Malformed(String),
+}
+
+fn parse_jwk(jwk: &Map<String, Value>) -> Result<Key, Unusable> {
+    let kty = match optional_str(jwk, "kty")? {
+        Some("oct") => KeyType::Oct,
+        Some("RSA") => KeyType::Rsa,
+        Some("EC") => KeyType::Ec,
+        Some("OKP") => KeyType::Okp,
+        Some(other) => return Err(unsupported("kty", other)),
+        None => return Err(Unusable::Malformed("no \"kty\"".into())),
+    };
+    match optional_str(jwk, "use")? {
+        None | Some("sig") => {}
+        Some(other) => return Err(unsupported("use", other)),
+    }
+    let alg = match optional_str(jwk, "alg")? {
+        None => None,
+        Some(name) => match JwsAlg::from_name(name).filter(|a| a.verifier().is_some()) {
+            Some(alg) => Some(alg),
+            None => return Err(unsupported("alg", name)),
         },
-        _ => None,
-    };
-    let alg = match jwk.get("alg") {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::String(name)) => key_alg(name).map(Some),
-        Some(_) => None,
-    };
-    let (Some(kty), Some(alg)) = (kty, alg) else {
-        return Some(Key {
-            kid: None,
-            for_encryption: false,
-            alg: None,
-            material: None,
-        });
-    };
-    let for_encryption = match optional_str(jwk, "use")? {
-        None | Some("sig") => false,
-        Some("enc") => true,
-        Some(_) => return None,
     };
     let kid = optional_str(jwk, "kid")?.map(str::to_string);
-    let material = key_material(kty, jwk)?;
-    Some(Key {
-        kid,
-        for_encryption,
-        alg,
-        material: material.map(|key| (kty, key)),
-    })
+    let key = decoding_key(kty, jwk)?;
+    Ok(Key { kid, alg, kty, key })
 }
 
-/// The JOSE algorithms a key may name: signatures (RSASSA-PSS added), `none`
-/// and the JWE key-management ones.
-fn key_alg(name: &str) -> Option<KeyAlg> {
-    if let Some(alg) = JwsAlg::from_name(name) {
-        return Some(KeyAlg::Signs(alg));
-    }
-    matches!(
-        name,
-        "none" | "RSA1_5" | "RSA-OAEP" | "RSA-OAEP-256" | "A128KW" | "A192KW" | "A256KW"
-    )
-    .then_some(KeyAlg::Other)
+fn unsupported(field: &str, value: &str) -> Unusable {
+    Unusable::Unsupported(format!(
+        "has {field} {value:?}, which pgrest does not support"
+    ))
 }
 
-/// `Some(None)` absent or null, `None` when not a string.
-fn optional_str<'a>(jwk: &'a Map<String, Value>, field: &str) -> Option<Option<&'a str>> {
+/// An optional string member; any other JSON type is malformed.
+fn optional_str<'a>(jwk: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, Unusable> {
     match jwk.get(field) {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::String(s)) => Some(Some(s)),
-        Some(_) => None,
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Unusable::Malformed(format!("{field:?} is not a string"))),
     }
 }
 
-/// The verifying key; `Some(None)` for a valid key jsonwebtoken cannot use.
-fn key_material(kty: KeyType, jwk: &Map<String, Value>) -> Option<Option<DecodingKey>> {
-    let bytes = |field: &str| -> Option<Option<Vec<u8>>> {
-        match optional_str(jwk, field)? {
-            None => Some(None),
-            Some(text) => URL_SAFE_NO_PAD
-                .decode(text.trim_end_matches('='))
-                .ok()
-                .map(Some),
-        }
+/// The verifying key from the key type's members.
+fn decoding_key(kty: KeyType, jwk: &Map<String, Value>) -> Result<DecodingKey, Unusable> {
+    let bytes = |field: &str| -> Result<Vec<u8>, Unusable> {
+        let text = optional_str(jwk, field)?
+            .ok_or_else(|| Unusable::Malformed(format!("no {field:?}")))?;
+        URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .map_err(|_| Unusable::Malformed(format!("{field:?} is not base64url")))
     };
     let crv = optional_str(jwk, "crv")?;
     match kty {
-        KeyType::Oct => {
-            let k = bytes("k")??;
-            Some(Some(DecodingKey::from_secret(&k)))
-        }
-        KeyType::Rsa => {
-            let (n, e) = (bytes("n")??, bytes("e")??);
-            if crv.is_some() {
-                return None;
+        KeyType::Oct => Ok(DecodingKey::from_secret(&bytes("k")?)),
+        KeyType::Rsa => match crv {
+            None => Ok(DecodingKey::from_rsa_raw_components(
+                &bytes("n")?,
+                &bytes("e")?,
+            )),
+            Some(_) => Err(Unusable::Malformed("an RSA key has no \"crv\"".into())),
+        },
+        KeyType::Ec => match crv {
+            Some("P-256" | "P-384") => {
+                let mut point = vec![0x04];
+                point.extend_from_slice(&bytes("x")?);
+                point.extend_from_slice(&bytes("y")?);
+                Ok(DecodingKey::from_ec_der(&point))
             }
-            Some(Some(DecodingKey::from_rsa_raw_components(&n, &e)))
-        }
-        KeyType::Ec => {
-            let (x, y) = (bytes("x")??, bytes("y")??);
-            match crv? {
-                "P-256" | "P-384" => {
-                    let mut point = vec![0x04];
-                    point.extend_from_slice(&x);
-                    point.extend_from_slice(&y);
-                    Some(Some(DecodingKey::from_ec_der(&point)))
-                }
-                "P-521" => Some(None),
-                _ => None,
-            }
-        }
-        KeyType::Okp => {
-            let x = bytes("x")??;
-            match crv? {
-                "Ed25519" => Some(Some(DecodingKey::from_ed_der(&x))),
-                "Ed448" => Some(None),
-                _ => None,
-            }
-        }
+            Some(other) => Err(unsupported("crv", other)),
+            None => Err(Unusable::Malformed("no \"crv\"".into())),
+        },
+        KeyType::Okp => match crv {
+            Some("Ed25519") => Ok(DecodingKey::from_ed_der(&bytes("x")?)),
+            Some(other) => Err(unsupported("crv", other)),
+            None => Err(Unusable::Malformed("no \"crv\"".into())),
+        },
     }
 }
+
+#[cfg(test)]
+#[path = "keys_tests.rs"]
+mod tests;
