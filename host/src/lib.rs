@@ -12,6 +12,7 @@ pub mod log;
 pub mod metrics;
 pub mod parse_errors;
 pub mod recovery;
+pub mod require_auth;
 pub mod server;
 pub mod settings;
 pub mod throwaway_pg;

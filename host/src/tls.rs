@@ -11,8 +11,13 @@
 //!
 //! As in libpq, the root certificate is `sslrootcert`, else
 //! `~/.postgresql/root.crt` when that file exists, and TLS is never used on
-//! unix sockets. tokio-postgres knows neither `verify-*` nor `sslrootcert`,
+//! unix sockets. tokio-postgres knows neither `verify-*` nor `sslrootcert`
+//! (nor libpq's `require_auth`, which the pool's authentication honours),
 //! so they are taken out of the connection string first (`split_conninfo`).
+//!
+//! The pool's handshake keeps the server certificate's `tls-server-end-point`
+//! hash (RFC 5929: the certificate's signature hash, SHA-256 for MD5 and
+//! SHA-1), which SCRAM-SHA-256-PLUS binds the authentication to.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +32,8 @@ use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres::config::{Host, SslMode as PgSslMode};
 use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::require_auth::RequireAuth;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
@@ -52,15 +59,16 @@ impl SslMode {
     }
 }
 
-/// The TLS part of a connection's settings.
+/// The TLS part of a connection's settings, and `require_auth`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsOptions {
     pub mode: SslMode,
     pub root_cert: Option<PathBuf>,
+    pub require_auth: RequireAuth,
 }
 
-/// The connection parameters taken out of a conninfo for TLS.
-const TLS_KEYS: [&str; 2] = ["sslmode", "sslrootcert"];
+/// The connection parameters taken out of a conninfo, handled here.
+const TLS_KEYS: [&str; 3] = ["sslmode", "sslrootcert", "require_auth"];
 
 /// Splits a connection string (URI or `key=value` form) into what
 /// tokio-postgres parses and the TLS parameters handled here.
@@ -156,8 +164,8 @@ fn split_key_values(conninfo: &str) -> Result<(String, Vec<(String, String)>), S
 }
 
 impl TlsOptions {
-    /// From the connection string's parameters, else libpq's `PGSSLMODE` and
-    /// `PGSSLROOTCERT`; `prefer` by default.
+    /// From the connection string's parameters, else libpq's `PGSSLMODE`,
+    /// `PGSSLROOTCERT` and `PGREQUIREAUTH`; `prefer` by default.
     pub fn new(params: &[(String, String)], env: &[(String, String)]) -> Result<Self, String> {
         let get = |key: &str, var: &str| {
             params
@@ -178,7 +186,15 @@ impl TlsOptions {
                 let default = Path::new(&home.1).join(".postgresql/root.crt");
                 default.is_file().then_some(default)
             });
-        Ok(TlsOptions { mode, root_cert })
+        let require_auth = match get("require_auth", "PGREQUIREAUTH") {
+            Some(value) => RequireAuth::parse(&value)?,
+            None => RequireAuth::default(),
+        };
+        Ok(TlsOptions {
+            mode,
+            root_cert,
+            require_auth,
+        })
     }
 
     /// The pool's connector: rustls set up for this mode.
@@ -203,6 +219,8 @@ impl TlsOptions {
             .with_no_client_auth();
         Ok(PgConnect {
             mode,
+            require_auth: self.require_auth.clone(),
+            client: Arc::new(client.clone()),
             tls: MakeRustlsConnect::new(client),
         })
     }
@@ -328,6 +346,10 @@ impl ServerCertVerifier for PgVerifier {
 /// Opens connections (the pool's and the listener's) in the chosen mode.
 pub struct PgConnect {
     mode: SslMode,
+    require_auth: RequireAuth,
+    /// The pool's handshakes.
+    client: Arc<rustls::ClientConfig>,
+    /// The listener's connections (tokio-postgres).
     tls: MakeRustlsConnect,
 }
 
@@ -339,28 +361,37 @@ impl PgConnect {
         self.mode
     }
 
+    pub fn require_auth(&self) -> &RequireAuth {
+        &self.require_auth
+    }
+
     /// The TLS handshake over a TCP stream to `host` (the pool's own
-    /// connections, after the server accepted the SSLRequest).
+    /// connections, after the server accepted the SSLRequest), and the
+    /// server certificate's `tls-server-end-point` hash when its signature
+    /// algorithm names one (Ed25519 certificates do not).
     pub async fn handshake(
         &self,
         stream: tokio::net::TcpStream,
         host: &str,
-    ) -> Result<Box<dyn crate::db::Io>, String> {
-        use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-        let failed = |e: Box<dyn std::error::Error + Sync + Send>| {
+    ) -> Result<(Box<dyn crate::db::Io>, Option<Vec<u8>>), String> {
+        let failed = |e: &dyn std::error::Error| {
             format!(
                 "error performing TLS handshake: {}",
-                crate::db::with_causes(e.as_ref())
+                crate::db::with_causes(e)
             )
         };
-        let connector =
-            MakeTlsConnect::<tokio::net::TcpStream>::make_tls_connect(&mut self.tls.clone(), host)
-                .map_err(|e| failed(e.into()))?;
-        let stream = connector
-            .connect(stream)
+        let name = ServerName::try_from(host.to_string()).map_err(|e| failed(&e))?;
+        let stream = tokio_rustls::TlsConnector::from(self.client.clone())
+            .connect(name, stream)
             .await
-            .map_err(|e| failed(e.into()))?;
-        Ok(Box::new(stream))
+            .map_err(|e| failed(&e))?;
+        let end_point = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(<[_]>::first)
+            .and_then(server_end_point);
+        Ok((Box::new(stream), end_point))
     }
 
     /// Opens one connection; its driver task forwards notifications.
@@ -389,6 +420,29 @@ impl PgConnect {
         let (task, notifications) = drive(conn);
         Ok((client, task, notifications))
     }
+}
+
+/// RFC 5929's `tls-server-end-point`: the certificate hashed with its
+/// signature's hash function, SHA-256 in place of MD5 and SHA-1.
+fn server_end_point(cert: &CertificateDer<'_>) -> Option<Vec<u8>> {
+    use ring::digest::{SHA256, SHA384, SHA512, digest};
+    use x509_cert::der::Decode;
+    use x509_cert::der::oid::db::rfc5912::{
+        ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, MD_5_WITH_RSA_ENCRYPTION,
+        SHA_1_WITH_RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION,
+        SHA_512_WITH_RSA_ENCRYPTION,
+    };
+    let parsed = x509_cert::Certificate::from_der(cert).ok()?;
+    let hash = match parsed.signature_algorithm.oid {
+        MD_5_WITH_RSA_ENCRYPTION
+        | SHA_1_WITH_RSA_ENCRYPTION
+        | SHA_256_WITH_RSA_ENCRYPTION
+        | ECDSA_WITH_SHA_256 => &SHA256,
+        SHA_384_WITH_RSA_ENCRYPTION | ECDSA_WITH_SHA_384 => &SHA384,
+        SHA_512_WITH_RSA_ENCRYPTION | ECDSA_WITH_SHA_512 => &SHA512,
+        _ => return None,
+    };
+    Some(digest(hash, cert).as_ref().to_vec())
 }
 
 /// Drives a connection in a task of its own, forwarding its notifications
@@ -469,11 +523,19 @@ mod tests {
             o,
             TlsOptions {
                 mode: SslMode::Prefer,
-                root_cert: None
+                root_cert: None,
+                require_auth: RequireAuth::default(),
             }
         );
         let err = TlsOptions::new(&params(&[("sslmode", "on")]), &[]).unwrap_err();
         assert_eq!(err, "invalid sslmode value: \"on\"");
+        let from_env = params(&[("PGREQUIREAUTH", "md5")]);
+        let o = TlsOptions::new(&params(&[("require_auth", "scram-sha-256")]), &from_env).unwrap();
+        assert_eq!(o.require_auth, RequireAuth::parse("scram-sha-256").unwrap());
+        let o = TlsOptions::new(&[], &from_env).unwrap();
+        assert_eq!(o.require_auth, RequireAuth::parse("md5").unwrap());
+        let err = TlsOptions::new(&params(&[("require_auth", "md4")]), &[]).unwrap_err();
+        assert_eq!(err, "invalid require_auth value: \"md4\"");
     }
 
     #[test]
@@ -483,6 +545,7 @@ mod tests {
             let options = TlsOptions {
                 mode,
                 root_cert: None,
+                require_auth: RequireAuth::default(),
             };
             let err = options.connector(&config).err().unwrap();
             assert!(err.contains("needs a root certificate"), "{err}");
@@ -490,6 +553,7 @@ mod tests {
         let missing = TlsOptions {
             mode: SslMode::Require,
             root_cert: Some("/nonexistent/ca.pem".into()),
+            require_auth: RequireAuth::default(),
         };
         let err = missing.connector(&config).err().unwrap();
         assert!(err.contains("/nonexistent/ca.pem"), "{err}");

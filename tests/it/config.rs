@@ -378,14 +378,27 @@ fn tls_cluster() -> &'static Cluster {
                  GRANT pg_read_all_stats TO tls_anon;",
             )
             .expect("TLS fixture");
-        // `tls_only` may log in over TLS only: what `allow` falls back to.
+        // `tls_only` may log in over TLS only: what `allow` falls back to;
+        // `scram_user` and `password_user` authenticate as their names say.
         let hba = cluster.data_dir().join("pg_hba.conf");
         let rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
-        std::fs::write(&hba, format!("hostnossl all tls_only all reject\n{rules}"))
-            .expect("pg_hba.conf written");
+        std::fs::write(
+            &hba,
+            format!(
+                "hostnossl all tls_only all reject\n\
+                 host all scram_user all scram-sha-256\n\
+                 host all password_user all password\n{rules}"
+            ),
+        )
+        .expect("pg_hba.conf written");
         cluster
-            .psql_exec("CREATE ROLE tls_only LOGIN SUPERUSER; SELECT pg_reload_conf();")
-            .expect("TLS-only role");
+            .psql_exec(
+                "CREATE ROLE tls_only LOGIN SUPERUSER;
+                 CREATE ROLE scram_user LOGIN SUPERUSER PASSWORD 'secret';
+                 CREATE ROLE password_user LOGIN SUPERUSER PASSWORD 'secret';
+                 SELECT pg_reload_conf();",
+            )
+            .expect("TLS-only and password roles");
         cluster
     })
 }
@@ -561,4 +574,170 @@ fn unix_sockets_never_use_tls() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let r = rt.block_on(send(client().get(server.url("/items?select=id&id=eq.1"))));
     assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// The TLS cluster's `scram_user`, its password given, and `extra`.
+fn scram_user(extra: &str) -> String {
+    conninfo_as(
+        "scram_user",
+        "127.0.0.1",
+        &format!("password=secret {extra}"),
+    )
+}
+
+/// `require_auth` as libpq 16 reads it: the server may ask for the methods
+/// listed (or for any but the `!`-negated ones), others are refused.
+#[tokio::test]
+async fn require_auth_limits_the_methods_the_server_may_ask_for() {
+    let scram = scram_user;
+    let plain = |extra: &str| {
+        conninfo_as(
+            "password_user",
+            "127.0.0.1",
+            &format!("password=secret sslmode=disable {extra}"),
+        )
+    };
+    let server = start_tls_server(scram("require_auth=scram-sha-256")).unwrap();
+    assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
+    drop(server);
+    start_tls_server(plain("require_auth=!md5,!scram-sha-256")).unwrap();
+    for (conninfo, refusal) in [
+        (
+            scram("require_auth=md5"),
+            "authentication method requirement \"md5\" failed: server requested SASL \
+             authentication",
+        ),
+        (
+            plain("require_auth=!password"),
+            "authentication method requirement \"!password\" failed: server requested a \
+             cleartext password",
+        ),
+        // `postgres` logs in with trust: no authentication at all.
+        (
+            conninfo("127.0.0.1", "require_auth=scram-sha-256"),
+            "authentication method requirement \"scram-sha-256\" failed: server did not \
+             complete authentication",
+        ),
+    ] {
+        let err = start_tls_server(conninfo.clone()).err().unwrap();
+        assert!(err.contains(refusal), "{conninfo}: {err}");
+    }
+    let err = start_tls_server(scram("require_auth=scram")).err().unwrap();
+    assert!(
+        err.contains("invalid require_auth value: \"scram\""),
+        "{err}"
+    );
+}
+
+/// `channel_binding=require`: SCRAM-SHA-256-PLUS over TLS, bound to the
+/// server's certificate; over plain TCP the server cannot offer it, so the
+/// connection is refused before the client's first SCRAM message.
+#[tokio::test]
+async fn channel_binding_require_needs_scram_over_tls() {
+    let scram = |extra: &str| scram_user(&format!("channel_binding=require {extra}"));
+    let server = start_tls_server(scram("sslmode=require")).unwrap();
+    assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
+    drop(server);
+    let err = start_tls_server(scram("sslmode=disable")).err().unwrap();
+    assert!(
+        err.contains(
+            "channel binding is required, but server did not offer an authentication method \
+             that supports channel binding"
+        ),
+        "{err}"
+    );
+    let err = start_tls_server(conninfo_as(
+        "password_user",
+        "127.0.0.1",
+        "password=secret channel_binding=require",
+    ))
+    .err()
+    .unwrap();
+    assert!(
+        err.contains(
+            "channel binding required but not supported by server's authentication request"
+        ),
+        "{err}"
+    );
+}
+
+/// A server that runs SCRAM but never proves it knows the password: it
+/// skips AuthenticationSASLFinal, or sends a signature that does not verify.
+#[tokio::test]
+async fn scram_needs_the_servers_signature() {
+    for (final_message, refusal) in [
+        (
+            None,
+            "the server ended SCRAM authentication without proving it knows the password",
+        ),
+        (
+            Some("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            "the server's SCRAM signature does not verify",
+        ),
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let fake = tokio::spawn(fake_scram_server(listener, final_message));
+        let env = vec![
+            (
+                "PGRST_DB_URI".to_string(),
+                format!("host=127.0.0.1 port={port} user=u password=p sslmode=disable"),
+            ),
+            ("PGRST_DB_CONFIG".to_string(), "false".to_string()),
+            ("PGRST_SERVER_PORT".to_string(), "0".to_string()),
+        ];
+        let err = tokio::task::spawn_blocking(move || Server::try_start(env).err().unwrap())
+            .await
+            .unwrap();
+        assert!(err.contains(refusal), "{err}");
+        fake.abort();
+    }
+}
+
+/// Speaks SCRAM-SHA-256 up to the client's final message on every
+/// connection, then sends `final_message` as AuthenticationSASLFinal (none:
+/// straight to AuthenticationOk) and ReadyForQuery.
+async fn fake_scram_server(listener: tokio::net::TcpListener, final_message: Option<&'static str>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    async fn read_message(stream: &mut tokio::net::TcpStream, typed: bool) -> Vec<u8> {
+        if typed {
+            stream.read_u8().await.unwrap();
+        }
+        let len = stream.read_u32().await.unwrap() as usize;
+        let mut body = vec![0; len - 4];
+        stream.read_exact(&mut body).await.unwrap();
+        body
+    }
+    fn auth(code: u32, data: &[u8]) -> Vec<u8> {
+        let mut m = vec![b'R'];
+        m.extend_from_slice(&(8 + data.len() as u32).to_be_bytes());
+        m.extend_from_slice(&code.to_be_bytes());
+        m.extend_from_slice(data);
+        m
+    }
+    loop {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        tokio::spawn(async move {
+            read_message(&mut stream, false).await;
+            stream
+                .write_all(&auth(10, b"SCRAM-SHA-256\0\0"))
+                .await
+                .unwrap();
+            let initial = read_message(&mut stream, true).await;
+            // Mechanism name, its NUL, the data's length, then "n,,n=,r=<nonce>".
+            let client_first = String::from_utf8_lossy(&initial[18..]).into_owned();
+            let nonce = client_first.rsplit_once("r=").unwrap().1;
+            let server_first = format!("r={nonce}server,s=c2FsdHNhbHQ=,i=4096");
+            stream
+                .write_all(&auth(11, server_first.as_bytes()))
+                .await
+                .unwrap();
+            read_message(&mut stream, true).await;
+            if let Some(v) = final_message {
+                stream.write_all(&auth(12, v.as_bytes())).await.unwrap();
+            }
+            stream.write_all(&auth(0, b"")).await.unwrap();
+            stream.write_all(b"Z\0\0\0\x05I").await.unwrap();
+        });
+    }
 }

@@ -2,6 +2,13 @@
 //! string in turn, TLS per `sslmode` (never on unix sockets), the startup
 //! message, then password, md5 or SCRAM-SHA-256 authentication; `hostaddr`
 //! and `target_session_attrs` as libpq reads them.
+//!
+//! Authentication follows libpq 16: `require_auth` limits the methods the
+//! server may ask for; `channel_binding` (`prefer` by default) picks
+//! SCRAM-SHA-256-PLUS over TLS when the server offers it, and `require`
+//! refuses any other method; once SCRAM has started, the server must prove
+//! it knows the password (AuthenticationSASLFinal, its signature checked)
+//! before AuthenticationOk counts.
 
 use std::net::IpAddr;
 
@@ -14,6 +21,7 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio_postgres::config::{ChannelBinding, Host, TargetSessionAttrs};
 
 use super::connection::{Conn, DbError, Error, Io};
+use crate::require_auth::{Method, RequireAuth};
 use crate::tls::{PgConnect, SslMode};
 
 pub async fn open(config: &tokio_postgres::Config, connect: &PgConnect) -> Result<Conn, Error> {
@@ -78,6 +86,17 @@ async fn check_session(mut conn: Conn, wanted: TargetSessionAttrs) -> Result<Con
     }
 }
 
+/// What authentication needs to know of the connection it runs over.
+enum Transport {
+    Unix,
+    Tcp,
+    /// With the server certificate's `tls-server-end-point` hash, when it
+    /// has one.
+    Tls {
+        end_point: Option<Vec<u8>>,
+    },
+}
+
 /// One host; `tls` allows TLS as the mode says (`allow` tries without first).
 async fn open_one(
     config: &tokio_postgres::Config,
@@ -86,11 +105,14 @@ async fn open_one(
     tls: bool,
 ) -> Result<Conn, Error> {
     let port = target.port;
-    let io: Box<dyn Io> = match target.host {
-        Host::Unix(dir) => Box::new(
-            UnixStream::connect(dir.join(format!(".s.PGSQL.{port}")))
-                .await
-                .map_err(Error::Io)?,
+    let (io, transport): (Box<dyn Io>, Transport) = match target.host {
+        Host::Unix(dir) => (
+            Box::new(
+                UnixStream::connect(dir.join(format!(".s.PGSQL.{port}")))
+                    .await
+                    .map_err(Error::Io)?,
+            ),
+            Transport::Unix,
         ),
         Host::Tcp(name) => {
             let stream = match target.addr {
@@ -104,12 +126,12 @@ async fn open_one(
             if wants_tls {
                 negotiate(stream, name, connect).await?
             } else {
-                Box::new(stream)
+                (Box::new(stream), Transport::Tcp)
             }
         }
     };
     let mut conn = Conn::new(io);
-    startup(&mut conn, config).await?;
+    startup(&mut conn, config, connect.require_auth(), &transport).await?;
     Ok(conn)
 }
 
@@ -138,26 +160,32 @@ async fn negotiate(
     mut stream: TcpStream,
     host: &str,
     connect: &PgConnect,
-) -> Result<Box<dyn Io>, Error> {
+) -> Result<(Box<dyn Io>, Transport), Error> {
     let mut request = bytes::BytesMut::new();
     frontend::ssl_request(&mut request);
     stream.write_all(&request).await.map_err(Error::Io)?;
     let answer = stream.read_u8().await.map_err(Error::Io)?;
     if answer != b'S' {
         return match connect.mode() {
-            SslMode::Prefer | SslMode::Allow => Ok(Box::new(stream)),
+            SslMode::Prefer | SslMode::Allow => Ok((Box::new(stream), Transport::Tcp)),
             _ => Err(Error::Connect(
                 "error performing TLS handshake: server does not support TLS".to_string(),
             )),
         };
     }
-    connect
+    let (io, end_point) = connect
         .handshake(stream, host)
         .await
-        .map_err(Error::Connect)
+        .map_err(Error::Connect)?;
+    Ok((io, Transport::Tls { end_point }))
 }
 
-async fn startup(conn: &mut Conn, config: &tokio_postgres::Config) -> Result<(), Error> {
+async fn startup(
+    conn: &mut Conn,
+    config: &tokio_postgres::Config,
+    require_auth: &RequireAuth,
+    transport: &Transport,
+) -> Result<(), Error> {
     let user = config
         .get_user()
         .ok_or_else(|| Error::Connect("no user to connect as".to_string()))?;
@@ -171,7 +199,13 @@ async fn startup(conn: &mut Conn, config: &tokio_postgres::Config) -> Result<(),
     );
     frontend::startup_message(params, &mut conn.out).map_err(Error::Io)?;
     conn.send(0).await?;
-    authenticate(conn, config, user).await?;
+    let auth = Auth {
+        config,
+        user,
+        require_auth,
+        transport,
+    };
+    auth.run(conn).await?;
     loop {
         match conn.message().await? {
             Message::ReadyForQuery(_) => return Ok(()),
@@ -184,78 +218,196 @@ async fn startup(conn: &mut Conn, config: &tokio_postgres::Config) -> Result<(),
     }
 }
 
-async fn authenticate(
-    conn: &mut Conn,
-    config: &tokio_postgres::Config,
-    user: &str,
-) -> Result<(), Error> {
-    let password = || {
-        config
-            .get_password()
-            .ok_or_else(|| Error::Connect("password missing".to_string()))
-    };
-    let mut scram: Option<sasl::ScramSha256> = None;
-    loop {
-        match conn.message().await? {
-            Message::AuthenticationOk => {
-                if config.get_channel_binding() == ChannelBinding::Require {
-                    return Err(Error::Connect(
-                        "channel binding required but not supported".to_string(),
+/// One authentication exchange.
+struct Auth<'a> {
+    config: &'a tokio_postgres::Config,
+    user: &'a str,
+    require_auth: &'a RequireAuth,
+    transport: &'a Transport,
+}
+
+/// A SCRAM exchange under way.
+struct Scram {
+    state: sasl::ScramSha256,
+    channel_bound: bool,
+    /// The server's signature was verified (AuthenticationSASLFinal).
+    verified: bool,
+}
+
+impl Auth<'_> {
+    /// Answers the server's requests until AuthenticationOk.
+    async fn run(&self, conn: &mut Conn) -> Result<(), Error> {
+        let binding = self.config.get_channel_binding();
+        // An exchange the client completed (libpq's `client_finished_auth`).
+        let mut finished = false;
+        let mut scram: Option<Scram> = None;
+        loop {
+            let message = conn.message().await?;
+            if let Some(method) = requested_method(&message) {
+                self.require_auth.check(method).map_err(Error::Connect)?;
+                if binding == ChannelBinding::Require && method != Method::ScramSha256 {
+                    return Err(refused(
+                        "channel binding required but not supported by server's authentication \
+                         request",
                     ));
                 }
-                return Ok(());
             }
-            Message::AuthenticationCleartextPassword => {
-                frontend::password_message(password()?, &mut conn.out).map_err(Error::Io)?;
-            }
-            Message::AuthenticationMd5Password(body) => {
-                let hash = md5_hash(user.as_bytes(), password()?, body.salt());
-                frontend::password_message(hash.as_bytes(), &mut conn.out).map_err(Error::Io)?;
-            }
-            Message::AuthenticationSasl(body) => {
-                let offered: Vec<&str> = body.mechanisms().collect().map_err(Error::Io)?;
-                if !offered.contains(&sasl::SCRAM_SHA_256) {
-                    return Err(Error::Connect(format!(
-                        "unsupported SASL mechanisms: {}",
-                        offered.join(", ")
-                    )));
+            match message {
+                Message::AuthenticationOk => {
+                    if scram.as_ref().is_some_and(|s| !s.verified) {
+                        return Err(refused(
+                            "the server ended SCRAM authentication without proving it knows \
+                             the password (no AuthenticationSASLFinal)",
+                        ));
+                    }
+                    self.require_auth
+                        .check_ok(finished)
+                        .map_err(Error::Connect)?;
+                    if binding == ChannelBinding::Require
+                        && !scram.as_ref().is_some_and(|s| s.channel_bound)
+                    {
+                        return Err(refused(
+                            "channel binding required, but server authenticated client \
+                             without channel binding",
+                        ));
+                    }
+                    return Ok(());
                 }
-                // Without channel binding: tokio-postgres keeps a TLS
-                // session's binding data private.
-                let start =
-                    sasl::ScramSha256::new(password()?, sasl::ChannelBinding::unsupported());
-                frontend::sasl_initial_response(
-                    sasl::SCRAM_SHA_256,
-                    start.message(),
-                    &mut conn.out,
-                )
-                .map_err(Error::Io)?;
-                scram = Some(start);
+                Message::AuthenticationCleartextPassword => {
+                    if matches!(self.transport, Transport::Tcp) {
+                        eprintln!(
+                            "Warning: the database asks for a cleartext password; it is sent \
+                             over an unencrypted TCP connection (set sslmode, or use \
+                             scram-sha-256 and require_auth=scram-sha-256)"
+                        );
+                    }
+                    frontend::password_message(self.password()?, &mut conn.out)
+                        .map_err(Error::Io)?;
+                    finished = true;
+                }
+                Message::AuthenticationMd5Password(body) => {
+                    let hash = md5_hash(self.user.as_bytes(), self.password()?, body.salt());
+                    frontend::password_message(hash.as_bytes(), &mut conn.out)
+                        .map_err(Error::Io)?;
+                    finished = true;
+                }
+                Message::AuthenticationSasl(body) => {
+                    if scram.is_some() {
+                        return Err(unexpected());
+                    }
+                    let offered: Vec<&str> = body.mechanisms().collect().map_err(Error::Io)?;
+                    let (mechanism, channel) = self.mechanism(&offered, binding)?;
+                    let state = sasl::ScramSha256::new(self.password()?, channel);
+                    frontend::sasl_initial_response(mechanism, state.message(), &mut conn.out)
+                        .map_err(Error::Io)?;
+                    scram = Some(Scram {
+                        state,
+                        channel_bound: mechanism == sasl::SCRAM_SHA_256_PLUS,
+                        verified: false,
+                    });
+                }
+                Message::AuthenticationSaslContinue(body) => {
+                    let s = scram.as_mut().ok_or_else(unexpected)?;
+                    s.state
+                        .update(body.data())
+                        .map_err(|e| refused(&format!("SCRAM authentication failed: {e}")))?;
+                    frontend::sasl_response(s.state.message(), &mut conn.out).map_err(Error::Io)?;
+                }
+                Message::AuthenticationSaslFinal(body) => {
+                    let s = scram.as_mut().ok_or_else(unexpected)?;
+                    // Checks the server's signature.
+                    s.state.finish(body.data()).map_err(|e| {
+                        refused(&format!(
+                            "the server's SCRAM signature does not verify: {e}"
+                        ))
+                    })?;
+                    s.verified = true;
+                    finished = true;
+                    continue;
+                }
+                Message::ErrorResponse(body) => return Err(Error::Db(DbError::parse(&body)?)),
+                _ => {
+                    return Err(refused(
+                        "the server asks for an authentication method pgrest does not support",
+                    ));
+                }
             }
-            Message::AuthenticationSaslContinue(body) => {
-                let state = scram.as_mut().ok_or_else(unexpected)?;
-                state
-                    .update(body.data())
-                    .map_err(|e| Error::Connect(e.to_string()))?;
-                frontend::sasl_response(state.message(), &mut conn.out).map_err(Error::Io)?;
+            conn.send(0).await?;
+        }
+    }
+
+    fn password(&self) -> Result<&[u8], Error> {
+        self.config
+            .get_password()
+            .ok_or_else(|| refused("password missing"))
+    }
+
+    /// The SASL mechanism and SCRAM channel binding, as libpq picks them:
+    /// SCRAM-SHA-256-PLUS over TLS unless `channel_binding=disable`, else
+    /// SCRAM-SHA-256, telling the server whether the client could bind.
+    fn mechanism(
+        &self,
+        offered: &[&str],
+        binding: ChannelBinding,
+    ) -> Result<(&'static str, sasl::ChannelBinding), Error> {
+        let end_point = match self.transport {
+            Transport::Tls { end_point } => end_point.as_ref(),
+            _ => None,
+        };
+        if offered.contains(&sasl::SCRAM_SHA_256_PLUS) {
+            if !matches!(self.transport, Transport::Tls { .. }) {
+                return Err(refused(
+                    "server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection",
+                ));
             }
-            Message::AuthenticationSaslFinal(body) => {
-                let state = scram.as_mut().ok_or_else(unexpected)?;
-                state
-                    .finish(body.data())
-                    .map_err(|e| Error::Connect(e.to_string()))?;
-                continue;
-            }
-            Message::ErrorResponse(body) => return Err(Error::Db(DbError::parse(&body)?)),
-            _ => {
-                return Err(Error::Connect(
-                    "the server asks for an authentication method pgrest does not support"
-                        .to_string(),
+            if binding != ChannelBinding::Disable
+                && let Some(hash) = end_point
+            {
+                return Ok((
+                    sasl::SCRAM_SHA_256_PLUS,
+                    sasl::ChannelBinding::tls_server_end_point(hash.clone()),
                 ));
             }
         }
-        conn.send(0).await?;
+        if binding == ChannelBinding::Require {
+            return Err(refused(
+                "channel binding is required, but server did not offer an authentication \
+                 method that supports channel binding",
+            ));
+        }
+        if !offered.contains(&sasl::SCRAM_SHA_256) {
+            return Err(refused(
+                "none of the server's SASL authentication mechanisms are supported",
+            ));
+        }
+        // "y": the client could bind, the server did not offer to (a
+        // server that can is then told of the downgrade).
+        let channel = if binding != ChannelBinding::Disable && end_point.is_some() {
+            sasl::ChannelBinding::unrequested()
+        } else {
+            sasl::ChannelBinding::unsupported()
+        };
+        Ok((sasl::SCRAM_SHA_256, channel))
     }
+}
+
+/// The method an authentication request asks for, as `require_auth` and
+/// `channel_binding` check it.
+fn requested_method(message: &Message) -> Option<Method> {
+    Some(match message {
+        Message::AuthenticationCleartextPassword => Method::Password,
+        Message::AuthenticationMd5Password(_) => Method::Md5,
+        Message::AuthenticationSasl(_)
+        | Message::AuthenticationSaslContinue(_)
+        | Message::AuthenticationSaslFinal(_) => Method::ScramSha256,
+        Message::AuthenticationGss | Message::AuthenticationGssContinue(_) => Method::Gss,
+        Message::AuthenticationSspi => Method::Sspi,
+        _ => return None,
+    })
+}
+
+fn refused(why: &str) -> Error {
+    Error::Connect(why.to_string())
 }
 
 fn unexpected() -> Error {
