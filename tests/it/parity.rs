@@ -41,6 +41,16 @@ fn bad_env() -> Vec<(String, String)> {
     pairs(&[("PGRST_DB_POOL", "lots")])
 }
 
+/// A configuration with warnings: a JWKS key pgrest skips.
+fn jwks_env() -> Vec<(String, String)> {
+    let mut env = env();
+    env.extend(pairs(&[(
+        "PGRST_JWT_SECRET",
+        r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}, {"kty": "oct", "k": "c2VjcmV0", "use": "verify"}]}"#,
+    )]));
+    env
+}
+
 /// What `respond` gets for each statement whose rows it reads: the columns
 /// after the body of a read (total, page total, headers, status) in a few
 /// shapes, including no row at all.
@@ -298,6 +308,7 @@ trait Translator {
     fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String>;
     fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String>;
     fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String>;
+    fn config_warnings(&self, config: &str) -> Result<Vec<String>, String>;
     fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse;
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer;
     fn verify_token(&self, authorization: &str) -> c::TokenCheck;
@@ -322,6 +333,7 @@ fn run_all<T: Translator>(
         "introspection": result_json(t.introspection(&config).map(|s| statements_json(&s))),
         "db-config-statements": result_json(t.db_config_statements(&config).map(|s| statements_json(&s))),
         "host-errors": host_errors().iter().map(|e| response_json(&t.render_host_error(&config, e))).collect::<Vec<_>>(),
+        "config-warnings": result_json(t.resolve_config(&jwks_env()).and_then(|c| t.config_warnings(&c))),
     });
     loaded.push((&base, t));
     let transcripts = cases
@@ -380,6 +392,7 @@ fn run_node(cases: &[Case], introspection: &[String]) -> (Value, Vec<Value>) {
     let input = json!({
         "env": env(),
         "bad-env": bad_env(),
+        "jwks-env": jwks_env(),
         "server-version-num": SERVER_VERSION_NUM,
         "now": NOW,
         "introspection": introspection,
@@ -439,6 +452,9 @@ impl Translator for Native {
     }
     fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String> {
         engine::db_config_statements(config)
+    }
+    fn config_warnings(&self, config: &str) -> Result<Vec<String>, String> {
+        engine::config_warnings(config)
     }
     fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse {
         engine::render_host_error(config, err)
@@ -510,6 +526,9 @@ impl Translator for Wasmtime {
             .db_config_statements(config)
             .expect("no trap")?;
         Ok(statements.into_iter().map(from_wit::statement).collect())
+    }
+    fn config_warnings(&self, config: &str) -> Result<Vec<String>, String> {
+        self.compiled.config_warnings(config).expect("no trap")
     }
     fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse {
         let err = match err.clone() {

@@ -55,6 +55,7 @@ const global = {
   introspection: result(() => statements(api.introspection(config, input['server-version-num']))),
   'db-config-statements': result(() => statements(api.dbConfigStatements(config))),
   'host-errors': input['host-errors'].map((e) => response(api.renderHostError(config, e))),
+  'config-warnings': result(() => api.configWarnings(api.resolveConfig(undefined, input['jwks-env'], []))),
 };
 
 // One engine per configuration the cases use.
