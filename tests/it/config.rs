@@ -629,6 +629,33 @@ async fn require_auth_limits_the_methods_the_server_may_ask_for() {
     );
 }
 
+/// A cleartext password over TCP without TLS is sent (the server asked for
+/// it and `require_auth` allows it) with a warning; over TLS, without one.
+#[test]
+fn a_cleartext_password_over_plain_tcp_is_logged() {
+    let warning = "Warning: the database asks for a cleartext password; it is sent over an \
+                   unencrypted TCP connection";
+    for (sslmode, warned) in [("disable", true), ("require", false)] {
+        let uri = conninfo_as(
+            "password_user",
+            "127.0.0.1",
+            &format!("password=secret sslmode={sslmode}"),
+        );
+        let (out, _, stderr) = output(
+            binary(&["--dump-schema"])
+                .env("PGRST_DB_URI", uri)
+                .env("PGRST_DB_SCHEMAS", "tls")
+                .env("HOME", "/nonexistent"),
+        );
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(
+            stderr.contains(warning),
+            warned,
+            "sslmode={sslmode}: {stderr}"
+        );
+    }
+}
+
 /// `channel_binding=require`: SCRAM-SHA-256-PLUS over TLS, bound to the
 /// server's certificate; over plain TCP the server cannot offer it, so the
 /// connection is refused before the client's first SCRAM message.
