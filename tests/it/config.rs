@@ -665,6 +665,10 @@ async fn channel_binding_require_needs_scram_over_tls() {
     let server = start_tls_server(scram("sslmode=require")).unwrap();
     assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
     drop(server);
+    // `disable`: plain SCRAM-SHA-256 although the server offers binding.
+    let server = start_tls_server(scram_user("sslmode=require channel_binding=disable")).unwrap();
+    assert_eq!(connection_ssl(&server).await[0]["ssl"], json!(true));
+    drop(server);
     let err = start_tls_server(scram("sslmode=disable")).err().unwrap();
     assert!(
         err.contains(
@@ -689,22 +693,37 @@ async fn channel_binding_require_needs_scram_over_tls() {
 }
 
 /// A server that runs SCRAM but never proves it knows the password: it
-/// skips AuthenticationSASLFinal, or sends a signature that does not verify.
+/// skips AuthenticationSASLFinal, or sends a signature that does not verify;
+/// and one that offers SCRAM-SHA-256-PLUS without TLS (a proxy that
+/// stripped TLS), which libpq refuses before the client's first message.
 #[tokio::test]
 async fn scram_needs_the_servers_signature() {
-    for (final_message, refusal) in [
+    const SCRAM: &[u8] = b"SCRAM-SHA-256\0\0";
+    for (mechanisms, final_message, refusal) in [
         (
+            SCRAM,
             None,
             "the server ended SCRAM authentication without proving it knows the password",
         ),
         (
+            SCRAM,
             Some("v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
             "the server's SCRAM signature does not verify",
+        ),
+        (
+            b"SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0",
+            None,
+            "server offered SCRAM-SHA-256-PLUS authentication over a non-SSL connection",
         ),
     ] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let fake = tokio::spawn(fake_scram_server(listener, final_message));
+        let fake = tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                tokio::spawn(fake_scram_peer(stream, mechanisms, final_message));
+            }
+        });
         let env = vec![
             (
                 "PGRST_DB_URI".to_string(),
@@ -721,19 +740,27 @@ async fn scram_needs_the_servers_signature() {
     }
 }
 
-/// Speaks SCRAM-SHA-256 up to the client's final message on every
-/// connection, then sends `final_message` as AuthenticationSASLFinal (none:
-/// straight to AuthenticationOk) and ReadyForQuery.
-async fn fake_scram_server(listener: tokio::net::TcpListener, final_message: Option<&'static str>) {
+/// Offers `mechanisms`, speaks SCRAM-SHA-256 up to the client's final
+/// message, then sends `final_message` as AuthenticationSASLFinal (none:
+/// straight to AuthenticationOk) and ReadyForQuery. Ends quietly when the
+/// client hangs up.
+async fn fake_scram_peer(
+    mut stream: tokio::net::TcpStream,
+    mechanisms: &[u8],
+    final_message: Option<&str>,
+) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    async fn read_message(stream: &mut tokio::net::TcpStream, typed: bool) -> Vec<u8> {
+    async fn read_message(
+        stream: &mut tokio::net::TcpStream,
+        typed: bool,
+    ) -> std::io::Result<Vec<u8>> {
         if typed {
-            stream.read_u8().await.unwrap();
+            stream.read_u8().await?;
         }
-        let len = stream.read_u32().await.unwrap() as usize;
-        let mut body = vec![0; len - 4];
-        stream.read_exact(&mut body).await.unwrap();
-        body
+        let len = stream.read_u32().await? as usize;
+        let mut body = vec![0; len.saturating_sub(4)];
+        stream.read_exact(&mut body).await?;
+        Ok(body)
     }
     fn auth(code: u32, data: &[u8]) -> Vec<u8> {
         let mut m = vec![b'R'];
@@ -742,29 +769,18 @@ async fn fake_scram_server(listener: tokio::net::TcpListener, final_message: Opt
         m.extend_from_slice(data);
         m
     }
-    loop {
-        let (mut stream, _) = listener.accept().await.unwrap();
-        tokio::spawn(async move {
-            read_message(&mut stream, false).await;
-            stream
-                .write_all(&auth(10, b"SCRAM-SHA-256\0\0"))
-                .await
-                .unwrap();
-            let initial = read_message(&mut stream, true).await;
-            // Mechanism name, its NUL, the data's length, then "n,,n=,r=<nonce>".
-            let client_first = String::from_utf8_lossy(&initial[18..]).into_owned();
-            let nonce = client_first.rsplit_once("r=").unwrap().1;
-            let server_first = format!("r={nonce}server,s=c2FsdHNhbHQ=,i=4096");
-            stream
-                .write_all(&auth(11, server_first.as_bytes()))
-                .await
-                .unwrap();
-            read_message(&mut stream, true).await;
-            if let Some(v) = final_message {
-                stream.write_all(&auth(12, v.as_bytes())).await.unwrap();
-            }
-            stream.write_all(&auth(0, b"")).await.unwrap();
-            stream.write_all(b"Z\0\0\0\x05I").await.unwrap();
-        });
+    read_message(&mut stream, false).await?;
+    stream.write_all(&auth(10, mechanisms)).await?;
+    let initial = read_message(&mut stream, true).await?;
+    // Mechanism name, its NUL, the data's length, then "n,,n=,r=<nonce>".
+    let client_first = String::from_utf8_lossy(&initial[18..]).into_owned();
+    let nonce = client_first.rsplit_once("r=").expect("a client nonce").1;
+    let server_first = format!("r={nonce}server,s=c2FsdHNhbHQ=,i=4096");
+    stream.write_all(&auth(11, server_first.as_bytes())).await?;
+    read_message(&mut stream, true).await?;
+    if let Some(v) = final_message {
+        stream.write_all(&auth(12, v.as_bytes())).await?;
     }
+    stream.write_all(&auth(0, b"")).await?;
+    stream.write_all(b"Z\0\0\0\x05I").await
 }
