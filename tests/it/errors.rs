@@ -149,12 +149,18 @@ async fn undecodable_urls_are_client_errors() {
     assert_eq!(r.body["code"], "PGRST205");
 }
 
-/// Everything the server answers to raw bytes, until it closes.
+/// Everything the shared server answers to raw bytes, until it closes.
 async fn raw_answer(request: &[u8]) -> String {
+    raw_answer_from(shared().addr, request).await
+}
+
+/// Everything the server at `addr` answers to raw bytes, until it closes.
+pub(crate) async fn raw_answer_from(
+    addr: impl tokio::net::ToSocketAddrs,
+    request: &[u8],
+) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(shared().addr)
-        .await
-        .expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.write_all(request).await.expect("request written");
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.expect("answer read");

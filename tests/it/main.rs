@@ -13,6 +13,7 @@ mod errors;
 mod explain;
 mod gateway;
 mod geojson;
+mod grammar;
 mod harness;
 mod in_db_config;
 mod jco;

@@ -314,7 +314,7 @@ async fn metrics_count_requests_by_status_and_jwt_cache_use() {
 }
 
 /// The real binary with `env`, its stdout and stderr lines, and its URL.
-fn spawn(env: Vec<(String, String)>) -> (Child, Receiver<String>, String) {
+pub(crate) fn spawn(env: Vec<(String, String)>) -> (Child, Receiver<String>, String) {
     let mut child = binary(&[])
         .envs(env)
         .stdout(Stdio::piped())

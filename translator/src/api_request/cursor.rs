@@ -81,12 +81,6 @@ impl Cursor {
         self.pos >= self.chars.len()
     }
 
-    pub(crate) fn bump(&mut self) -> Option<char> {
-        let c = self.peek()?;
-        self.pos += 1;
-        Some(c)
-    }
-
     pub(crate) fn starts_with(&self, s: &str) -> bool {
         (self.pos..)
             .zip(s.chars())
@@ -283,20 +277,45 @@ impl Cursor {
     /// `"…"` with backslash escapes (`\x` is `x`). Fails without consuming
     /// if there is no opening quote; an unterminated value fails consumed.
     pub(crate) fn quoted_value(&mut self) -> PResult<String> {
+        self.quoted(true)
+    }
+
+    /// A quoted name: [`Cursor::quoted_value`] without control characters,
+    /// which fail consumed where they stand (see [`is_name_char`]).
+    fn quoted_name(&mut self) -> PResult<String> {
+        self.quoted(false)
+    }
+
+    fn quoted(&mut self, controls: bool) -> PResult<String> {
         if self.peek() != Some('"') {
             return self.fail(&["\"\\\"\""]);
         }
         self.pos += 1;
         let mut out = String::new();
         loop {
-            match self.bump() {
+            match self.peek() {
+                Some(c) if !controls && !is_name_char(c) => {
+                    return self.fail(&["\"\\\\\"", "\"\\\"\""]);
+                }
                 None => return self.fail(&["\"\\\"\""]),
-                Some('"') => return Ok(out),
-                Some('\\') => match self.bump() {
-                    Some(c) => out.push(c),
-                    None => return self.fail(&["any character"]),
-                },
-                Some(c) => out.push(c),
+                Some('"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some('\\') => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(c) if controls || is_name_char(c) => {
+                            self.pos += 1;
+                            out.push(c);
+                        }
+                        _ => return self.fail(&["any character"]),
+                    }
+                }
+                Some(c) => {
+                    self.pos += 1;
+                    out.push(c);
+                }
             }
         }
     }
@@ -355,20 +374,21 @@ impl Cursor {
     /// A column or relation name: quoted, or identifiers joined by dashes.
     pub(crate) fn field_name(&mut self) -> PResult<String> {
         if self.peek() == Some('"') {
-            return self.quoted_value();
+            return self.quoted_name();
         }
         self.sep_by_dash(&mut |c: &mut Cursor| c.identifier(FIELD_NAME))
     }
 
-    /// A JSON key: quoted, or any characters but `(-:.,>)`, trimmed.
+    /// A JSON key: quoted, or any characters but `(-:.,>)` and control
+    /// characters, trimmed.
     fn json_key_name(&mut self) -> PResult<String> {
         if self.peek() == Some('"') {
-            return self.quoted_value();
+            return self.quoted_name();
         }
         self.sep_by_dash(&mut |c: &mut Cursor| {
             let start = c.pos;
             while let Some(ch) = c.peek() {
-                if "(-:.,>)".contains(ch) {
+                if "(-:.,>)".contains(ch) || !is_name_char(ch) {
                     break;
                 }
                 c.pos += 1;
@@ -449,6 +469,14 @@ impl Cursor {
 
 pub(crate) const FIELD_NAME: &str = "field name (* or [a..z0..9_$])";
 
+/// Whether a name from a request may hold `c`: not a control character
+/// (U+0000–U+001F, U+007F). PostgreSQL's quoted identifiers can hold all of
+/// them but NUL; the rest are refused too, as no name a client can see in a
+/// header, a log line or an error message should hide them.
+fn is_name_char(c: char) -> bool {
+    !c.is_ascii_control()
+}
+
 fn is_identifier_char(c: char) -> bool {
     c.is_alphabetic() || c.is_ascii_digit() || c == '_' || c == ' ' || c == '$'
 }
@@ -457,12 +485,11 @@ fn is_identifier_char(c: char) -> bool {
 fn render_details(f: &Failure) -> String {
     let mut parts = Vec::new();
     if let Some(u) = f.unexpected {
-        parts.push(format!("unexpected '{u}'"));
+        parts.push(format!("unexpected {}", haskell_show(u, '\'')));
     } else if let Some(s) = f.sys_unexpected {
         match s {
             None => parts.push("unexpected end of input".to_string()),
-            // Shown as a Haskell string literal, as parsec's `show` does.
-            Some(c) => parts.push(format!("unexpected {:?}", c.to_string())),
+            Some(c) => parts.push(format!("unexpected {}", haskell_show(c, '"'))),
         }
     }
     let expected: Vec<&str> = f
@@ -479,6 +506,26 @@ fn render_details(f: &Failure) -> String {
     } else {
         parts.join(" ")
     }
+}
+
+/// `c` as Haskell's `show` writes a `Char` (`quote` `'`) or a one-character
+/// `String` (`quote` `"`), as parsec shows them: control characters by
+/// their ASCII names, non-ASCII by decimal code.
+fn haskell_show(c: char, quote: char) -> String {
+    const NAMES: [&str; 32] = [
+        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "a", "b", "t", "n", "v", "f", "r", "SO",
+        "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC",
+        "FS", "GS", "RS", "US",
+    ];
+    let body = match c {
+        '\\' => "\\\\".to_string(),
+        _ if c == quote => format!("\\{c}"),
+        '\u{7f}' => "\\DEL".to_string(),
+        _ if c.is_ascii_control() => format!("\\{}", NAMES[c as usize]),
+        _ if !c.is_ascii() => format!("\\{}", u32::from(c)),
+        _ => c.to_string(),
+    };
+    format!("{quote}{body}{quote}")
 }
 
 fn commas_or(items: &[&str]) -> String {

@@ -13,9 +13,9 @@
 //! tree_path := name {"." name} json_path
 //! ```
 //!
-//! As in PostgREST, a top-level filter value needs no end of input after
-//! `in.(…)` or `is.null` (`is.nullx` is `is.null`), and a key path ends at the
-//! first character it cannot use.
+//! A filter value ends after `in.(…)` or `is.null`, and a key path at the
+//! first character it cannot use; the caller then requires the end of the
+//! input (PostgREST does not: `is.nullx` is `is.null` there).
 
 use super::ast::{
     EmbedPath, Field, Filter, FtsOperator, IsValue, LogicOperator, LogicTree, OpExpr, OpQuantifier,

@@ -106,6 +106,7 @@ pub(crate) fn columns(c: &mut Cursor) -> PResult<Vec<String>> {
         c.ws();
         if c.peek() != Some(',') {
             c.pos = save;
+            c.note(&["\",\""]);
             return Ok(names);
         }
         c.pos += 1;

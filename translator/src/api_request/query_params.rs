@@ -13,7 +13,10 @@
 //!   For an RPC read (GET/HEAD on `/rpc/f`), a value without an operator is a
 //!   function argument instead (see [`ParseOptions::rpc_read`]).
 //! - Errors are checked in PostgREST's order: order, and/or, columns, select,
-//!   filters, on_conflict, then the limit/offset key paths.
+//!   filters, on_conflict, then `limit`/`offset` (key path, then value).
+//! - Stricter than PostgREST: every key and value must parse whole, names
+//!   hold no control characters, and `limit`/`offset` must be integers
+//!   (README, "Strict query grammar").
 
 use super::ast::{
     Filter, LogicTree, OrderTerm, PathFilter, PathLogic, PathOrder, PathRange, SelectItem,
@@ -107,6 +110,8 @@ pub enum ParamKind {
     LogicTree,
     TreePath,
     LogicPath,
+    Limit,
+    Offset,
 }
 
 impl ParamKind {
@@ -121,6 +126,8 @@ impl ParamKind {
             ParamKind::LogicTree => "logic tree",
             ParamKind::TreePath => "tree path",
             ParamKind::LogicPath => "logic path",
+            ParamKind::Limit => "limit parameter",
+            ParamKind::Offset => "offset parameter",
         }
     }
 }
@@ -267,7 +274,7 @@ pub fn parse_query_with(
 fn parse_logic_value(op: &str, value: &str) -> Result<LogicTree, QueryParamError> {
     let text = format!("{op}{value}");
     let mut c = Cursor::new(&text);
-    filter::logic_tree(&mut c, 0).map_err(|_| error(&c, ParamKind::LogicTree, value))
+    whole(&mut c, |c| filter::logic_tree(c, 0)).map_err(|_| error(&c, ParamKind::LogicTree, value))
 }
 
 /// In an RPC read, a value whose parse went past `not.`, `in.` or `is.`
@@ -280,7 +287,13 @@ fn ranges(pairs: &[(&str, &str)]) -> Result<Vec<PathRange>, QueryParamError> {
     let mut out: Vec<PathRange> = Vec::new();
     for &(k, v) in pairs {
         let (path, _) = run(k, ParamKind::TreePath, filter::tree_path)?;
-        let Some(n) = read_integer(v) else { continue };
+        let is_limit = last_word(k) == "limit";
+        let kind = if is_limit {
+            ParamKind::Limit
+        } else {
+            ParamKind::Offset
+        };
+        let n = run(v, kind, integer)?;
         let idx = match out.iter().position(|r| r.path == path) {
             Some(i) => i,
             None => {
@@ -293,7 +306,7 @@ fn ranges(pairs: &[(&str, &str)]) -> Result<Vec<PathRange>, QueryParamError> {
             }
         };
         if let Some(r) = out.get_mut(idx) {
-            if last_word(k) == "limit" {
+            if is_limit {
                 r.limit = Some(n);
             } else {
                 r.offset = Some(n);
@@ -303,28 +316,33 @@ fn ranges(pairs: &[(&str, &str)]) -> Result<Vec<PathRange>, QueryParamError> {
     Ok(out)
 }
 
-/// An integer as Haskell's `read` takes it for `limit`/`offset`: optional
-/// surrounding whitespace and `-`, decimal digits. Saturates beyond `i64`.
-fn read_integer(s: &str) -> Option<i64> {
-    let t = s.trim();
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+/// `limit`/`offset`: `["-"] digit {digit}`, saturating beyond `i64`.
+/// Stricter than PostgREST, which ignores what Haskell's `read` cannot
+/// take as an integer (`limit=ten` reads every row); a negative value is
+/// left to the range rules, as in PostgREST.
+fn integer(c: &mut Cursor) -> PResult<i64> {
+    let negative = c.peek() == Some('-');
+    if negative {
+        c.pos += 1;
+    } else {
+        c.note(&["\"-\""]);
     }
+    let start = c.pos;
     let mut n: i64 = 0;
-    for b in digits.bytes() {
-        let d = i64::from(b - b'0');
+    while let Some(d) = c.peek().and_then(|ch| ch.to_digit(10)) {
+        c.pos += 1;
         n = n.saturating_mul(10);
-        n = if neg {
-            n.saturating_sub(d)
+        n = if negative {
+            n.saturating_sub(i64::from(d))
         } else {
-            n.saturating_add(d)
+            n.saturating_add(i64::from(d))
         };
     }
-    Some(n)
+    if c.pos == start {
+        return c.fail(&["digit"]);
+    }
+    c.note(&["digit"]);
+    Ok(n)
 }
 
 fn dedup(names: Vec<String>) -> Vec<String> {
@@ -342,14 +360,28 @@ fn last_word(key: &str) -> &str {
     key.rsplit('.').next().unwrap_or(key)
 }
 
-/// Runs a grammar on a decoded key or value.
+/// Runs a grammar on a decoded key or value, which it must read whole.
 fn run<T>(
     input: &str,
     kind: ParamKind,
     parser: impl FnOnce(&mut Cursor) -> PResult<T>,
 ) -> Result<T, QueryParamError> {
     let mut c = Cursor::new(input);
-    parser(&mut c).map_err(|_| error(&c, kind, input))
+    whole(&mut c, parser).map_err(|_| error(&c, kind, input))
+}
+
+/// `parser` followed by the end of the input. PostgREST stops some
+/// grammars at the first character they cannot use and ignores the rest
+/// (`select=a,b)x`, `in.(1)x`, `is.nullx`, a filter key `a(b`); here the
+/// rest is an error, reported where it starts.
+fn whole<T>(c: &mut Cursor, parser: impl FnOnce(&mut Cursor) -> PResult<T>) -> PResult<T> {
+    let value = parser(c)?;
+    if c.at_end() {
+        Ok(value)
+    } else {
+        c.note_end_expected();
+        Err(super::cursor::Fail)
+    }
 }
 
 fn error(c: &Cursor, kind: ParamKind, value: &str) -> QueryParamError {

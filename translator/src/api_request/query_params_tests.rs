@@ -457,11 +457,15 @@ fn select_errors() {
     assert!(e.details.starts_with("unexpected '['"), "{}", e.details);
     let e = err("select=name!hint");
     assert_eq!(e.column, 5);
-    // parsec's `sepBy` ends the top-level list at an item that fails without
-    // consuming input, so PostgREST reads these as an empty select
-    assert_eq!(ok("select=*!hint").select, vec![]);
-    assert_eq!(ok("select=*::text").select, vec![]);
-    // but not inside an embed
+    // PostgREST reads these as an empty select (parsec's `sepBy` ends the
+    // list at an item that fails without consuming); the whole value must
+    // parse here
+    let e = err("select=*!hint");
+    assert_eq!(
+        (e.column, e.details.as_str()),
+        (2, "unexpected '!' expecting \")\", \",\" or end of input")
+    );
+    err("select=*::text");
     err("select=a(*!hint)");
     let e = err("select=name::");
     assert_eq!(e.column, 7);
@@ -482,9 +486,25 @@ fn select_errors() {
 }
 
 #[test]
-fn select_trailing_input_is_ignored_like_postgrest() {
-    assert_eq!(ok("select=a,b)x").select, vec![col("a"), col("b")]);
-    assert_eq!(ok("select=,a").select, vec![]);
+fn select_must_parse_whole() {
+    let e = err("select=a,b)x");
+    assert_eq!(
+        e.message(),
+        "\"failed to parse select parameter (a,b)x)\" (line 1, column 4)"
+    );
+    assert_eq!(
+        e.details,
+        "unexpected ')' expecting \"->>\", \"->\", \"::\", \".\", \",\" or end of input"
+    );
+    let e = err("select=a(b)x");
+    assert_eq!(
+        (e.column, e.details.as_str()),
+        (5, "unexpected 'x' expecting \",\" or end of input")
+    );
+    assert_eq!(err("select=,a").column, 1);
+    // `%3B` is part of the value (a raw `;` separates pairs, as in PostgREST)
+    let e = err("select=title%3Bdrop%20table%20x");
+    assert_eq!(e.column, 6);
 }
 
 #[test]
@@ -687,9 +707,86 @@ fn in_operator_and_quoting() {
 }
 
 #[test]
-fn filter_trailing_input_is_ignored_like_postgrest() {
-    assert_eq!(in_list("a=in.(1)xyz"), vec!["1"]);
-    assert_eq!(op("a=is.nullx").operation, Operation::Is(IsValue::Null));
+fn filter_values_must_parse_whole() {
+    let e = err("a=in.(1)xyz");
+    assert_eq!(
+        e.message(),
+        "\"failed to parse filter (in.(1)xyz)\" (line 1, column 7)"
+    );
+    assert_eq!(e.details, "unexpected 'x' expecting end of input");
+    assert_eq!(in_list("a=in.(1) "), vec!["1"]);
+    let e = err("a=is.nullx");
+    assert_eq!((e.kind, e.column), (ParamKind::Filter, 8));
+    // in an RPC read too: `in.`/`is.` commit to being a filter
+    assert!(rpc("a=is.nullx").is_err());
+}
+
+#[test]
+fn keys_and_lists_must_parse_whole() {
+    let e = err("ti(tle=eq.1");
+    assert_eq!(
+        (e.kind, e.message().as_str()),
+        (
+            ParamKind::TreePath,
+            "\"failed to parse tree path (ti(tle)\" (line 1, column 3)"
+        )
+    );
+    assert_eq!(err("a)b.limit=1").kind, ParamKind::TreePath);
+    assert_eq!(err("a)b.or=(c.eq.1)").kind, ParamKind::LogicPath);
+    let e = err("or=(a.eq.1)x");
+    assert_eq!((e.kind, e.column), (ParamKind::LogicTree, 11));
+    assert_eq!(e.details, "unexpected 'x' expecting end of input");
+    let e = err("columns=a,b)x");
+    assert_eq!((e.kind, e.column), (ParamKind::Columns, 4));
+    let e = err("on_conflict=a%3Bb");
+    assert_eq!((e.kind, e.column), (ParamKind::OnConflict, 2));
+    assert_eq!(e.details, "unexpected ';' expecting \",\" or end of input");
+    let e = err("order=id%3Bdesc");
+    assert_eq!((e.kind, e.column), (ParamKind::Order, 3));
+}
+
+#[test]
+fn names_refuse_control_characters() {
+    // a quoted name: where the control character stands
+    let e = err("select=%22a%00%22");
+    assert_eq!(
+        e.message(),
+        "\"failed to parse select parameter (\"a\u{0}\")\" (line 1, column 3)"
+    );
+    assert_eq!(
+        e.details,
+        "unexpected \"\\NUL\" expecting \"\\\\\" or \"\\\"\""
+    );
+    // escaped, unquoted, in an alias, a JSON key, a filter key, order,
+    // columns, on_conflict, a hint, a logic tree
+    for q in [
+        "select=%22a%5C%00%22",
+        "select=a%00b",
+        "select=%22x%01%22:a",
+        "select=a->%22k%1F%22",
+        "select=a->k%7F",
+        "select=a->>%00",
+        "%22a%00%22=eq.1",
+        "a->k%00=eq.1",
+        "order=%22a%09%22",
+        "order=a->k%00.desc",
+        "columns=%22a%00%22",
+        "on_conflict=%22a%0A%22",
+        "select=a!%22h%00%22(*)",
+        "select=%22r%00%22(*)",
+        "or=(%22a%00%22.eq.1)",
+        "x.%22a%00%22.limit=1",
+    ] {
+        let e = err(q);
+        assert!(
+            e.details.starts_with("unexpected") && !e.details.contains('\0'),
+            "{q}: {}",
+            e.details
+        );
+    }
+    // values may hold them: they are bound parameters
+    assert_eq!(op("a=eq.x%01y"), quant(QuantOperator::Equal, "x\u{1}y"));
+    assert_eq!(in_list("a=in.(%22x%0Ay%22)"), vec!["x\ny"]);
 }
 
 #[test]
@@ -1067,16 +1164,48 @@ fn limit_and_offset() {
         ]
     );
     assert_eq!(p.range(&[]).and_then(|r| r.limit), Some(20));
-    // non-integers are ignored, negatives kept, huge numbers saturate
-    let p = ok("limit=abc&offset=1.5");
-    assert!(p.ranges.is_empty());
+    // negatives are kept (the range rules answer them), huge numbers saturate
     assert_eq!(ok("limit=-1").ranges[0].limit, Some(-1));
-    assert_eq!(ok("limit=+%2010%20").ranges[0].limit, Some(10));
     assert_eq!(
         ok("limit=99999999999999999999999").ranges[0].limit,
         Some(i64::MAX)
     );
     err("a..limit=1");
+}
+
+#[test]
+fn limit_and_offset_must_be_integers() {
+    // PostgREST ignores what Haskell cannot read as an integer
+    let e = err("limit=abc");
+    assert_eq!(
+        (e.kind, e.message().as_str(), e.details.as_str()),
+        (
+            ParamKind::Limit,
+            "\"failed to parse limit parameter (abc)\" (line 1, column 1)",
+            "unexpected \"a\" expecting \"-\" or digit"
+        )
+    );
+    let e = err("offset=1.5");
+    assert_eq!(
+        (e.kind, e.column, e.details.as_str()),
+        (
+            ParamKind::Offset,
+            2,
+            "unexpected '.' expecting digit or end of input"
+        )
+    );
+    for q in [
+        "limit=",
+        "limit=+%2010%20",
+        "limit=%2010",
+        "limit=-",
+        "limit=1e3",
+        "limit=%D9%A1",
+        "clients.limit=ten",
+        "clients.offset=1x",
+    ] {
+        err(q);
+    }
 }
 
 // ---------------------------------------------------------------- columns, on_conflict
@@ -1123,8 +1252,9 @@ fn error_order_and_api_error() {
 fn error_positions_count_tabs_and_lines() {
     let e = err("order=%09x.y");
     assert_eq!(e.column, 11);
-    let e = err("order=\"a%0Ab\".zz");
-    assert_eq!((e.line, e.column), (2, 4));
+    // a newline can only be in a value
+    let e = err("or=(a.eq.x%0Ay,b.zz.1)");
+    assert_eq!(e.line, 2);
 }
 
 // ---------------------------------------------------------------- robustness

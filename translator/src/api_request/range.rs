@@ -98,9 +98,10 @@ pub struct Page {
 ///   `<digits>-` is ignored; `5-2` is PGRST103.
 /// - `limit`, `offset`: the value of the last top-level `limit` / `offset`
 ///   parameter that has a value (`limit=` counts, a bare `limit` does not),
-///   as decoded. A value Haskell cannot read as an integer still counts:
-///   it means no limit (and `offset` 0), which combined with the other
-///   parameter gives PostgREST's `[o, o-1]`.
+///   as decoded. The query grammar lets only `-?[0-9]+` through (PGRST100
+///   otherwise, stricter than PostgREST); read here as Haskell reads it,
+///   a value it cannot read would count as no limit (and `offset` 0), as
+///   PostgREST takes it.
 /// - `max_rows`: `db-max-rows`.
 ///
 /// Errors: PGRST103 (416) for an empty range other than `limit=0`, PGRST114

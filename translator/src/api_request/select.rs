@@ -11,8 +11,9 @@
 //! agg      := "sum" | "avg" | "count" | "max" | "min"
 //! ```
 //!
-//! As in PostgREST, the top-level list needs no end of input after it: the
-//! first item that cannot continue the list ends it (`a,b)x` selects `a,b`).
+//! The list ends at the first item that cannot continue it, as in
+//! PostgREST; the caller then requires the end of the input (PostgREST
+//! does not: it reads `a,b)x` as `a,b`).
 
 use super::ast::{AggregateFunction, Field, JoinType, SelectItem};
 use super::cursor::{Cursor, MAX_DEPTH, PResult};

@@ -19,6 +19,7 @@ use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
 
 mod explain;
+mod nul;
 mod options;
 mod read;
 mod root;
@@ -33,6 +34,7 @@ pub fn plan(
     auth: Result<auth::AuthResult, ApiError>,
 ) -> Outcome {
     auth.and_then(|auth| try_plan(config, cache, req, &auth))
+        .and_then(|outcome| nul::refuse(&outcome, &req.body).map(|()| outcome))
         .unwrap_or_else(|err| Outcome::Reply(err.to_response()))
 }
 
