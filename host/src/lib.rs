@@ -13,6 +13,8 @@ pub mod metrics;
 pub mod parse_errors;
 pub mod recovery;
 pub mod require_auth;
+
+pub mod request_targets;
 pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
@@ -408,7 +410,8 @@ async fn accept_loop(
                 let service = hyper::service::service_fn(move |req| {
                     handle_logged(state.clone(), req, peer.ip(), log_level)
                 });
-                let io = parse_errors::ParseErrorBodies::new(TokioIo::new(stream));
+                let io = request_targets::RequestTargets::new(TokioIo::new(stream));
+                let io = parse_errors::ParseErrorBodies::new(io);
                 let conn = builder.serve_connection(io, service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -1,6 +1,6 @@
 //! JSON bodies for the requests hyper's HTTP/1 parser refuses before any
-//! handler runs (raw non-ASCII bytes in the request line, a URI past 64 KiB,
-//! an oversized head). hyper answers those with an empty 4xx and closes the
+//! handler runs (a malformed request line such as one with a space in its
+//! target, a URI past 64 KiB, an oversized head). hyper answers those with an empty 4xx and closes the
 //! connection; this wrapper around the socket recognises that answer (one of
 //! those statuses with only `connection`, `content-length: 0` and `date`;
 //! every handler answer has a `content-type`) and sends an error object in
@@ -60,7 +60,7 @@ fn replacement_for(head: &[u8]) -> Option<Vec<u8>> {
         ),
         _ => (
             "The request is not valid HTTP/1.1",
-            "Percent-encode every byte outside printable ASCII in the URL",
+            "Percent-encode spaces in the URL",
         ),
     };
     let body = serde_json::json!({

@@ -181,10 +181,10 @@ async fn raw_exchange(request: Vec<u8>) -> (String, serde_json::Value) {
 
 #[tokio::test]
 async fn malformed_request_lines_get_a_json_error_not_a_reset() {
-    // Raw bytes that are not a valid URI, and a URI past hyper's limit, are
-    // refused by the HTTP parser itself before any handler runs; the
-    // answer still is an error object.
-    let invalid = b"GET /items?x=\xff HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_vec();
+    // A space in the target (Warp refuses it too), and a URI past hyper's
+    // limit, are refused by the HTTP parser itself before any handler runs;
+    // the answer still is an error object.
+    let invalid = b"GET /items?x=a b HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".to_vec();
     let (status, body) = raw_exchange(invalid).await;
     assert_eq!(status, "HTTP/1.1 400 Bad Request");
     assert_eq!(body["code"], "PGRSTX01");
@@ -200,7 +200,7 @@ async fn malformed_request_lines_get_a_json_error_not_a_reset() {
         "The request URI is longer than 65534 bytes"
     );
     // A keep-alive connection: a good request first, then a broken one.
-    let answer = raw_answer(b"GET /items?id=eq.1&select=id HTTP/1.1\r\nHost: t\r\n\r\nGET /\x01 HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let answer = raw_answer(b"GET /items?id=eq.1&select=id HTTP/1.1\r\nHost: t\r\n\r\nGET /a b HTTP/1.1\r\nHost: t\r\n\r\n").await;
     let (first, second) = answer
         .split_once("HTTP/1.1 400 Bad Request\r\n")
         .expect("{answer}");

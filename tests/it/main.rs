@@ -31,6 +31,7 @@ mod postgrest_js;
 mod prepared;
 mod profiles;
 mod read;
+mod request_target;
 mod resources;
 mod role_settings;
 mod rpc;
