@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_postgres::config::{ChannelBinding, Host, TargetSessionAttrs};
 
+use super::cancel::{CancelTarget, Peer};
 use super::connection::{Conn, DbError, Error, Io};
 use crate::tls::{PgConnect, SslMode};
 
@@ -86,12 +87,12 @@ async fn open_one(
     tls: bool,
 ) -> Result<Conn, Error> {
     let port = target.port;
-    let io: Box<dyn Io> = match target.host {
-        Host::Unix(dir) => Box::new(
-            UnixStream::connect(dir.join(format!(".s.PGSQL.{port}")))
-                .await
-                .map_err(Error::Io)?,
-        ),
+    let (io, peer): (Box<dyn Io>, Peer) = match target.host {
+        Host::Unix(dir) => {
+            let path = dir.join(format!(".s.PGSQL.{port}"));
+            let stream = UnixStream::connect(&path).await.map_err(Error::Io)?;
+            (Box::new(stream), Peer::Unix(path))
+        }
         Host::Tcp(name) => {
             let stream = match target.addr {
                 Some(addr) => TcpStream::connect((addr, port)).await,
@@ -100,16 +101,24 @@ async fn open_one(
             .map_err(Error::Io)?;
             stream.set_nodelay(true).map_err(Error::Io)?;
             tcp_options(&stream, config).map_err(Error::Io)?;
+            let addr = stream.peer_addr().map_err(Error::Io)?;
             let wants_tls = tls && connect.mode() != SslMode::Disable;
-            if wants_tls {
+            let (io, tls) = if wants_tls {
                 negotiate(stream, name, connect).await?
             } else {
-                Box::new(stream)
-            }
+                (Box::new(stream) as Box<dyn Io>, false)
+            };
+            let host = name.clone();
+            (io, Peer::Tcp { addr, host, tls })
         }
     };
     let mut conn = Conn::new(io);
-    startup(&mut conn, config).await?;
+    let key = startup(&mut conn, config).await?;
+    conn.cancel = key.map(|(process_id, secret_key)| CancelTarget {
+        peer,
+        process_id,
+        secret_key,
+    });
     Ok(conn)
 }
 
@@ -133,31 +142,38 @@ fn tcp_options(stream: &TcpStream, config: &tokio_postgres::Config) -> std::io::
 }
 
 /// SSLRequest, then the handshake if the server agrees; a server without
-/// TLS is fine for `prefer` (and `allow`'s second try) only.
+/// TLS is fine for `prefer` (and `allow`'s second try) only. Says whether
+/// the stream is TLS.
 async fn negotiate(
     mut stream: TcpStream,
     host: &str,
     connect: &PgConnect,
-) -> Result<Box<dyn Io>, Error> {
+) -> Result<(Box<dyn Io>, bool), Error> {
     let mut request = bytes::BytesMut::new();
     frontend::ssl_request(&mut request);
     stream.write_all(&request).await.map_err(Error::Io)?;
     let answer = stream.read_u8().await.map_err(Error::Io)?;
     if answer != b'S' {
         return match connect.mode() {
-            SslMode::Prefer | SslMode::Allow => Ok(Box::new(stream)),
+            SslMode::Prefer | SslMode::Allow => Ok((Box::new(stream), false)),
             _ => Err(Error::Connect(
                 "error performing TLS handshake: server does not support TLS".to_string(),
             )),
         };
     }
-    connect
+    let io = connect
         .handshake(stream, host)
         .await
-        .map_err(Error::Connect)
+        .map_err(Error::Connect)?;
+    Ok((io, true))
 }
 
-async fn startup(conn: &mut Conn, config: &tokio_postgres::Config) -> Result<(), Error> {
+/// The startup exchange; returns BackendKeyData's process id and key (a
+/// proxy may send none: its sessions cannot be cancelled).
+async fn startup(
+    conn: &mut Conn,
+    config: &tokio_postgres::Config,
+) -> Result<Option<(i32, i32)>, Error> {
     let user = config
         .get_user()
         .ok_or_else(|| Error::Connect("no user to connect as".to_string()))?;
@@ -172,13 +188,13 @@ async fn startup(conn: &mut Conn, config: &tokio_postgres::Config) -> Result<(),
     frontend::startup_message(params, &mut conn.out).map_err(Error::Io)?;
     conn.send(0).await?;
     authenticate(conn, config, user).await?;
+    let mut key = None;
     loop {
         match conn.message().await? {
-            Message::ReadyForQuery(_) => return Ok(()),
+            Message::ReadyForQuery(_) => return Ok(key),
             Message::ErrorResponse(body) => return Err(Error::Db(DbError::parse(&body)?)),
-            Message::BackendKeyData(_)
-            | Message::ParameterStatus(_)
-            | Message::NoticeResponse(_) => {}
+            Message::BackendKeyData(body) => key = Some((body.process_id(), body.secret_key())),
+            Message::ParameterStatus(_) | Message::NoticeResponse(_) => {}
             _ => return Err(Error::Protocol("during startup".to_string())),
         }
     }
