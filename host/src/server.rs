@@ -236,12 +236,7 @@ async fn serve(
     let (response, responding) = state
         .db
         .execute(plan, body, |outcome| {
-            let unreachable = matches!(
-                outcome,
-                Err(Failure::Host(
-                    wit::HostError::DbUnreachable(_) | wit::HostError::DbConnectionLost(_)
-                ))
-            );
+            let unreachable = matches!(&outcome, Err(f) if f.server_lost());
             if matches!(outcome, Err(Failure::Host(wit::HostError::PoolTimeout))) {
                 state.metrics.pool_timed_out();
             }
@@ -347,6 +342,13 @@ fn answer(
                 .with_instance(|i| i.respond_error(context, &err))
                 .map_or_else(component_failure, response),
         ),
+        // PostgREST's answer to a result its driver cannot read.
+        Err(Failure::Connection(what)) => rejected(host_error(
+            500,
+            "PGRSTX00",
+            "Unexpected answer from the database",
+            what,
+        )),
         Err(Failure::Host(err)) => rejected(
             generation
                 .compiled()

@@ -6,11 +6,13 @@
 //! nearly doubles what PostgreSQL alone serves (pgbench, pipelined or not).
 //!
 //! The connection is used from the request's task: it knows how many Syncs
-//! it still owes answers for, so a request dropped mid-exchange can be
-//! drained and rolled back (`recover`), and a write cut short marks it
-//! broken.
+//! it still owes answers for, so a request dropped mid-exchange can have
+//! its statement cancelled, be drained and rolled back (`recover`); a
+//! write cut short marks it broken. It also remembers the statements a
+//! pipeline parsed as their ParseComplete arrives, whoever reads it, so a
+//! dropped request leaves no prepared statement the cache does not know.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 use bytes::BytesMut;
@@ -20,6 +22,7 @@ use postgres_protocol::message::backend::{ErrorResponseBody, Header, Message};
 use postgres_protocol::message::frontend;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::cancel::CancelTarget;
 use crate::tls::PgConnect;
 
 /// Prepared statements kept per connection; past this they are all closed
@@ -49,6 +52,12 @@ pub struct DbError {
 }
 
 impl DbError {
+    /// FATAL or PANIC: the server ends the session (a shutdown,
+    /// `pg_terminate_backend`).
+    pub fn ends_session(&self) -> bool {
+        matches!(self.severity.as_str(), "FATAL" | "PANIC")
+    }
+
     pub fn parse(body: &ErrorResponseBody) -> Result<DbError, Error> {
         use fallible_iterator::FallibleIterator;
         let mut error = DbError {
@@ -59,7 +68,7 @@ impl DbError {
             hint: None,
         };
         let mut fields = body.fields();
-        while let Some(field) = fields.next().map_err(Error::Io)? {
+        while let Some(field) = fields.next().map_err(Error::malformed)? {
             let value = String::from_utf8_lossy(field.value_bytes()).into_owned();
             match field.type_() {
                 b'V' => error.severity = value,
@@ -84,8 +93,18 @@ pub enum Error {
     /// Opening the connection failed before the server could say why
     /// (TLS, an authentication method we do not speak).
     Connect(String),
-    /// The server sent what the protocol does not allow here.
+    /// The server sent what the protocol does not allow here, or what
+    /// cannot be read (a malformed message, a column that is not UTF-8).
     Protocol(String),
+    /// A message could not be encoded, so nothing was sent: what the
+    /// server answers to the same input (a NUL byte, say) were it sent.
+    Unencodable(DbError),
+}
+
+impl Error {
+    pub fn malformed(e: std::io::Error) -> Error {
+        Error::Protocol(format!("a malformed message ({e})"))
+    }
 }
 
 impl fmt::Display for Error {
@@ -95,6 +114,7 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "error communicating with the server: {e}"),
             Error::Connect(why) => f.write_str(why),
             Error::Protocol(what) => write!(f, "unexpected message from the server: {what}"),
+            Error::Unencodable(e) => write!(f, "cannot send: {} ({})", e.message, e.code),
         }
     }
 }
@@ -109,6 +129,11 @@ pub struct Conn {
     /// Named prepared statements by SQL text.
     statements: HashMap<String, String>,
     named: u64,
+    /// Statements parsed by the pipeline in flight, in order: the SQL and
+    /// name to remember once the server confirms (`None`: unnamed).
+    parsing: VecDeque<Option<(String, String)>>,
+    /// Where and how to cancel what this session runs.
+    pub cancel: Option<CancelTarget>,
     /// Syncs sent whose ReadyForQuery has not been read yet.
     owed: usize,
     /// A write or read broke off: where the protocol stands is unknown.
@@ -124,6 +149,8 @@ impl Conn {
             out: BytesMut::with_capacity(1024),
             statements: HashMap::new(),
             named: 0,
+            parsing: VecDeque::new(),
+            cancel: None,
             owed: 0,
             broken: false,
             status: TxStatus::Idle,
@@ -148,7 +175,14 @@ impl Conn {
         loop {
             match Message::parse(&mut self.read) {
                 Ok(Some(message)) => {
+                    if let Message::ParseComplete = &message
+                        && let Some((sql, name)) = self.parsing.pop_front().flatten()
+                    {
+                        self.statements.insert(sql, name);
+                    }
                     if let Message::ReadyForQuery(body) = &message {
+                        // Parses after a failure were skipped.
+                        self.parsing.clear();
                         self.owed = self.owed.saturating_sub(1);
                         self.status = match body.status() {
                             b'T' => TxStatus::InBlock,
@@ -161,7 +195,7 @@ impl Conn {
                 Ok(None) => {}
                 Err(e) => {
                     self.broken = true;
-                    return Err(Error::Io(e));
+                    return Err(Error::malformed(e));
                 }
             }
             // Room for the rest of a long message (a large body) at once.
@@ -189,7 +223,7 @@ impl Conn {
     /// Runs `sql` as a simple query; returns the first column of its first
     /// row, if any (as text).
     pub async fn simple(&mut self, sql: &str) -> Result<Option<String>, Error> {
-        frontend::query(sql, &mut self.out).map_err(Error::Io)?;
+        frontend::query(sql, &mut self.out).map_err(unencodable)?;
         self.send(1).await?;
         let mut failed = None;
         let mut first = None;
@@ -207,6 +241,12 @@ impl Conn {
             Some(e) => Err(Error::Db(e)),
             None => Ok(first.and_then(|row| row.into_iter().next().flatten())),
         }
+    }
+
+    /// Marks the connection unfit for reuse (a pipeline that could not be
+    /// encoded left its cache and the server's statements apart).
+    pub fn discard(&mut self) {
+        self.broken = true;
     }
 
     /// Finishes what a dropped request left in flight, then ends its
@@ -256,15 +296,19 @@ impl Conn {
         self.statements.get(sql).map(String::as_str)
     }
 
-    /// A fresh statement name; it is remembered with its SQL once the
-    /// server confirms the parse (`remember`).
-    pub fn new_name(&mut self) -> String {
+    /// A statement name for a Parse about to be encoded: a fresh one
+    /// (remembered with its SQL once the server confirms the parse), or the
+    /// unnamed statement when not preparing.
+    pub fn parse_name(&mut self, sql: &str, prepare: bool) -> String {
+        if !prepare {
+            self.parsing.push_back(None);
+            return String::new();
+        }
         self.named += 1;
-        format!("p{}", self.named)
-    }
-
-    pub fn remember(&mut self, sql: String, name: String) {
-        self.statements.insert(sql, name);
+        let name = format!("p{}", self.named);
+        self.parsing
+            .push_back(Some((sql.to_string(), name.clone())));
+        name
     }
 
     /// With up to `more` statements about to be prepared, closes every
@@ -275,9 +319,34 @@ impl Conn {
             return Ok(());
         }
         for (_, name) in self.statements.drain() {
-            frontend::close(b'S', &name, &mut self.out).map_err(Error::Io)?;
+            frontend::close(b'S', &name, &mut self.out).map_err(unencodable)?;
         }
         Ok(())
+    }
+}
+
+/// An encoder's refusal: a value or count past the protocol's bounds, as
+/// PostgreSQL words its own limits (54000).
+pub fn unencodable(e: std::io::Error) -> Error {
+    Error::Unencodable(refusal("54000", e.to_string()))
+}
+
+/// A NUL byte in text to send (statement text is a C string on the wire),
+/// refused as PostgreSQL refuses one in a text value (22021).
+pub fn nul_byte() -> Error {
+    Error::Unencodable(refusal(
+        "22021",
+        "invalid byte sequence for encoding \"UTF8\": 0x00".to_string(),
+    ))
+}
+
+fn refusal(code: &str, message: String) -> DbError {
+    DbError {
+        severity: "ERROR".to_string(),
+        code: code.to_string(),
+        message,
+        detail: None,
+        hint: None,
     }
 }
 

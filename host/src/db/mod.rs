@@ -3,11 +3,20 @@
 //!
 //! An exchange runs in the request's own task (a spawned task per request
 //! costs a hand-off between threads). Should the request be dropped
-//! mid-exchange (the client hung up), its `Lease` finishes what was sent and
-//! ends the transaction in a task of its own before the connection goes back
-//! to the pool, so no pooled connection is ever left inside a transaction
-//! (with `role` set). A connection whose state is unknown is discarded.
+//! mid-exchange (the client hung up), its `Lease` cancels the statement
+//! running (see `cancel`), finishes what was sent and ends the transaction
+//! in a task of its own before the connection goes back to the pool, so no
+//! pooled connection is ever left inside a transaction (with `role` set)
+//! and no backend works on for nobody. A connection whose state is unknown
+//! is discarded.
+//!
+//! Failures come in kinds (`Failure`) so the server decides by matching:
+//! only losing the server (no connection, the socket closed, a FATAL)
+//! starts recovery; a request that cannot be encoded, or a connection that
+//! answers what the protocol does not allow, fails that request alone and
+//! that connection is discarded.
 
+mod cancel;
 mod connection;
 mod pipeline;
 mod startup;
@@ -35,10 +44,27 @@ pub struct Db {
 /// Why a plan did not run to the end.
 #[derive(Debug)]
 pub enum Failure {
-    /// A statement failed; the first one in statement order.
+    /// A statement failed; the first one in statement order. Also a
+    /// request the encoder refused (nothing was sent), worded as PostgreSQL
+    /// refuses the same input, e.g. a NUL byte (22021).
     Db(wit::DbError),
-    /// The host could not talk to the database.
+    /// This connection answered what the protocol does not allow, or what
+    /// cannot be read (a column that is not UTF-8): the request fails and
+    /// the connection is discarded; the server itself is fine.
+    Connection(String),
+    /// The host could not talk to the database: `DbUnreachable` and
+    /// `DbConnectionLost` mean the server is gone (recovery starts).
     Host(wit::HostError),
+}
+
+impl Failure {
+    /// Whether the database server itself went away.
+    pub fn server_lost(&self) -> bool {
+        matches!(
+            self,
+            Failure::Host(wit::HostError::DbUnreachable(_) | wit::HostError::DbConnectionLost(_))
+        )
+    }
 }
 
 /// The results of a plan's statements.
@@ -50,7 +76,8 @@ pub struct Executed {
 }
 
 /// What the caller's `finish` returns: its value, and for `after-respond`
-/// plans whether to commit.
+/// plans whether to commit. Should that COMMIT fail, `finish` is called
+/// again with the failure, and that answer is the one returned.
 pub struct Finish<R> {
     pub value: R,
     pub commit: bool,
@@ -117,12 +144,13 @@ impl Db {
     }
 
     /// Runs `plan` and hands its outcome to `finish`, which runs before the
-    /// transaction ends (so it can decide `after-respond` commits).
+    /// transaction ends (so it can decide `after-respond` commits), and
+    /// again should that commit fail.
     pub async fn execute<R>(
         &self,
         plan: wit::Plan,
         body: Bytes,
-        finish: impl FnOnce(Result<Executed, Failure>) -> Finish<R>,
+        mut finish: impl FnMut(Result<Executed, Failure>) -> Finish<R>,
     ) -> R {
         match self.connection().await {
             Ok(conn) => exchange(Lease(Some(conn)), plan, body, self.prepare, finish).await,
@@ -232,11 +260,19 @@ impl Lease {
 }
 
 impl Drop for Lease {
-    /// The request was dropped mid-exchange: what was sent still runs, then
-    /// ROLLBACK ends the transaction if it is still open.
+    /// The request was dropped mid-exchange: a statement still running is
+    /// cancelled, what was sent is drained, then ROLLBACK ends the
+    /// transaction if it is still open.
     fn drop(&mut self) {
         if let Some(mut conn) = self.0.take() {
             tokio::spawn(async move {
+                if !conn.is_settled()
+                    && let Some(target) = conn.cancel.clone()
+                    && let Some(pool) = Object::pool(&conn)
+                    && let Err(e) = target.send(&pool.manager().connect).await
+                {
+                    eprintln!("cancelling a dropped request's statement: {e}");
+                }
                 let recovered = conn.recover().await;
                 Lease(Some(conn)).release(recovered);
             });
@@ -249,7 +285,7 @@ async fn exchange<R>(
     plan: wit::Plan,
     body: Bytes,
     prepare: bool,
-    finish: impl FnOnce(Result<Executed, Failure>) -> Finish<R>,
+    mut finish: impl FnMut(Result<Executed, Failure>) -> Finish<R>,
 ) -> R {
     let end = match plan.tx_end {
         wit::TxEnd::Commit => Some("COMMIT"),
@@ -265,32 +301,46 @@ async fn exchange<R>(
     let conn = lease.conn();
     let outcome = pipeline::run(conn, &steps, &body, prepare).await;
     let failed = outcome.is_err();
+    let suspect = matches!(outcome, Err(Failure::Connection(_)));
     let done = finish(outcome);
     // `after-respond` plans, and failed ones (the server skipped their end).
-    let clean = match conn.status() {
-        _ if !conn.is_settled() => false,
-        TxStatus::Idle => true,
+    let (clean, value) = match conn.status() {
+        _ if suspect || !conn.is_settled() => (false, done.value),
+        TxStatus::Idle => (true, done.value),
         status => {
             let commit = done.commit && !failed && status == TxStatus::InBlock;
             let last = Step::control(if commit { "COMMIT" } else { "ROLLBACK" });
-            pipeline::run(conn, &[last], &Bytes::new(), prepare)
-                .await
-                .is_ok()
+            match pipeline::run(conn, &[last], &Bytes::new(), prepare).await {
+                Ok(_) => (true, done.value),
+                // A deferred constraint or a serialization failure: the
+                // answer built for the rows is void.
+                Err(e) if commit => {
+                    let clean = conn.is_reusable() && !matches!(e, Failure::Connection(_));
+                    (clean, finish(Err(e)).value)
+                }
+                Err(_) => (false, done.value),
+            }
         }
     };
     lease.release(clean);
-    done.value
+    value
 }
 
+/// The kind of a connection's error.
 pub(crate) fn failure(e: Error) -> Failure {
     match e {
-        Error::Db(db) => Failure::Db(wit::DbError {
+        Error::Db(db) if db.ends_session() => {
+            Failure::Host(wit::HostError::DbConnectionLost(Error::Db(db).to_string()))
+        }
+        Error::Db(db) | Error::Unencodable(db) => Failure::Db(wit::DbError {
             sqlstate: db.code,
             message: db.message,
             detail: db.detail,
             hint: db.hint,
         }),
-        other => Failure::Host(wit::HostError::DbConnectionLost(other.to_string())),
+        Error::Protocol(_) => Failure::Connection(e.to_string()),
+        Error::Io(_) => Failure::Host(wit::HostError::DbConnectionLost(e.to_string())),
+        Error::Connect(why) => Failure::Host(wit::HostError::DbUnreachable(why)),
     }
 }
 
@@ -313,9 +363,41 @@ pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
 fn describe(failure: Failure) -> String {
     match failure {
         Failure::Db(db) => format!("ERROR: {} ({})", db.message, db.sqlstate),
+        Failure::Connection(what) => what,
         Failure::Host(
             wit::HostError::DbUnreachable(why) | wit::HostError::DbConnectionLost(why),
         ) => why,
         Failure::Host(other) => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection::DbError;
+    use super::*;
+
+    fn server_error(severity: &str, code: &str) -> Error {
+        Error::Db(DbError {
+            severity: severity.to_string(),
+            code: code.to_string(),
+            message: "m".to_string(),
+            detail: None,
+            hint: None,
+        })
+    }
+
+    #[test]
+    fn only_losing_the_server_is_a_loss() {
+        let lost = |e| failure(e).server_lost();
+        assert!(lost(server_error("FATAL", "57P01")));
+        assert!(lost(Error::Io(std::io::ErrorKind::UnexpectedEof.into())));
+        assert!(lost(Error::Connect("refused".to_string())));
+        assert!(!lost(server_error("ERROR", "23503")));
+        assert!(!lost(Error::Protocol("a surprise".to_string())));
+        assert!(!lost(connection::nul_byte()));
+        assert!(matches!(
+            failure(Error::Protocol("a surprise".to_string())),
+            Failure::Connection(_)
+        ));
     }
 }

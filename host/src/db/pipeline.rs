@@ -13,13 +13,11 @@
 //!
 //! Parameter types are left for PostgreSQL to infer, as for literals.
 
-use std::collections::VecDeque;
-
 use bytes::Bytes;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use super::connection::{Conn, DbError, Error};
+use super::connection::{self, Conn, DbError, Error};
 use super::values;
 use super::{Executed, Failure};
 use crate::component::wit;
@@ -59,40 +57,31 @@ pub async fn run(
     body: &Bytes,
     prepare: bool,
 ) -> Result<Executed, Failure> {
-    let parsing = encode(conn, steps, body, prepare).map_err(|e| {
-        // Nothing was sent: the connection stays as it was.
+    if let Err(e) = encode(conn, steps, body, prepare) {
+        // Nothing was sent, but the Closes and Parses encoded so far are
+        // lost with it: the cache no longer matches the server's.
         conn.out.clear();
-        super::failure(e)
-    })?;
+        conn.discard();
+        return Err(super::failure(e));
+    }
     conn.send(1).await.map_err(super::failure)?;
-    read(conn, steps, parsing).await
+    read(conn, steps).await
 }
 
-/// Statements parsed by this pipeline, in order: the SQL and name to
-/// remember once the server confirms (unnamed ones are not remembered).
-type Parsing = VecDeque<Option<(String, String)>>;
-
-fn encode(
-    conn: &mut Conn,
-    steps: &[Step<'_>],
-    body: &[u8],
-    prepare: bool,
-) -> Result<Parsing, Error> {
+fn encode(conn: &mut Conn, steps: &[Step<'_>], body: &[u8], prepare: bool) -> Result<(), Error> {
     if prepare {
         conn.make_room(steps.len())?;
     }
-    let mut parsing = VecDeque::new();
     for step in steps {
+        if step.sql.contains('\0') {
+            return Err(connection::nul_byte());
+        }
         let name = match conn.prepared(step.sql) {
             Some(name) if prepare => name.to_string(),
             _ => {
-                let name = if prepare {
-                    conn.new_name()
-                } else {
-                    String::new()
-                };
-                frontend::parse(&name, step.sql, None, &mut conn.out).map_err(Error::Io)?;
-                parsing.push_back(prepare.then(|| (step.sql.to_string(), name.clone())));
+                let name = conn.parse_name(step.sql, prepare);
+                frontend::parse(&name, step.sql, None, &mut conn.out)
+                    .map_err(connection::unencodable)?;
                 name
             }
         };
@@ -106,21 +95,17 @@ fn encode(
             &mut conn.out,
         )
         .map_err(|e| match e {
-            frontend::BindError::Conversion(e) => Error::Protocol(e.to_string()),
-            frontend::BindError::Serialization(e) => Error::Io(e),
+            frontend::BindError::Conversion(e) => connection::unencodable(std::io::Error::other(e)),
+            frontend::BindError::Serialization(e) => connection::unencodable(e),
         })?;
-        frontend::execute("", 0, &mut conn.out).map_err(Error::Io)?;
+        frontend::execute("", 0, &mut conn.out).map_err(connection::unencodable)?;
     }
     frontend::sync(&mut conn.out);
-    Ok(parsing)
+    Ok(())
 }
 
 /// Reads the answers up to ReadyForQuery.
-async fn read(
-    conn: &mut Conn,
-    steps: &[Step<'_>],
-    mut parsing: Parsing,
-) -> Result<Executed, Failure> {
+async fn read(conn: &mut Conn, steps: &[Step<'_>]) -> Result<Executed, Failure> {
     let mut executed = Executed {
         results: Vec::new(),
         body: None,
@@ -129,12 +114,17 @@ async fn read(
     let mut current = 0;
     let mut rows: wit::Rows = Vec::new();
     loop {
-        match conn.message().await.map_err(super::failure)? {
-            Message::ParseComplete => {
-                if let Some((sql, name)) = parsing.pop_front().flatten() {
-                    conn.remember(sql, name);
-                }
+        let message = match conn.message().await {
+            Ok(message) => message,
+            // The server's FATAL says why it closed the socket.
+            Err(e) => {
+                return Err(super::failure(match failed {
+                    Some(Error::Db(db)) if db.ends_session() => Error::Db(db),
+                    _ => e,
+                }));
             }
+        };
+        match message {
             Message::DataRow(row) if failed.is_none() => {
                 let taken = match steps.get(current).map(|s| s.rows) {
                     Some(wit::RowUse::ToRespond) => values::text_columns(&row, 0).map(Some),
@@ -169,7 +159,8 @@ async fn read(
                 failed = failed.or(Some(Error::Db(error)));
             }
             Message::ReadyForQuery(_) => break,
-            Message::BindComplete
+            Message::ParseComplete
+            | Message::BindComplete
             | Message::CloseComplete
             | Message::DataRow(_)
             | Message::NoticeResponse(_)
@@ -185,5 +176,33 @@ async fn read(
     match failed {
         Some(e) => Err(super::failure(e)),
         None => Ok(executed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_nul_byte_is_refused_before_anything_is_sent() {
+        let (ours, mut theirs) = tokio::io::duplex(4096);
+        let mut conn = Conn::new(Box::new(ours));
+        let steps = [Step::control("BEGIN"), Step::control("SELECT 'a\0'")];
+        match run(&mut conn, &steps, &Bytes::new(), true).await {
+            Err(Failure::Db(e)) => assert_eq!(
+                (e.sqlstate.as_str(), e.message.as_str()),
+                ("22021", "invalid byte sequence for encoding \"UTF8\": 0x00")
+            ),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("encoded"),
+        }
+        // Not to be reused: the statement cache lost track of the parses.
+        assert!(!conn.is_settled());
+        drop(conn);
+        let mut sent = Vec::new();
+        theirs.read_to_end(&mut sent).await.expect("read");
+        assert!(sent.is_empty(), "{sent:?}");
     }
 }

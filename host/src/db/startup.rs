@@ -20,6 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_postgres::config::{ChannelBinding, Host, TargetSessionAttrs};
 
+use super::cancel::{CancelTarget, Peer};
 use super::connection::{Conn, DbError, Error, Io};
 use crate::require_auth::{Method, RequireAuth};
 use crate::tls::{PgConnect, SslMode};
@@ -105,15 +106,12 @@ async fn open_one(
     tls: bool,
 ) -> Result<Conn, Error> {
     let port = target.port;
-    let (io, transport): (Box<dyn Io>, Transport) = match target.host {
-        Host::Unix(dir) => (
-            Box::new(
-                UnixStream::connect(dir.join(format!(".s.PGSQL.{port}")))
-                    .await
-                    .map_err(Error::Io)?,
-            ),
-            Transport::Unix,
-        ),
+    let (io, transport, peer): (Box<dyn Io>, Transport, Peer) = match target.host {
+        Host::Unix(dir) => {
+            let path = dir.join(format!(".s.PGSQL.{port}"));
+            let stream = UnixStream::connect(&path).await.map_err(Error::Io)?;
+            (Box::new(stream), Transport::Unix, Peer::Unix(path))
+        }
         Host::Tcp(name) => {
             let stream = match target.addr {
                 Some(addr) => TcpStream::connect((addr, port)).await,
@@ -122,16 +120,25 @@ async fn open_one(
             .map_err(Error::Io)?;
             stream.set_nodelay(true).map_err(Error::Io)?;
             tcp_options(&stream, config).map_err(Error::Io)?;
+            let addr = stream.peer_addr().map_err(Error::Io)?;
             let wants_tls = tls && connect.mode() != SslMode::Disable;
-            if wants_tls {
+            let (io, transport) = if wants_tls {
                 negotiate(stream, name, connect).await?
             } else {
-                (Box::new(stream), Transport::Tcp)
-            }
+                (Box::new(stream) as Box<dyn Io>, Transport::Tcp)
+            };
+            let tls = matches!(transport, Transport::Tls { .. });
+            let host = name.clone();
+            (io, transport, Peer::Tcp { addr, host, tls })
         }
     };
     let mut conn = Conn::new(io);
-    startup(&mut conn, config, connect.require_auth(), &transport).await?;
+    let key = startup(&mut conn, config, connect.require_auth(), &transport).await?;
+    conn.cancel = key.map(|(process_id, secret_key)| CancelTarget {
+        peer,
+        process_id,
+        secret_key,
+    });
     Ok(conn)
 }
 
@@ -155,7 +162,8 @@ fn tcp_options(stream: &TcpStream, config: &tokio_postgres::Config) -> std::io::
 }
 
 /// SSLRequest, then the handshake if the server agrees; a server without
-/// TLS is fine for `prefer` (and `allow`'s second try) only.
+/// TLS is fine for `prefer` (and `allow`'s second try) only. Says whether
+/// the stream is TLS.
 async fn negotiate(
     mut stream: TcpStream,
     host: &str,
@@ -180,12 +188,14 @@ async fn negotiate(
     Ok((io, Transport::Tls { end_point }))
 }
 
+/// The startup exchange; returns BackendKeyData's process id and key (a
+/// proxy may send none: its sessions cannot be cancelled).
 async fn startup(
     conn: &mut Conn,
     config: &tokio_postgres::Config,
     require_auth: &RequireAuth,
     transport: &Transport,
-) -> Result<(), Error> {
+) -> Result<Option<(i32, i32)>, Error> {
     let user = config
         .get_user()
         .ok_or_else(|| Error::Connect("no user to connect as".to_string()))?;
@@ -206,13 +216,13 @@ async fn startup(
         transport,
     };
     auth.run(conn).await?;
+    let mut key = None;
     loop {
         match conn.message().await? {
-            Message::ReadyForQuery(_) => return Ok(()),
+            Message::ReadyForQuery(_) => return Ok(key),
             Message::ErrorResponse(body) => return Err(Error::Db(DbError::parse(&body)?)),
-            Message::BackendKeyData(_)
-            | Message::ParameterStatus(_)
-            | Message::NoticeResponse(_) => {}
+            Message::BackendKeyData(body) => key = Some((body.process_id(), body.secret_key())),
+            Message::ParameterStatus(_) | Message::NoticeResponse(_) => {}
             _ => return Err(Error::Protocol("during startup".to_string())),
         }
     }

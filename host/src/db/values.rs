@@ -52,7 +52,7 @@ pub fn result_formats(rows: wit::RowUse) -> &'static [i16] {
 
 /// Columns `from..` of a row, as text.
 pub fn text_columns(row: &DataRowBody, from: usize) -> Result<Vec<Option<String>>, Error> {
-    let ranges: Vec<Option<Range<usize>>> = row.ranges().collect().map_err(Error::Io)?;
+    let ranges: Vec<Option<Range<usize>>> = row.ranges().collect().map_err(Error::malformed)?;
     ranges
         .into_iter()
         .skip(from)
@@ -62,7 +62,7 @@ pub fn text_columns(row: &DataRowBody, from: usize) -> Result<Vec<Option<String>
 
 /// Column 0 of a row, as received and without a copy.
 pub fn first_column(row: &DataRowBody) -> Result<Option<Bytes>, Error> {
-    let first = row.ranges().next().map_err(Error::Io)?.flatten();
+    let first = row.ranges().next().map_err(Error::malformed)?.flatten();
     Ok(first.map(|r| row.buffer_bytes().slice(r)))
 }
 
