@@ -13,7 +13,6 @@ pub mod metrics;
 pub mod parse_errors;
 pub mod recovery;
 pub mod require_auth;
-
 pub mod request_targets;
 pub mod server;
 pub mod settings;
