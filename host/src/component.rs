@@ -4,14 +4,18 @@
 //!
 //! Calls are synchronous and short; an instance is taken from the pool for
 //! one call and never held across an `.await`. A trap poisons an instance:
-//! it is dropped and the next call builds a fresh one.
+//! it is dropped and the next call builds a fresh one. Linear memory never
+//! shrinks: an instance that grew more than `RETIRE_GROWTH` past its size
+//! after loading (a large request body passed through it) is dropped too,
+//! so the memory goes back to the system.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wasmtime::component::{Component, Linker, ResourceAny};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({ world: "translator", path: "wit" });
@@ -28,10 +32,58 @@ static COMPONENT: &[u8] = include_bytes!(env!("PGREST_TRANSLATOR_WASM"));
 /// runaway guest cannot take the host down.
 const MAX_MEMORY_BYTES: usize = 1 << 30;
 
+/// Growth of an instance's memory past its loaded size beyond which the
+/// instance is retired after its call: a few times what planning a large
+/// ordinary request takes, well under a bulk load's body.
+const RETIRE_GROWTH: usize = 64 << 20;
+
 pub struct State {
     wasi: WasiCtx,
     table: ResourceTable,
+    limits: MemoryLimits,
+}
+
+/// `StoreLimits`, counting the bytes of linear memory it let the instance
+/// have.
+struct MemoryLimits {
     limits: StoreLimits,
+    memory_bytes: usize,
+}
+
+impl ResourceLimiter for MemoryLimits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_bytes += desired.saturating_sub(current);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 impl WasiView for State {
@@ -47,6 +99,8 @@ impl WasiView for State {
 pub struct Compiled {
     engine: Engine,
     pre: TranslatorPre<State>,
+    /// Instances dropped for their memory, over the process's life.
+    retired: AtomicU64,
 }
 
 impl Compiled {
@@ -58,7 +112,11 @@ impl Compiled {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let pre = TranslatorPre::new(linker.instantiate_pre(&component)?)?;
-        Ok(Arc::new(Compiled { engine, pre }))
+        Ok(Arc::new(Compiled {
+            engine,
+            pre,
+            retired: AtomicU64::new(0),
+        }))
     }
 
     /// A fresh instance, for the engine-less exports.
@@ -66,9 +124,12 @@ impl Compiled {
         let state = State {
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(MAX_MEMORY_BYTES)
-                .build(),
+            limits: MemoryLimits {
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(MAX_MEMORY_BYTES)
+                    .build(),
+                memory_bytes: 0,
+            },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -115,6 +176,11 @@ impl Compiled {
             .call_introspection(&mut store, config_json, server_version_num)
     }
 
+    /// Instances retired for their memory (see `RETIRE_GROWTH`).
+    pub fn instances_retired(&self) -> u64 {
+        self.retired.load(Ordering::Relaxed)
+    }
+
     pub fn render_host_error(
         &self,
         config_json: &str,
@@ -131,6 +197,8 @@ pub struct Instance {
     store: Store<State>,
     bindings: Translator,
     engine: ResourceAny,
+    /// Linear memory once the engine was loaded.
+    loaded_bytes: usize,
 }
 
 impl Instance {
@@ -158,6 +226,18 @@ impl Instance {
         self.call(|api, store| api.call_plan(store, engine, req, claims, now))
     }
 
+    pub fn screen(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        claims: Option<&str>,
+        now: i64,
+    ) -> wasmtime::Result<Option<wit::HttpResponse>> {
+        let engine = self.engine;
+        self.call(|api, store| api.call_screen(store, engine, method, path, headers, claims, now))
+    }
+
     pub fn respond(
         &mut self,
         context: &[u8],
@@ -179,6 +259,10 @@ impl Instance {
     pub fn dump_schema(&mut self) -> wasmtime::Result<String> {
         let engine = self.engine;
         self.call(|api, store| api.call_dump_schema(store, engine))
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.store.data().limits.memory_bytes
     }
 
     fn call<R>(
@@ -226,15 +310,18 @@ impl Generation {
             .engine()
             .call_load(&mut store, &self.config_json, &self.introspection)?
             .map_err(|e| wasmtime::format_err!("loading the schema cache failed: {e}"))?;
+        let loaded_bytes = store.data().limits.memory_bytes;
         Ok(Instance {
             store,
             bindings,
             engine,
+            loaded_bytes,
         })
     }
 
     /// Runs `f` on an idle instance (or a new one). An instance whose call
-    /// failed (a trap) is dropped instead of returned to the pool.
+    /// failed (a trap) or whose memory grew past `RETIRE_GROWTH` is dropped
+    /// instead of returned to the pool.
     pub fn with_instance<R>(
         &self,
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>,
@@ -245,7 +332,9 @@ impl Generation {
             None => self.load_instance()?,
         };
         let result = f(&mut instance);
-        if result.is_ok() {
+        if instance.memory_bytes() > instance.loaded_bytes + RETIRE_GROWTH {
+            self.translator.retired.fetch_add(1, Ordering::Relaxed);
+        } else if result.is_ok() {
             self.idle.lock().expect("pool lock").push(instance);
         }
         result

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod cli;
 pub mod component;
+pub mod connection_watch;
 pub mod db;
 pub mod demo;
 pub mod listener;
@@ -12,8 +13,9 @@ pub mod log;
 pub mod metrics;
 pub mod parse_errors;
 pub mod recovery;
-pub mod require_auth;
+pub mod request_body;
 pub mod request_targets;
+pub mod require_auth;
 pub mod server;
 pub mod settings;
 pub mod throwaway_pg;
@@ -26,10 +28,10 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use component::{Compiled, Generation};
 use db::Db;
@@ -111,7 +113,7 @@ pub async fn start_with_file(
     let state = Arc::new(AppState {
         generation: RwLock::new(Arc::new(generation.loaded)),
         db: connection.db,
-        max_body_bytes: settings.max_body_bytes,
+        limits: Arc::new(request_body::Limits::new(&settings.limits)),
         trace_header: settings.server_trace_header.clone(),
         recovery: Default::default(),
         metrics: Default::default(),
@@ -149,6 +151,7 @@ pub async fn start_with_file(
         listener,
         state.clone(),
         settings.log_level,
+        settings.limits.clone(),
         stopped,
     ));
     Ok(Running {
@@ -392,29 +395,64 @@ async fn load_generation(
     Ok(Loaded { loaded, took })
 }
 
+/// The HTTP/2 keep-alive ping interval, and how long a ping may go
+/// unanswered before the connection is closed.
+const HTTP2_PING_INTERVAL: Duration = Duration::from_secs(20);
+const HTTP2_PING_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Accepts connections while fewer than `server-max-connections` are open;
+/// beyond that new ones wait in the kernel's backlog (as nginx, HAProxy
+/// and Go's LimitListener do) rather than being closed: a client is served
+/// late rather than refused, and a full backlog pushes back on the clients.
 async fn accept_loop(
     listener: TcpListener,
     state: Arc<AppState>,
     log_level: log::LogLevel,
+    limits: settings::Limits,
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(HTTP2_PING_INTERVAL)
+        .keep_alive_timeout(HTTP2_PING_TIMEOUT);
+    let slots = Arc::new(Semaphore::new(match limits.server_max_connections {
+        0 => Semaphore::MAX_PERMITS,
+        n => n,
+    }));
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("never closed"),
+            _ = stopped.changed() => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
+                let watch = connection_watch::Watch::new(
+                    limits.read_header_timeout(),
+                    limits.idle_timeout(),
+                );
                 let state = state.clone();
-                let service = hyper::service::service_fn(move |req| {
+                let requests = watch.clone();
+                let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+                    // Served while the request (or a task reading its body) holds it.
+                    req.extensions_mut().insert(Arc::new(requests.request()));
                     handle_logged(state.clone(), req, peer.ip(), log_level)
                 });
-                let io = request_targets::RequestTargets::new(TokioIo::new(stream));
+                let io = connection_watch::Watched::new(stream, watch.clone());
+                let io = request_targets::RequestTargets::new(TokioIo::new(io));
                 let io = parse_errors::ParseErrorBodies::new(io);
                 let conn = builder.serve_connection(io, service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = watch.expired() => {}
+                    }
+                    drop(slot);
                 });
             }
             _ = stopped.changed() => break,

@@ -3,7 +3,8 @@
 //! request metrics; pgrest adds
 //! one Prometheus-conventional histogram of its own,
 //! `pgrst_request_duration_seconds{status="…"}` (its `_count` is the number
-//! of requests answered with that status).
+//! of requests answered with that status), and
+//! `pgrest_component_instances_retired_total`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -168,6 +169,18 @@ pub fn render(state: &AppState) -> String {
     ] {
         metric(name, "counter", help, &[("", load(counter))]);
     }
+    let retired = state
+        .generation
+        .read()
+        .expect("generation lock")
+        .compiled()
+        .instances_retired();
+    metric(
+        "pgrest_component_instances_retired_total",
+        "counter",
+        "Translator instances dropped because a request grew their memory",
+        &[("", retired.to_string())],
+    );
     let requests = m.request_samples();
     let requests: Vec<(&str, String)> = requests
         .iter()

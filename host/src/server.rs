@@ -6,11 +6,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 
 use crate::component::{Generation, wit};
+use crate::connection_watch::InFlight;
 use crate::db::{Db, Failure, Finish};
 use crate::metrics::Metrics;
 use crate::recovery::Recovery;
@@ -20,7 +21,8 @@ use crate::token_cache::TokenCache;
 pub struct AppState {
     pub generation: RwLock<Arc<Generation>>,
     pub db: Db,
-    pub max_body_bytes: usize,
+    /// Request body limits (`server-max-body-bytes`, …).
+    pub limits: Arc<crate::request_body::Limits>,
     /// Verified tokens, across instances and schema generations.
     pub tokens: TokenCache,
     /// `server-trace-header`: echoed from the request to the response.
@@ -122,6 +124,7 @@ pub async fn handle(
                 query: parts.uri.query().unwrap_or("").to_string(),
                 headers,
                 body,
+                serving: parts.extensions.get::<Arc<InFlight>>().cloned(),
             };
             let mut timing = ServerTiming::default();
             let mut response = serve(&state, generation, epoch, request, &mut timing).await;
@@ -153,6 +156,24 @@ struct Received {
     query: String,
     headers: Vec<(String, String)>,
     body: Incoming,
+    /// The connection's mark of a request being served (none outside the
+    /// accept loop), kept by whatever reads the body.
+    serving: Option<Arc<InFlight>>,
+}
+
+impl Received {
+    /// Leaves the body unread for an answer given without it: a client
+    /// waiting for `100 Continue` is never sent one (nor sends the body);
+    /// another, still sending, has its bytes drained.
+    fn skip_body(self, limits: &Arc<crate::request_body::Limits>) {
+        let expects_continue = self
+            .headers
+            .iter()
+            .any(|(n, v)| n == "expect" && v.eq_ignore_ascii_case("100-continue"));
+        if !expects_continue {
+            limits.discard(self.body, self.serving);
+        }
+    }
 }
 
 async fn serve(
@@ -162,34 +183,27 @@ async fn serve(
     received: Received,
     timing: &mut ServerTiming,
 ) -> HttpResponse {
-    let started = Instant::now();
-    let body = match Limited::new(received.body, state.max_body_bytes)
-        .collect()
-        .await
-    {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return host_error(
-                413,
-                "PGRSTX02",
-                "The request body is too large or was interrupted",
-                format!("At most {} bytes are accepted", state.max_body_bytes),
-            );
-        }
-    };
-    let request = wit::HttpRequest {
-        method: received.method,
-        path: received.path,
-        query: received.query,
-        headers: received.headers,
-        body: body.to_vec(),
-    };
-    let parsed = started.elapsed();
+    // The head alone decides a body too large or a token refused: neither
+    // reads the body.
+    let declared = received
+        .headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<u64>().ok());
+    if let Err(refused) = state.limits.check_declared(declared) {
+        let mut response = body_refused(state, &refused);
+        response.headers_mut().insert(
+            "connection",
+            hyper::header::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     let started = Instant::now();
-    let claims = match request.headers.iter().find(|(n, _)| n == "authorization") {
+    let authorization = received.headers.iter().find(|(n, _)| n == "authorization");
+    let claims = match authorization {
         None => None,
         Some((_, value)) => match state.tokens.get(value, now) {
             Some(claims) => Some(claims),
@@ -198,13 +212,50 @@ async fn serve(
                 Ok(wit::TokenCheck::Valid(v)) => Some(state.tokens.insert(value, &v, now, epoch)),
                 Ok(wit::TokenCheck::Invalid(reply)) => {
                     timing.record(Stage::Jwt, started.elapsed());
+                    received.skip_body(&state.limits);
                     return response(reply);
                 }
                 Err(trap) => return component_failure(trap),
             },
         },
     };
-    timing.record(Stage::Jwt, started.elapsed());
+    let checked = started.elapsed();
+    // A refusal the head decides (claims, table, method) is answered before
+    // reading the body; a request known to have none goes straight to plan.
+    if !hyper::body::Body::is_end_stream(&received.body) {
+        let screened = generation.with_instance(|i| {
+            i.screen(
+                &received.method,
+                &received.path,
+                &received.headers,
+                claims.as_deref(),
+                now,
+            )
+        });
+        match screened {
+            Ok(None) => {}
+            Ok(Some(reply)) => {
+                received.skip_body(&state.limits);
+                return response(reply);
+            }
+            Err(trap) => return component_failure(trap),
+        }
+    }
+    let started = Instant::now();
+    // `read` holds its share of the bytes in flight until the answer.
+    let read = match state.limits.read(received.body, declared).await {
+        Ok(read) => read,
+        Err(refused) => return body_refused(state, &refused),
+    };
+    let parsed = started.elapsed();
+    let mut request = wit::HttpRequest {
+        method: received.method,
+        path: received.path,
+        query: received.query,
+        headers: received.headers,
+        body: read.bytes,
+    };
+    timing.record(Stage::Jwt, checked);
     timing.record(Stage::Parse, parsed);
     let started = Instant::now();
     let planned = generation.with_instance(|i| i.plan(&request, claims.as_deref(), now));
@@ -232,6 +283,8 @@ async fn serve(
         Vec::new()
     };
     let context = std::mem::take(&mut plan.context);
+    // The statements bind the body from the buffer the plan call read.
+    let body = Bytes::from(std::mem::take(&mut request.body));
     let started = Instant::now();
     let (response, responding) = state
         .db
@@ -375,6 +428,12 @@ fn build(status: u16, headers: &[(String, String)], body: Bytes) -> HttpResponse
             e.to_string(),
         )
     })
+}
+
+/// A request body not accepted (`request_body`).
+fn body_refused(state: &AppState, refused: &crate::request_body::Refused) -> HttpResponse {
+    let (status, code, message, details) = refused.error(&state.limits);
+    host_error(status, code, message, details)
 }
 
 /// A trap or instantiation failure in the component: a bug, not a client

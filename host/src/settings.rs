@@ -84,9 +84,39 @@ pub struct HostSettings {
     pub server_timing_enabled: bool,
     pub log_query: LogQuery,
     pub db_pool_automatic_recovery: bool,
-    /// Not a PostgREST option yet: bulk loads are a headline use.
-    #[serde(default = "default_max_body_bytes")]
-    pub max_body_bytes: usize,
+    #[serde(flatten)]
+    pub limits: Limits,
+}
+
+/// pgrest's limits on slow and greedy clients (see `server::limits`):
+/// timeouts in seconds, 0 for none.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Limits {
+    pub server_read_header_timeout: u64,
+    pub server_body_timeout: u64,
+    pub server_idle_timeout: u64,
+    pub server_max_connections: usize,
+    pub server_max_body_bytes: u64,
+    pub server_body_bytes_in_flight: u64,
+}
+
+impl Limits {
+    pub fn read_header_timeout(&self) -> Option<Duration> {
+        seconds(self.server_read_header_timeout)
+    }
+
+    pub fn body_timeout(&self) -> Option<Duration> {
+        seconds(self.server_body_timeout)
+    }
+
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        seconds(self.server_idle_timeout)
+    }
+}
+
+fn seconds(n: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n))
 }
 
 /// `log-query`.
@@ -95,10 +125,6 @@ pub struct HostSettings {
 pub enum LogQuery {
     Disabled,
     MainQuery,
-}
-
-fn default_max_body_bytes() -> usize {
-    1 << 30
 }
 
 /// PostgREST's host forms: `!4`/`*4` any IPv4, `!6`/`*6`/`*` any IPv6, or

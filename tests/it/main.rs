@@ -20,6 +20,7 @@ mod harness;
 mod in_db_config;
 mod jco;
 mod lifecycle;
+mod limits;
 mod media;
 mod media_handlers;
 mod node_host;

@@ -114,6 +114,23 @@ impl Engine {
         }
     }
 
+    /// `plan`'s refusals that need no body (see `app::screen`), so a host
+    /// answers them before reading one. `req`'s body is ignored.
+    pub fn screen(
+        &self,
+        req: &HttpRequest,
+        claims_json: Option<&str>,
+        now_epoch_seconds: i64,
+    ) -> Option<HttpResponse> {
+        app::screen(
+            &self.config,
+            &self.cache,
+            req,
+            auth::authenticate(&self.config, &self.jwt, claims_json, now_epoch_seconds),
+        )
+        .map(|response| self.client_error(response))
+    }
+
     pub fn respond(&self, context: &[u8], results: &[Rows]) -> Answer {
         let mut answer = app::respond(&self.config, &self.cache, context, results);
         if let AnswerBody::Bytes(body) = &mut answer.body {

@@ -106,6 +106,27 @@ impl wit::GuestEngine for Engine {
         }
     }
 
+    fn screen(
+        &self,
+        method: String,
+        path: String,
+        headers: Vec<(String, String)>,
+        claims_json: Option<String>,
+        now_epoch_seconds: i64,
+    ) -> Option<wit::HttpResponse> {
+        let _call = ALLOCATOR.call();
+        let req = c::HttpRequest {
+            method,
+            path,
+            query: String::new(),
+            headers,
+            body: Vec::new(),
+        };
+        self.0
+            .screen(&req, claims_json.as_deref(), now_epoch_seconds)
+            .map(response)
+    }
+
     fn respond(&self, context: Vec<u8>, results: Vec<wit::Rows>) -> wit::Answer {
         let _call = ALLOCATOR.call();
         let a = self.0.respond(&context, &results);

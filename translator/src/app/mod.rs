@@ -70,12 +70,7 @@ fn try_plan(
         }
         Target::Relation(name) => name,
     };
-    let action = action(&req.method)?;
-    let profile = request_profile(config, req)?;
-    let schema = profile.schema.as_str();
-    let table = cache.table(schema, &name).ok_or_else(|| {
-        ApiError::table_not_found(schema, &name, cache.closest_table(schema, &name))
-    })?;
+    let (action, profile, table) = relation(config, cache, req, &name)?;
     match action {
         Action::Read { head } => {
             read::read(config, cache, req, auth, &profile, table, head).map(Outcome::Run)
@@ -87,6 +82,39 @@ fn try_plan(
             table,
         )))),
     }
+}
+
+/// The answer to a request refused for its head alone (its claims, an
+/// unknown table, a method no table takes, a schema not served), in the
+/// order `plan` finds them; `None` when its body may matter. `req` has no
+/// body.
+pub fn screen(
+    config: &Config,
+    cache: &SchemaCache,
+    req: &HttpRequest,
+    auth: Result<auth::AuthResult, ApiError>,
+) -> Option<HttpResponse> {
+    let checked = auth.and_then(|_| match target::parse(&req.path)? {
+        Target::Relation(name) => relation(config, cache, req, &name).map(|_| ()),
+        _ => Ok(()),
+    });
+    checked.err().map(|err| err.to_response())
+}
+
+/// A request to a table or view: what it does, in which schema, to which.
+fn relation<'c>(
+    config: &Config,
+    cache: &'c SchemaCache,
+    req: &HttpRequest,
+    name: &str,
+) -> Result<(Action, Profile, &'c crate::schema_cache::Table), ApiError> {
+    let action = action(&req.method)?;
+    let profile = request_profile(config, req)?;
+    let schema = profile.schema.as_str();
+    let table = cache.table(schema, name).ok_or_else(|| {
+        ApiError::table_not_found(schema, name, cache.closest_table(schema, name))
+    })?;
+    Ok((action, profile, table))
 }
 
 /// The schema a request addresses (`Accept-Profile` / `Content-Profile`).

@@ -144,6 +144,74 @@ pub struct Config {
     /// aliased embed by its relation (with a `Warning` header); off: only
     /// by its alias (PGRST108).
     pub url_use_legacy_target_names: bool,
+    /// The host's limits on slow and greedy clients (pgrest's own options;
+    /// PostgREST has none of them).
+    #[serde(flatten)]
+    pub limits: Limits,
+}
+
+/// What the host grants one client: seconds to send a request head, between
+/// two pieces of a body and between two requests on a kept-alive
+/// connection (0: no limit), connections open at once (0: no limit), bytes
+/// of one body and of all bodies in flight.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Limits {
+    pub server_read_header_timeout: u32,
+    pub server_body_timeout: u32,
+    pub server_idle_timeout: u32,
+    pub server_max_connections: u32,
+    pub server_max_body_bytes: u64,
+    pub server_body_bytes_in_flight: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            // Warp's (PostgREST's server) slowloris timeout.
+            server_read_header_timeout: 30,
+            // nginx's client_body_timeout and keepalive_timeout.
+            server_body_timeout: 60,
+            server_idle_timeout: 75,
+            // Under the usual soft limit of 1024 open files per process.
+            server_max_connections: 1000,
+            // Cloudflare's default request body limit.
+            server_max_body_bytes: 100 << 20,
+            server_body_bytes_in_flight: 256 << 20,
+        }
+    }
+}
+
+impl Limits {
+    fn resolve(src: &Sources) -> Result<Limits, String> {
+        let d = Limits::default();
+        let limits = Limits {
+            server_read_header_timeout: src
+                .int(&["server-read-header-timeout"])?
+                .unwrap_or(d.server_read_header_timeout),
+            server_body_timeout: src
+                .int(&["server-body-timeout"])?
+                .unwrap_or(d.server_body_timeout),
+            server_idle_timeout: src
+                .int(&["server-idle-timeout"])?
+                .unwrap_or(d.server_idle_timeout),
+            server_max_connections: src
+                .int(&["server-max-connections"])?
+                .unwrap_or(d.server_max_connections),
+            server_max_body_bytes: src
+                .int(&["server-max-body-bytes"])?
+                .unwrap_or(d.server_max_body_bytes),
+            server_body_bytes_in_flight: src
+                .int(&["server-body-bytes-in-flight"])?
+                .unwrap_or(d.server_body_bytes_in_flight),
+        };
+        if limits.server_body_bytes_in_flight < limits.server_max_body_bytes {
+            return Err(
+                "server-body-bytes-in-flight must be at least server-max-body-bytes".to_string(),
+            );
+        }
+        Ok(limits)
+    }
 }
 
 /// `client-error-verbosity`.
@@ -216,6 +284,7 @@ impl Default for Config {
             db_plan_enabled: false,
             client_error_verbosity: ErrorVerbosity::Verbose,
             url_use_legacy_target_names: true,
+            limits: Limits::default(),
         }
     }
 }
@@ -342,6 +411,7 @@ impl Config {
             url_use_legacy_target_names: src
                 .bool(&["url-use-legacy-target-names"])?
                 .unwrap_or(d.url_use_legacy_target_names),
+            limits: Limits::resolve(&src)?,
         };
         // Checks the secret (unless the host still has to read its file) and
         // the role claim key.

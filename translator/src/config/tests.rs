@@ -617,3 +617,32 @@ fn root_spec_and_its_alias() {
     assert_eq!(c.db_root_spec.as_deref(), Some("root"));
     assert_eq!(Config::default().db_root_spec, None);
 }
+
+#[test]
+fn client_limit_options() {
+    let d = from_env(&[]).unwrap().limits;
+    assert_eq!(d, Limits::default());
+    assert_eq!(d.server_max_body_bytes, 100 << 20);
+    let c = from_env(&[
+        ("PGRST_SERVER_READ_HEADER_TIMEOUT", "2"),
+        ("PGRST_SERVER_BODY_TIMEOUT", "3"),
+        ("PGRST_SERVER_IDLE_TIMEOUT", "0"),
+        ("PGRST_SERVER_MAX_CONNECTIONS", "5"),
+        ("PGRST_SERVER_MAX_BODY_BYTES", "1024"),
+        ("PGRST_SERVER_BODY_BYTES_IN_FLIGHT", "4096"),
+    ])
+    .unwrap()
+    .limits;
+    assert_eq!(
+        (c.server_read_header_timeout, c.server_body_timeout),
+        (2, 3)
+    );
+    assert_eq!((c.server_idle_timeout, c.server_max_connections), (0, 5));
+    assert_eq!(
+        (c.server_max_body_bytes, c.server_body_bytes_in_flight),
+        (1024, 4096)
+    );
+    assert!(from_env(&[("PGRST_SERVER_BODY_TIMEOUT", "-1")]).is_err());
+    // One body must fit in what all bodies may hold.
+    assert!(from_env(&[("PGRST_SERVER_MAX_BODY_BYTES", "300000000")]).is_err());
+}
