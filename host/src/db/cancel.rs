@@ -68,6 +68,7 @@ impl CancelTarget {
                         .handshake(stream, host)
                         .await
                         .map_err(Error::Connect)?
+                        .0
                 } else {
                     Box::new(stream)
                 }
