@@ -143,6 +143,9 @@ impl<T: Read + Unpin> RequestTargets<T> {
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
         if self.start == self.end {
             (self.start, self.end) = (0, 0);
+            // A long head's room is not kept for the connection's life.
+            self.buf.truncate(READ_SIZE);
+            self.buf.shrink_to(READ_SIZE);
         }
         if self.end == self.buf.len() {
             if self.start > 0 {
