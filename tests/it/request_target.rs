@@ -9,9 +9,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::shared;
 
-/// The answers (status, body) to requests written byte for byte on one
-/// connection; the last request closes it.
-async fn exchange(requests: &[u8]) -> Vec<(u16, String)> {
+/// What the server answers to requests written byte for byte on one
+/// connection, until it closes it (the last request asks it to).
+async fn raw(requests: &[u8]) -> Vec<u8> {
     let talk = async {
         let mut stream = tokio::net::TcpStream::connect(shared().addr)
             .await
@@ -21,10 +21,15 @@ async fn exchange(requests: &[u8]) -> Vec<(u16, String)> {
         stream.read_to_end(&mut answer).await.expect("answers read");
         answer
     };
-    let answer = tokio::time::timeout(Duration::from_secs(30), talk)
+    tokio::time::timeout(Duration::from_secs(30), talk)
         .await
-        .expect("answered in time");
-    responses(&answer)
+        .expect("answered in time")
+}
+
+/// The answers (status, body) to requests written byte for byte on one
+/// connection.
+async fn exchange(requests: &[u8]) -> Vec<(u16, String)> {
+    responses(&raw(requests).await)
 }
 
 /// Splits a stream of HTTP/1.1 responses (1xx ones left out).
@@ -106,7 +111,14 @@ async fn documented_curl_targets_mean_what_they_mean_encoded() {
         ),
     ];
     same_as_encoded(cases).await;
-    // And they find rows.
+    // And they find rows, under a canonical Content-Location.
+    let answer = String::from_utf8(raw(&get(cases[0].0)).await).expect("UTF-8");
+    assert!(
+        answer.contains(
+            "\r\ncontent-location: /items?id=lt.3&select=id%2Ccolor%3Adata-%3E%3Ecolor\r\n"
+        ),
+        "{answer}"
+    );
     let answer = exchange(&get(cases[0].0)).await;
     assert_eq!(
         answer,
