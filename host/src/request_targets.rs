@@ -2,7 +2,7 @@
 //! server, takes the request target as every byte between the request
 //! line's first two spaces, so `curl` commands from PostgREST's
 //! documentation send `"`, `<`, `>`, `{`, `|`, `}`, `` ` `` and raw UTF-8
-//! unencoded (`?name=in.("a b","c")`, `?select=json->>field`). hyper builds
+//! unencoded (`?name=in.("a,b","c")`, `?select=json->>field`). hyper builds
 //! an `http::Uri` from the target and refuses most of those bytes, with no
 //! hook to change that; this wrapper around an HTTP/1 socket percent-encodes
 //! them in each request line before hyper reads it, which gives the request
