@@ -172,11 +172,11 @@ async fn every_byte_warp_takes_is_taken() {
     assert!(answer[0].1.contains("PGRSTX01"), "{answer:?}");
 }
 
-/// A POST of `body` to rt_notes answering with the rows, keeping the
+/// A POST of `body` to verbatim_bodies answering with the rows, keeping the
 /// connection open, with `framing` headers.
 fn post(framing: &str, body: &str) -> Vec<u8> {
     format!(
-        "POST /rt_notes HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
+        "POST /verbatim_bodies HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\
          Prefer: return=representation\r\n{framing}\r\n{body}"
     )
     .into_bytes()
