@@ -9,6 +9,7 @@
 //! (with `role` set). A connection whose state is unknown is discarded.
 
 mod connection;
+mod listen;
 mod pipeline;
 mod startup;
 mod values;
@@ -22,6 +23,7 @@ use crate::component::wit;
 use crate::tls::TlsOptions;
 pub use connection::Io;
 use connection::{Error, Manager, Object, Pool, TxStatus};
+pub use listen::Listening;
 use pipeline::Step;
 
 #[derive(Clone)]
