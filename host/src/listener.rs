@@ -1,5 +1,5 @@
 //! The schema-cache listener: `LISTEN` on `db-channel` over a connection of
-//! its own, as PostgREST does. `NOTIFY pgrst` with an empty payload or
+//! its own (opened as the pool's are), as PostgREST does. `NOTIFY pgrst` with an empty payload or
 //! `'reload schema'` reloads the schema cache, `'reload config'` the
 //! configuration. When the connection drops (the database went away), the
 //! recovery loop takes over and the listener reconnects with backoff.
@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::db::Listening;
 use crate::server::AppState;
 use crate::tls::PgConnect;
 
@@ -18,27 +19,23 @@ pub async fn run(
     config: tokio_postgres::Config,
     channel: String,
 ) {
-    let listen = format!("LISTEN \"{}\"", channel.replace('"', "\"\""));
     let mut delay = 1;
     loop {
-        match connect.open(&config).await {
-            Ok((client, _task, mut notifications)) => match client.batch_execute(&listen).await {
-                Ok(()) => {
-                    delay = 1;
-                    set_listening(&state, true);
-                    eprintln!("Listening for notifications on the \"{channel}\" channel");
-                    while let Some(n) = notifications.recv().await {
-                        if n.channel() == channel {
-                            handle(&state, n.payload()).await;
-                        }
+        match Listening::open(&config, &connect, &channel).await {
+            Ok(mut listening) => {
+                delay = 1;
+                set_listening(&state, true);
+                eprintln!("Listening for notifications on the \"{channel}\" channel");
+                while let Ok((on, payload)) = listening.next().await {
+                    if on == channel {
+                        handle(&state, &payload).await;
                     }
-                    set_listening(&state, false);
-                    eprintln!("The \"{channel}\" listener lost its connection");
-                    crate::server::recover(&state);
                 }
-                Err(e) => eprintln!("Failed listening on \"{channel}\": {e}"),
-            },
-            Err(e) => eprintln!("Failed connecting the \"{channel}\" listener: {e}"),
+                set_listening(&state, false);
+                eprintln!("The \"{channel}\" listener lost its connection");
+                crate::server::recover(&state);
+            }
+            Err(e) => eprintln!("Failed listening on \"{channel}\": {e}"),
         }
         tokio::time::sleep(Duration::from_secs(delay)).await;
         delay = (delay * 2).min(MAX_DELAY_SECS);

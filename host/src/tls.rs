@@ -15,23 +15,20 @@
 //! (nor libpq's `require_auth`, which the pool's authentication honours),
 //! so they are taken out of the connection string first (`split_conninfo`).
 //!
-//! The pool's handshake keeps the server certificate's `tls-server-end-point`
+//! The handshake keeps the server certificate's `tls-server-end-point`
 //! hash (RFC 5929: the certificate's signature hash, SHA-256 for MD5 and
 //! SHA-1), which SCRAM-SHA-256-PLUS binds the authentication to.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use tokio_postgres::config::{Host, SslMode as PgSslMode};
-use tokio_postgres::{Client, NoTls};
-use tokio_postgres_rustls::MakeRustlsConnect;
+use tokio_postgres::config::Host;
 
 use crate::require_auth::RequireAuth;
 
@@ -220,8 +217,7 @@ impl TlsOptions {
         Ok(PgConnect {
             mode,
             require_auth: self.require_auth.clone(),
-            client: Arc::new(client.clone()),
-            tls: MakeRustlsConnect::new(client),
+            client: Arc::new(client),
         })
     }
 
@@ -347,14 +343,8 @@ impl ServerCertVerifier for PgVerifier {
 pub struct PgConnect {
     mode: SslMode,
     require_auth: RequireAuth,
-    /// The pool's handshakes.
     client: Arc<rustls::ClientConfig>,
-    /// The listener's connections (tokio-postgres).
-    tls: MakeRustlsConnect,
 }
-
-/// A connection's notifications (`LISTEN`), as they arrive.
-pub type Notifications = tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>;
 
 impl PgConnect {
     pub fn mode(&self) -> SslMode {
@@ -365,8 +355,8 @@ impl PgConnect {
         &self.require_auth
     }
 
-    /// The TLS handshake over a TCP stream to `host` (the pool's own
-    /// connections, after the server accepted the SSLRequest), and the
+    /// The TLS handshake over a TCP stream to `host` (after the server
+    /// accepted the SSLRequest), and the
     /// server certificate's `tls-server-end-point` hash when its signature
     /// algorithm names one (Ed25519 certificates do not).
     pub async fn handshake(
@@ -393,33 +383,6 @@ impl PgConnect {
             .and_then(server_end_point);
         Ok((Box::new(stream), end_point))
     }
-
-    /// Opens one connection; its driver task forwards notifications.
-    pub async fn open(
-        &self,
-        config: &tokio_postgres::Config,
-    ) -> Result<(Client, tokio::task::JoinHandle<()>, Notifications), tokio_postgres::Error> {
-        let mut config = config.clone();
-        let plain = |mut config: tokio_postgres::Config| async move {
-            config.ssl_mode(PgSslMode::Disable);
-            let (client, conn) = config.connect(NoTls).await?;
-            let (task, notifications) = drive(conn);
-            Ok::<_, tokio_postgres::Error>((client, task, notifications))
-        };
-        let tls_mode = match self.mode {
-            SslMode::Disable => return plain(config).await,
-            SslMode::Allow => match plain(config.clone()).await {
-                Ok(opened) => return Ok(opened),
-                Err(_) => PgSslMode::Require,
-            },
-            SslMode::Prefer => PgSslMode::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => PgSslMode::Require,
-        };
-        config.ssl_mode(tls_mode);
-        let (client, conn) = config.connect(self.tls.clone()).await?;
-        let (task, notifications) = drive(conn);
-        Ok((client, task, notifications))
-    }
 }
 
 /// RFC 5929's `tls-server-end-point`: the certificate hashed with its
@@ -443,27 +406,6 @@ fn server_end_point(cert: &CertificateDer<'_>) -> Option<Vec<u8>> {
         _ => return None,
     };
     Some(digest(hash, cert).as_ref().to_vec())
-}
-
-/// Drives a connection in a task of its own, forwarding its notifications
-/// (dropped when nobody listens, as on pooled connections).
-fn drive<S, T>(
-    mut conn: tokio_postgres::Connection<S, T>,
-) -> (tokio::task::JoinHandle<()>, Notifications)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let task = tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
-        while let Some(Ok(message)) = messages.next().await {
-            if let tokio_postgres::AsyncMessage::Notification(n) = message {
-                let _ = tx.send(n);
-            }
-        }
-    });
-    (task, rx)
 }
 
 #[cfg(test)]

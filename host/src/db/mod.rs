@@ -18,6 +18,7 @@
 
 mod cancel;
 mod connection;
+mod listen;
 mod pipeline;
 mod startup;
 mod values;
@@ -31,6 +32,7 @@ use crate::component::wit;
 use crate::tls::TlsOptions;
 pub use connection::Io;
 use connection::{Error, Manager, Object, Pool, TxStatus};
+pub use listen::Listening;
 use pipeline::Step;
 
 #[derive(Clone)]
