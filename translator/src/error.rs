@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::contract::{DbError, HostError, HttpResponse};
+use crate::haskell_show;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -772,7 +773,7 @@ impl ApiError {
                 "www-authenticate".to_string(),
                 format!(
                     "Bearer error=\"invalid_token\", error_description={}",
-                    haskell_show(&self.message())
+                    haskell_show::string(&self.message())
                 ),
             )),
             ApiError::AnonymousDisabled => {
@@ -872,14 +873,6 @@ fn rel_details(c: &RelCandidate) -> Value {
         "embedding": format!("{} with {}", c.table, c.foreign_table),
         "relationship": relationship,
     })
-}
-
-/// A Haskell `show` of a string, as PostgREST quotes `error_description`:
-/// double quotes around it, `"` and `\` escaped. (The PGRST301/303 messages
-/// are fixed ASCII, so the escapes Haskell uses for other characters never
-/// arise.)
-fn haskell_show(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Reads a `RAISE SQLSTATE 'PGRST'`: MESSAGE must be a JSON object with
@@ -1493,15 +1486,6 @@ mod tests {
             ),
             None
         );
-    }
-
-    #[test]
-    fn haskell_show_escapes() {
-        assert_eq!(
-            haskell_show("JWT couldn't be decoded"),
-            "\"JWT couldn't be decoded\""
-        );
-        assert_eq!(haskell_show("a\"b\\c"), "\"a\\\"b\\\\c\"");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod contract;
 pub mod cors;
 pub mod engine;
 pub mod error;
+mod haskell_show;
 pub mod openapi;
 pub mod plan;
 pub mod query;

@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 
 use super::ast::{Field, JsonArrow, JsonOperand, JsonOperation};
+use crate::haskell_show;
 
 /// Maximum nesting of embedded relations in `select` and of `and`/`or` trees.
 pub const MAX_DEPTH: usize = 64;
@@ -485,11 +486,14 @@ fn is_identifier_char(c: char) -> bool {
 fn render_details(f: &Failure) -> String {
     let mut parts = Vec::new();
     if let Some(u) = f.unexpected {
-        parts.push(format!("unexpected {}", haskell_show(u, '\'')));
+        parts.push(format!("unexpected {}", haskell_show::char(u)));
     } else if let Some(s) = f.sys_unexpected {
         match s {
             None => parts.push("unexpected end of input".to_string()),
-            Some(c) => parts.push(format!("unexpected {}", haskell_show(c, '"'))),
+            Some(c) => {
+                let shown = haskell_show::string(c.encode_utf8(&mut [0; 4]));
+                parts.push(format!("unexpected {shown}"));
+            }
         }
     }
     let expected: Vec<&str> = f
@@ -506,26 +510,6 @@ fn render_details(f: &Failure) -> String {
     } else {
         parts.join(" ")
     }
-}
-
-/// `c` as Haskell's `show` writes a `Char` (`quote` `'`) or a one-character
-/// `String` (`quote` `"`), as parsec shows them: control characters by
-/// their ASCII names, non-ASCII by decimal code.
-fn haskell_show(c: char, quote: char) -> String {
-    const NAMES: [&str; 32] = [
-        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "a", "b", "t", "n", "v", "f", "r", "SO",
-        "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB", "CAN", "EM", "SUB", "ESC",
-        "FS", "GS", "RS", "US",
-    ];
-    let body = match c {
-        '\\' => "\\\\".to_string(),
-        _ if c == quote => format!("\\{c}"),
-        '\u{7f}' => "\\DEL".to_string(),
-        _ if c.is_ascii_control() => format!("\\{}", NAMES[c as usize]),
-        _ if !c.is_ascii() => format!("\\{}", u32::from(c)),
-        _ => c.to_string(),
-    };
-    format!("{quote}{body}{quote}")
 }
 
 fn commas_or(items: &[&str]) -> String {

@@ -3,6 +3,7 @@
 
 use crate::api_request::preferences::TxPreference;
 use crate::api_request::profile::{self, Profile};
+use crate::api_request::query_params::QueryParams;
 use crate::api_request::range;
 use crate::api_request::target::{self, Target};
 use crate::auth;
@@ -158,29 +159,17 @@ fn header_values<'a>(req: &'a HttpRequest, name: &'a str) -> impl Iterator<Item 
         .map(|(_, v)| v.as_str())
 }
 
-/// The rows a read asks for: `Range` (GET only), `limit`/`offset` and
-/// `db-max-rows` combined.
-fn page(
-    config: &Config,
-    req: &HttpRequest,
-    raw: &[(String, Option<String>)],
-) -> Result<range::Page, ApiError> {
+/// The rows a read asks for: `Range` (GET only), the top-level
+/// `limit`/`offset` and `db-max-rows` combined.
+fn page(config: &Config, req: &HttpRequest, params: &QueryParams) -> Result<range::Page, ApiError> {
+    let top = params.range(&[]);
     range::page(
         &req.method,
         header_values(req, "range").next(),
-        last_value(raw, "limit"),
-        last_value(raw, "offset"),
+        top.and_then(|r| r.limit),
+        top.and_then(|r| r.offset),
         config.db_max_rows,
     )
-}
-
-/// The decoded value of the last top-level `name=value` parameter.
-fn last_value<'a>(pairs: &'a [(String, Option<String>)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .rev()
-        .find(|(n, v)| n == name && v.is_some())
-        .and_then(|(_, v)| v.as_deref())
 }
 
 pub fn respond(config: &Config, cache: &SchemaCache, context: &[u8], results: &[Rows]) -> Answer {

@@ -30,7 +30,7 @@ pub(super) fn read(
 ) -> Result<Plan, ApiError> {
     let params = query_params::parse_query(&req.query)?;
     let prefs = Preferences::parse(header_values(req, "prefer"));
-    let page = page(config, req, &params.raw)?;
+    let page = page(config, req, &params)?;
     let canonical = query_params::canonical(&params.raw);
     let limits = Limits {
         max_rows: config.db_max_rows,

@@ -84,7 +84,7 @@ pub(super) fn call(
     };
 
     let prefs = Preferences::parse(header_values(req, "prefer"));
-    let page = page(config, req, &params.raw)?;
+    let page = page(config, req, &params)?;
     // The relation the call's rows are read as, and the body's media type
     // when they are scalars (`None`: rows of a table or of columns).
     let (table, body, scalar_media) = match plan.row_table(cache) {
