@@ -6,18 +6,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{
-    Server, base_env, base_env_with_conninfo, client, eventually, send, superuser,
-};
+use crate::harness::{self, Server, base_env, client, eventually, send, superuser};
 
-/// One pooled connection, told apart from other tests' by its name; a
-/// request waits at most a second for it.
+/// One pooled connection, for which a request waits at most a second.
 fn one_connection(name: &str) -> Server {
-    let mut env = base_env_with_conninfo(&format!("application_name={name}"));
-    env.push(("PGRST_DB_POOL".into(), "1".into()));
-    env.push(("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "1".into()));
-    env.push(("PGRST_DB_CHANNEL_ENABLED".into(), "false".into()));
-    Server::start(env)
+    harness::one_connection(name, &[("PGRST_DB_POOL_ACQUISITION_TIMEOUT", "1")])
 }
 
 /// A request whose client gives up after `after`.

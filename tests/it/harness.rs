@@ -87,6 +87,31 @@ pub fn own_cluster_env(
     env
 }
 
+/// A server with one pooled connection, told apart from other tests' by its
+/// `application_name`, without the listener, plus `extra` variables.
+pub fn one_connection(name: &str, extra: &[(&str, &str)]) -> Server {
+    let mut env = base_env_with_conninfo(&format!("application_name={name}"));
+    env.push(("PGRST_DB_POOL".into(), "1".into()));
+    env.push(("PGRST_DB_CHANNEL_ENABLED".into(), "false".into()));
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Server::start(env)
+}
+
+/// The pid and state of each backend whose `application_name` is `name`.
+pub async fn backends_of(name: &str) -> Vec<(i32, String)> {
+    superuser()
+        .await
+        .query(
+            "SELECT pid, coalesce(state, '') FROM pg_stat_activity WHERE application_name = $1",
+            &[&name],
+        )
+        .await
+        .expect("pg_stat_activity")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
 /// A running pgrest; stopped when dropped.
 pub struct Server {
     pub addr: SocketAddr,
