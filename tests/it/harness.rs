@@ -191,14 +191,36 @@ pub fn client() -> reqwest::Client {
 
 /// A superuser connection for checking database state from outside.
 pub async fn superuser() -> tokio_postgres::Client {
+    superuser_of(cluster()).await
+}
+
+/// A superuser connection to `cluster`.
+pub async fn superuser_of(cluster: &Cluster) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(
-        &cluster().conninfo("postgres", "postgres"),
+        &cluster.conninfo("postgres", "postgres"),
         tokio_postgres::NoTls,
     )
     .await
     .expect("superuser connection");
     tokio::spawn(conn);
     client
+}
+
+/// Whether, within five seconds, no backend whose `application_name` is
+/// `name` runs a statement (`db` sees the cluster).
+pub async fn stops_running(db: &tokio_postgres::Client, name: &str) -> bool {
+    eventually(Duration::from_secs(5), || async {
+        let running: i64 = db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'",
+                &[&name],
+            )
+            .await
+            .expect("pg_stat_activity")
+            .get(0);
+        running == 0
+    })
+    .await
 }
 
 /// Polls `check` until it returns true or the deadline passes.
