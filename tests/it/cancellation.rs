@@ -6,18 +6,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::{
-    Server, base_env, base_env_with_conninfo, client, eventually, send, superuser,
-};
+use crate::harness::{self, Server, base_env, client, eventually, send, stops_running, superuser};
 
-/// One pooled connection, told apart from other tests' by its name; a
-/// request waits at most a second for it.
+/// One pooled connection, for which a request waits at most a second.
 fn one_connection(name: &str) -> Server {
-    let mut env = base_env_with_conninfo(&format!("application_name={name}"));
-    env.push(("PGRST_DB_POOL".into(), "1".into()));
-    env.push(("PGRST_DB_POOL_ACQUISITION_TIMEOUT".into(), "1".into()));
-    env.push(("PGRST_DB_CHANNEL_ENABLED".into(), "false".into()));
-    Server::start(env)
+    harness::one_connection(name, &[("PGRST_DB_POOL_ACQUISITION_TIMEOUT", "1")])
 }
 
 /// A request whose client gives up after `after`.
@@ -73,20 +66,10 @@ async fn a_hang_up_cancels_the_running_statement() {
     )
     .await;
     let db = superuser().await;
-    let stopped = eventually(Duration::from_secs(5), || async {
-        let running: i64 = db
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity
-                 WHERE application_name = 'pgrest_cancel' AND state = 'active'",
-                &[],
-            )
-            .await
-            .expect("pg_stat_activity")
-            .get(0);
-        running == 0
-    })
-    .await;
-    assert!(stopped, "the backend still runs the abandoned call");
+    assert!(
+        stops_running(&db, "pgrest_cancel").await,
+        "the backend still runs the abandoned call"
+    );
     // The one pooled connection is free again.
     let r = send(client().get(server.url("/rpc/df_sleep?seconds=0"))).await;
     assert_eq!((r.status, r.body), (200, json!(1)));

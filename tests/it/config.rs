@@ -15,7 +15,9 @@ use pgrest_translator::config::Config;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::json;
 
-use crate::harness::{Server, base_env, base_env_with_conninfo, client, cluster, send};
+use crate::harness::{
+    Server, base_env, base_env_with_conninfo, client, cluster, send, stops_running, superuser_of,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pgrest-host");
 
@@ -457,6 +459,29 @@ async fn sslmode_prefer_is_the_default_and_uses_tls() {
         connection_ssl(&server).await,
         json!([{"ssl": true, "version": "TLSv1.3"}])
     );
+}
+
+/// A client's hang-up cancels the statement over a TLS session too: the
+/// CancelRequest goes to the session's address, over TLS.
+#[tokio::test]
+async fn a_hang_up_cancels_over_tls() {
+    tls_cluster()
+        .psql_exec(
+            "CREATE OR REPLACE VIEW tls.sleepy AS SELECT 1 AS slept FROM pg_sleep(30);
+             GRANT SELECT ON tls.sleepy TO tls_anon;",
+        )
+        .expect("view");
+    let name = "pgrest_tls_cancel";
+    let extra = format!("sslmode=require application_name={name}");
+    let server = start_tls_server(conninfo("127.0.0.1", &extra)).unwrap();
+    let sent = client()
+        .get(server.url("/sleepy"))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(sent.is_err(), "the request should have been cut off");
+    let db = superuser_of(tls_cluster()).await;
+    assert!(stops_running(&db, name).await, "the backend still sleeps");
 }
 
 #[tokio::test]

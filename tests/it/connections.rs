@@ -4,27 +4,17 @@
 
 use serde_json::json;
 
-use crate::harness::{Server, base_env_with_conninfo, client, send, superuser};
+use crate::harness::{Server, backends_of, client, one_connection, send, superuser};
 
-/// One pooled connection, told apart from other tests' by its name.
 fn server(name: &str) -> Server {
-    let mut env = base_env_with_conninfo(&format!("application_name={name}"));
-    env.push(("PGRST_DB_POOL".into(), "1".into()));
-    env.push(("PGRST_DB_CHANNEL_ENABLED".into(), "false".into()));
-    Server::start(env)
+    one_connection(name, &[])
 }
 
 async fn backends(name: &str) -> Vec<i32> {
-    superuser()
+    backends_of(name)
         .await
-        .query(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
-            &[&name],
-        )
-        .await
-        .expect("pg_stat_activity")
-        .iter()
-        .map(|row| row.get(0))
+        .into_iter()
+        .map(|(pid, _)| pid)
         .collect()
 }
 

@@ -87,6 +87,31 @@ pub fn own_cluster_env(
     env
 }
 
+/// A server with one pooled connection, told apart from other tests' by its
+/// `application_name`, without the listener, plus `extra` variables.
+pub fn one_connection(name: &str, extra: &[(&str, &str)]) -> Server {
+    let mut env = base_env_with_conninfo(&format!("application_name={name}"));
+    env.push(("PGRST_DB_POOL".into(), "1".into()));
+    env.push(("PGRST_DB_CHANNEL_ENABLED".into(), "false".into()));
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Server::start(env)
+}
+
+/// The pid and state of each backend whose `application_name` is `name`.
+pub async fn backends_of(name: &str) -> Vec<(i32, String)> {
+    superuser()
+        .await
+        .query(
+            "SELECT pid, coalesce(state, '') FROM pg_stat_activity WHERE application_name = $1",
+            &[&name],
+        )
+        .await
+        .expect("pg_stat_activity")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
 /// A running pgrest; stopped when dropped.
 pub struct Server {
     pub addr: SocketAddr,
@@ -166,14 +191,36 @@ pub fn client() -> reqwest::Client {
 
 /// A superuser connection for checking database state from outside.
 pub async fn superuser() -> tokio_postgres::Client {
+    superuser_of(cluster()).await
+}
+
+/// A superuser connection to `cluster`.
+pub async fn superuser_of(cluster: &Cluster) -> tokio_postgres::Client {
     let (client, conn) = tokio_postgres::connect(
-        &cluster().conninfo("postgres", "postgres"),
+        &cluster.conninfo("postgres", "postgres"),
         tokio_postgres::NoTls,
     )
     .await
     .expect("superuser connection");
     tokio::spawn(conn);
     client
+}
+
+/// Whether, within five seconds, no backend whose `application_name` is
+/// `name` runs a statement (`db` sees the cluster).
+pub async fn stops_running(db: &tokio_postgres::Client, name: &str) -> bool {
+    eventually(Duration::from_secs(5), || async {
+        let running: i64 = db
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'",
+                &[&name],
+            )
+            .await
+            .expect("pg_stat_activity")
+            .get(0);
+        running == 0
+    })
+    .await
 }
 
 /// Polls `check` until it returns true or the deadline passes.

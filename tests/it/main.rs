@@ -13,6 +13,7 @@ mod embed;
 mod errors;
 mod explain;
 mod failed_commit;
+mod faults;
 mod gateway;
 mod geojson;
 mod grammar;
