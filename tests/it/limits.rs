@@ -210,6 +210,57 @@ async fn an_unknown_table_or_method_is_answered_before_the_body_is_sent() {
     }
 }
 
+#[tokio::test]
+async fn a_body_past_the_bytes_in_flight_waits_then_gets_503() {
+    let mut env = base_env();
+    for (name, value) in [
+        ("PGRST_SERVER_MAX_BODY_BYTES", "1048576"),
+        ("PGRST_SERVER_BODY_BYTES_IN_FLIGHT", "1048576"),
+        ("PGRST_SERVER_BODY_TIMEOUT", "1"),
+    ] {
+        env.push((name.into(), value.into()));
+    }
+    let server = Server::start(env);
+    let post = |length: usize| {
+        format!(
+            "POST /w_body HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+        )
+    };
+    // A slow body declared at the whole budget, kept alive byte by byte.
+    let mut slow = connect(&server).await;
+    slow.write_all(post(1 << 20).as_bytes())
+        .await
+        .expect("written");
+    let dribble = tokio::spawn(async move {
+        loop {
+            if slow.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let send_whole = || async {
+        let mut stream = connect(&server).await;
+        let body = vec![b' '; 600_000];
+        stream
+            .write_all(post(body.len()).as_bytes())
+            .await
+            .expect("written");
+        stream.write_all(&body).await.expect("written");
+        one_response(&mut stream).await
+    };
+    let answer = send_whole().await;
+    let (status, code) = status_and_code(&answer);
+    assert_eq!(status, "HTTP/1.1 503 Service Unavailable", "{answer}");
+    assert_eq!(code, "PGRSTX04");
+    // Once the slow body is gone, its bytes are free again.
+    dribble.abort();
+    let _ = dribble.await;
+    let answer = send_whole().await;
+    assert!(!answer.starts_with("HTTP/1.1 503"), "{answer}");
+}
+
 /// About `bytes` of JSON rows for `w_bulk`.
 fn bulk_rows(bytes: usize) -> Vec<u8> {
     let note = "n".repeat(1000);
