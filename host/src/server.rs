@@ -246,7 +246,14 @@ async fn serve(
     }
     let started = Instant::now();
     // `read` holds its share of the bytes in flight until the answer.
-    let read = match state.limits.read(received.body, declared).await {
+    let reserved = match state.limits.reserve(declared).await {
+        Ok(reserved) => reserved,
+        Err(refused) => {
+            received.skip_body(&state.limits);
+            return body_refused(state, &refused);
+        }
+    };
+    let read = match state.limits.read(received.body, reserved).await {
         Ok(read) => read,
         Err(refused) => return body_refused(state, &refused),
     };
