@@ -1,8 +1,9 @@
 //! Slow and greedy clients, on raw sockets: a stalled head, an idle body,
-//! an idle kept-alive connection and the connection cap are cut off as
-//! configured; a body too large or a refused token is answered from the
-//! head alone; a 50 MB bulk insert passes with the defaults, and the
-//! translator instance a huge body grew is retired.
+//! an idle kept-alive (or HTTP/2) connection and the connection cap are cut
+//! off as configured; a body too large, a refused token, an unknown table
+//! or method is answered from the head alone; bodies past the bytes in
+//! flight wait, then get 503; a 50 MB bulk insert passes with the
+//! defaults, and the translator instance a huge body grew is retired.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -125,6 +126,23 @@ async fn an_idle_kept_alive_connection_is_closed() {
     assert!(first.starts_with("HTTP/1.1 200 OK"), "{first}");
     // Served, then idle: closed after server-idle-timeout, silently.
     assert_eq!(until_closed(&mut stream).await, "");
+}
+
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed_without_an_http1_answer() {
+    let mut stream = connect(quick()).await;
+    // The client preface and an empty SETTINGS frame, then nothing.
+    let mut preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    preface.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    stream.write_all(&preface).await.expect("written");
+    let mut answer = Vec::new();
+    tokio::time::timeout(HANG, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .expect("read");
+    // Only HTTP/2 frames came: the server's SETTINGS (type 4) first.
+    assert_eq!(answer.get(3), Some(&4), "{answer:?}");
+    assert!(!answer.starts_with(b"HTTP/1.1"));
 }
 
 #[tokio::test]
