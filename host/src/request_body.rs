@@ -37,6 +37,12 @@ pub enum Refused {
     Busy,
 }
 
+/// A body's place among the bytes in flight (see `Limits::reserve`).
+pub struct Reserved {
+    declared: Option<u64>,
+    held: Option<OwnedSemaphorePermit>,
+}
+
 /// A body read, and its share of the bytes in flight, released when this
 /// is dropped.
 pub struct Body {
@@ -65,13 +71,20 @@ impl Limits {
         }
     }
 
-    /// Reads the whole body (`declared`: its `Content-Length`, already
-    /// checked), holding its size in the bytes in flight.
-    pub async fn read(&self, mut body: Incoming, declared: Option<u64>) -> Result<Body, Refused> {
+    /// Takes a body's place among the bytes in flight before reading it
+    /// (`declared`: its `Content-Length`, already checked), waiting at most
+    /// the body timeout; a body of unknown length takes it as it comes.
+    pub async fn reserve(&self, declared: Option<u64>) -> Result<Reserved, Refused> {
         let mut held = None;
         if let Some(n) = declared.filter(|&n| n > 0) {
             self.hold(&mut held, n).await?;
         }
+        Ok(Reserved { declared, held })
+    }
+
+    /// Reads the whole body into its reserved place.
+    pub async fn read(&self, mut body: Incoming, reserved: Reserved) -> Result<Body, Refused> {
+        let Reserved { declared, mut held } = reserved;
         let capacity = declared.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
         let mut bytes = Vec::with_capacity(capacity);
         while let Some(frame) = self.within_timeout(body.frame()).await? {

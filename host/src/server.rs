@@ -223,6 +223,7 @@ async fn serve(
     // A refusal the head decides (claims, table, method) is answered before
     // reading the body; a request known to have none goes straight to plan.
     if !hyper::body::Body::is_end_stream(&received.body) {
+        let started = Instant::now();
         let screened = generation.with_instance(|i| {
             i.screen(
                 &received.method,
@@ -235,6 +236,8 @@ async fn serve(
         match screened {
             Ok(None) => {}
             Ok(Some(reply)) => {
+                timing.record(Stage::Jwt, checked);
+                timing.record(reply_stage(reply.status, &reply.headers), started.elapsed());
                 received.skip_body(&state.limits);
                 return response(reply);
             }
@@ -243,7 +246,14 @@ async fn serve(
     }
     let started = Instant::now();
     // `read` holds its share of the bytes in flight until the answer.
-    let read = match state.limits.read(received.body, declared).await {
+    let reserved = match state.limits.reserve(declared).await {
+        Ok(reserved) => reserved,
+        Err(refused) => {
+            received.skip_body(&state.limits);
+            return body_refused(state, &refused);
+        }
+    };
+    let read = match state.limits.read(received.body, reserved).await {
         Ok(read) => read,
         Err(refused) => return body_refused(state, &refused),
     };

@@ -1,8 +1,9 @@
 //! Slow and greedy clients, on raw sockets: a stalled head, an idle body,
-//! an idle kept-alive connection and the connection cap are cut off as
-//! configured; a body too large or a refused token is answered from the
-//! head alone; a 50 MB bulk insert passes with the defaults, and the
-//! translator instance a huge body grew is retired.
+//! an idle kept-alive (or HTTP/2) connection and the connection cap are cut
+//! off as configured; a body too large, a refused token, an unknown table
+//! or method is answered from the head alone; bodies past the bytes in
+//! flight wait, then get 503; a 50 MB bulk insert passes with the
+//! defaults, and the translator instance a huge body grew is retired.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -128,6 +129,23 @@ async fn an_idle_kept_alive_connection_is_closed() {
 }
 
 #[tokio::test]
+async fn an_idle_http2_connection_is_closed_without_an_http1_answer() {
+    let mut stream = connect(quick()).await;
+    // The client preface and an empty SETTINGS frame, then nothing.
+    let mut preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    preface.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    stream.write_all(&preface).await.expect("written");
+    let mut answer = Vec::new();
+    tokio::time::timeout(HANG, stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .expect("read");
+    // Only HTTP/2 frames came: the server's SETTINGS (type 4) first.
+    assert_eq!(answer.get(3), Some(&4), "{answer:?}");
+    assert!(!answer.starts_with(b"HTTP/1.1"));
+}
+
+#[tokio::test]
 async fn connections_past_the_cap_wait_until_one_closes() {
     let mut env = base_env();
     env.push(("PGRST_SERVER_MAX_CONNECTIONS".into(), "2".into()));
@@ -208,6 +226,57 @@ async fn an_unknown_table_or_method_is_answered_before_the_body_is_sent() {
         let answer = one_response(&mut stream).await;
         assert_eq!(status_and_code(&answer), (status, code.to_string()));
     }
+}
+
+#[tokio::test]
+async fn a_body_past_the_bytes_in_flight_waits_then_gets_503() {
+    let mut env = base_env();
+    for (name, value) in [
+        ("PGRST_SERVER_MAX_BODY_BYTES", "1048576"),
+        ("PGRST_SERVER_BODY_BYTES_IN_FLIGHT", "1048576"),
+        ("PGRST_SERVER_BODY_TIMEOUT", "1"),
+    ] {
+        env.push((name.into(), value.into()));
+    }
+    let server = Server::start(env);
+    let post = |length: usize| {
+        format!(
+            "POST /w_body HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+        )
+    };
+    // A slow body declared at the whole budget, kept alive byte by byte.
+    let mut slow = connect(&server).await;
+    slow.write_all(post(1 << 20).as_bytes())
+        .await
+        .expect("written");
+    let dribble = tokio::spawn(async move {
+        loop {
+            if slow.write_all(b" ").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let send_whole = || async {
+        let mut stream = connect(&server).await;
+        let body = vec![b' '; 600_000];
+        stream
+            .write_all(post(body.len()).as_bytes())
+            .await
+            .expect("written");
+        stream.write_all(&body).await.expect("written");
+        one_response(&mut stream).await
+    };
+    let answer = send_whole().await;
+    let (status, code) = status_and_code(&answer);
+    assert_eq!(status, "HTTP/1.1 503 Service Unavailable", "{answer}");
+    assert_eq!(code, "PGRSTX04");
+    // Once the slow body is gone, its bytes are free again.
+    dribble.abort();
+    let _ = dribble.await;
+    let answer = send_whole().await;
+    assert!(!answer.starts_with("HTTP/1.1 503"), "{answer}");
 }
 
 /// About `bytes` of JSON rows for `w_bulk`.
