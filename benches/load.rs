@@ -268,7 +268,10 @@ fn main() {
     });
     print!("{report}");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/RESULTS.md");
-    std::fs::write(&path, report).expect("benches/RESULTS.md written");
+    // The soak's section (benches/soak.py, recorded by hand) outlives a new load run.
+    let previous = std::fs::read_to_string(&path).unwrap_or_default();
+    let soak = previous.find("\n## Soak").map_or("", |at| &previous[at..]);
+    std::fs::write(&path, format!("{report}{soak}")).expect("benches/RESULTS.md written");
     eprintln!("written to {}", path.display());
 }
 
