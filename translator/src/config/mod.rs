@@ -144,6 +144,10 @@ pub struct Config {
     /// aliased embed by its relation (with a `Warning` header); off: only
     /// by its alias (PGRST108).
     pub url_use_legacy_target_names: bool,
+    /// `server-translator-timeout`: milliseconds a host lets one call into
+    /// the translator for a request run before it traps (500); a runaway
+    /// plan then costs one request, not a worker thread. `0`: no bound.
+    pub server_translator_timeout: u64,
 }
 
 /// `client-error-verbosity`.
@@ -216,6 +220,7 @@ impl Default for Config {
             db_plan_enabled: false,
             client_error_verbosity: ErrorVerbosity::Verbose,
             url_use_legacy_target_names: true,
+            server_translator_timeout: 1000,
         }
     }
 }
@@ -342,6 +347,9 @@ impl Config {
             url_use_legacy_target_names: src
                 .bool(&["url-use-legacy-target-names"])?
                 .unwrap_or(d.url_use_legacy_target_names),
+            server_translator_timeout: src
+                .int(&["server-translator-timeout"])?
+                .unwrap_or(d.server_translator_timeout),
         };
         // Checks the secret (unless the host still has to read its file) and
         // the role claim key.
