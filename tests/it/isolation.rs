@@ -61,54 +61,72 @@ fn generation(compiled: Arc<Compiled>) -> Generation {
     Generation::new(compiled, config, results).expect("engine loads")
 }
 
-fn get_items(query: String) -> wit::HttpRequest {
-    wit::HttpRequest {
+/// Plans `GET /items?query` on `generation`: `Ok(true)` when it planned
+/// statements, `Err` when the call trapped.
+fn plans(generation: &Generation, query: String) -> wasmtime::Result<bool> {
+    let request = wit::HttpRequest {
         method: "GET".into(),
         path: "/items".into(),
         query,
         headers: vec![],
         body: vec![],
-    }
+    };
+    generation
+        .with_instance(|i| i.plan(&request, None, 0))
+        .map(|outcome| matches!(outcome, wit::Outcome::Run(_)))
+}
+
+#[test]
+fn the_deepest_requests_accepted_fit_a_tenth_of_the_guest_stack() {
+    let tenth = generation(Compiled::with_wasm_stack(100 << 10).expect("component"));
+    assert!(plans(&tenth, nested_logic(MAX_DEPTH)).expect("no trap"));
+    // No relationship items -> items: a 400, answered after parsing all 64 levels.
+    assert!(!plans(&tenth, nested_select(MAX_DEPTH)).expect("no trap"));
 }
 
 #[test]
 fn a_guest_stack_overflow_traps_and_costs_one_call() {
-    // A guest stack too small for the deepest logic tree the grammar takes.
-    let small = generation(Compiled::with_wasm_stack(48 << 10).expect("component"));
-    let deep = get_items(nested_logic(MAX_DEPTH));
-    let err = small
-        .with_instance(|i| i.plan(&deep, None, 0))
-        .expect_err("the deep tree overflows 48 KiB");
+    // 12 KiB: enough for a plain read, too little for 64 nested logic trees
+    // (they need between 16 and 24 KiB).
+    let small = generation(Compiled::with_wasm_stack(12 << 10).expect("component"));
+    let err = plans(&small, nested_logic(MAX_DEPTH)).expect_err("the deep tree overflows");
     assert!(
         format!("{err:#}").contains("overflowed its stack"),
         "{err:#}"
     );
     // The trapped instance was dropped: the next call gets a fresh one.
-    let shallow = get_items("id=eq.1".into());
-    assert!(matches!(
-        small.with_instance(|i| i.plan(&shallow, None, 0)),
-        Ok(wit::Outcome::Run(_))
-    ));
+    assert!(plans(&small, "id=eq.1".into()).expect("no trap"));
+}
+
+/// Runs `f` with about `left` bytes of the current thread's stack left.
+fn with_stack_left<R>(left: usize, f: impl FnOnce() -> R) -> R {
+    if stacker::remaining_stack().expect("stack bounds known") > left + 4096 {
+        let frame = std::hint::black_box([0u8; 2048]);
+        let result = with_stack_left(left, f);
+        std::hint::black_box(frame);
+        result
+    } else {
+        f()
+    }
 }
 
 #[test]
 fn a_call_runs_whatever_native_stack_its_thread_has_left() {
-    // A thread with less native stack than the guest may use: the call moves
-    // to a stack of its own instead of running into the thread's guard page.
+    // The deep tree needs more than 16 KiB of guest stack alone: run into the
+    // thread's guard page, it would abort the process; the call moves to a
+    // stack segment of its own instead.
     let generation = generation(Compiled::new().expect("component"));
     let planned = std::thread::Builder::new()
-        .stack_size(64 << 10)
+        .stack_size(1 << 20)
         .spawn(move || {
-            let deep = get_items(nested_logic(MAX_DEPTH));
-            matches!(
-                generation.with_instance(|i| i.plan(&deep, None, 0)),
-                Ok(wit::Outcome::Run(_))
-            )
+            with_stack_left(16 << 10, || {
+                plans(&generation, nested_logic(MAX_DEPTH)).ok()
+            })
         })
         .expect("thread")
         .join()
         .expect("the thread did not crash");
-    assert!(planned);
+    assert_eq!(planned, Some(true));
 }
 
 #[tokio::test]
