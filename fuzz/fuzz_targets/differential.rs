@@ -84,14 +84,23 @@ fuzz_target!(|text: &str| {
         .expect("the component plans without trapping");
     assert_eq!(native, from_wit::outcome(component), "plan of {req:?}");
 
-    let c::Outcome::Run(plan) = native else { return };
-    let used = plan.statements.iter().filter(|s| s.rows != c::RowUse::Ignore).count();
+    let c::Outcome::Run(plan) = native else {
+        return;
+    };
+    let used = plan
+        .statements
+        .iter()
+        .filter(|s| s.rows != c::RowUse::Ignore)
+        .count();
     let results = vec![c::Rows::new(); used];
     let answer = both
         .component
         .with_instance(|i| i.respond(&plan.context, &results))
         .expect("the component responds without trapping");
-    assert_eq!(both.native.respond(&plan.context, &results), from_wit::answer(answer));
+    assert_eq!(
+        both.native.respond(&plan.context, &results),
+        from_wit::answer(answer)
+    );
     let err = c::DbError {
         sqlstate: "23505".into(),
         message: "duplicate key value violates unique constraint".into(),
@@ -108,5 +117,8 @@ fuzz_target!(|text: &str| {
         .component
         .with_instance(|i| i.respond_error(&plan.context, &wit_err))
         .expect("the component answers an error without trapping");
-    assert_eq!(both.native.respond_error(&plan.context, &err), from_wit::response(response));
+    assert_eq!(
+        both.native.respond_error(&plan.context, &err),
+        from_wit::response(response)
+    );
 });
