@@ -39,6 +39,8 @@ fn main() {
         "CARGO_TARGET_DIR",
         "CARGO_BUILD_TARGET",
         "CARGO_BUILD_RUSTFLAGS",
+        // cargo-fuzz's: the component would be rebuilt for nothing.
+        "RUSTC_BOOTSTRAP",
     ] {
         cmd.env_remove(var);
     }

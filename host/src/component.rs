@@ -8,15 +8,30 @@
 //! shrinks: an instance that grew more than `RETIRE_GROWTH` past its size
 //! after loading (a large request body passed through it) is dropped too,
 //! so the memory goes back to the system.
+//!
+//! Nothing a request makes the guest do can take the process down:
+//! - stack: the guest has `MAX_WASM_STACK`, and each call runs where at
+//!   least `NATIVE_STACK` of native stack is left (on a fresh segment when
+//!   the caller's thread has less), so an overflow is wasmtime's trap, never
+//!   the thread's guard page (which aborts);
+//! - CPU: a call for a request traps once `server-translator-timeout` has
+//!   passed (epoch interruption: one ticker thread per engine, a counter
+//!   check at function entries and loop heads in the compiled code);
+//! - memory: `MAX_MEMORY_BYTES` per instance.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use wasmtime::component::{Component, Linker, ResourceAny};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, EngineWeak, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap,
+};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+use crate::settings::HostSettings;
 
 wasmtime::component::bindgen!({ world: "translator", path: "wit" });
 
@@ -36,6 +51,26 @@ const MAX_MEMORY_BYTES: usize = 1 << 30;
 /// instance is retired after its call: a few times what planning a large
 /// ordinary request takes, well under a bulk load's body.
 const RETIRE_GROWTH: usize = 64 << 20;
+
+/// Guest stack per call. The translator bounds its own recursion (nesting
+/// of 64 levels in the query grammar, 128 in JSON): the deepest request it
+/// accepts uses well under a tenth of this.
+const MAX_WASM_STACK: usize = 1 << 20;
+
+/// Native stack a call needs: wasmtime checks only the guest's frames
+/// against `MAX_WASM_STACK`, so the thread must also hold the host frames
+/// below and above them (lifting and lowering, WASI). tokio's worker threads
+/// have 2 MiB by default, the binary's 8 MiB (`main.rs`); an embedder's
+/// thread with less left gets a fresh segment for the call.
+const NATIVE_STACK: usize = MAX_WASM_STACK + (512 << 10);
+
+/// The epoch ticker's period: the granularity of the per-call deadline.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A deadline no call reaches: for the calls that are not a request's
+/// (configuration, schema cache load), whose cost the operator controls.
+/// Half the range, because wasmtime adds it to the current epoch.
+const NO_DEADLINE: u64 = u64::MAX / 2;
 
 pub struct State {
     wasi: WasiCtx,
@@ -105,13 +140,21 @@ pub struct Compiled {
 
 impl Compiled {
     pub fn new() -> wasmtime::Result<Arc<Compiled>> {
+        Compiled::with_wasm_stack(MAX_WASM_STACK)
+    }
+
+    /// With a guest stack of `bytes` (at most `MAX_WASM_STACK`): tests
+    /// overflow a small one with a request the translator accepts.
+    pub fn with_wasm_stack(bytes: usize) -> wasmtime::Result<Arc<Compiled>> {
         let mut config = Config::new();
-        config.max_wasm_stack(2 << 20);
+        config.max_wasm_stack(bytes.min(MAX_WASM_STACK));
+        config.epoch_interruption(true);
         let engine = Engine::new(&config)?;
         let component = load_cached(&engine)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let pre = TranslatorPre::new(linker.instantiate_pre(&component)?)?;
+        spawn_epoch_ticker(engine.weak());
         Ok(Arc::new(Compiled {
             engine,
             pre,
@@ -133,7 +176,8 @@ impl Compiled {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let bindings = self.pre.instantiate(&mut store)?;
+        store.set_epoch_deadline(NO_DEADLINE);
+        let bindings = on_native_stack(|| self.pre.instantiate(&mut store))?;
         Ok((store, bindings))
     }
 
@@ -144,8 +188,10 @@ impl Compiled {
         db_settings: &[(String, String)],
     ) -> wasmtime::Result<Result<String, String>> {
         let (mut store, b) = self.instantiate()?;
-        b.pgrest_translator_api()
-            .call_resolve_config(&mut store, file_text, env, db_settings)
+        on_native_stack(|| {
+            b.pgrest_translator_api()
+                .call_resolve_config(&mut store, file_text, env, db_settings)
+        })
     }
 
     pub fn config_warnings(
@@ -153,8 +199,10 @@ impl Compiled {
         config_json: &str,
     ) -> wasmtime::Result<Result<Vec<String>, String>> {
         let (mut store, b) = self.instantiate()?;
-        b.pgrest_translator_api()
-            .call_config_warnings(&mut store, config_json)
+        on_native_stack(|| {
+            b.pgrest_translator_api()
+                .call_config_warnings(&mut store, config_json)
+        })
     }
 
     pub fn db_config_statements(
@@ -162,8 +210,10 @@ impl Compiled {
         config_json: &str,
     ) -> wasmtime::Result<Result<Vec<wit::Statement>, String>> {
         let (mut store, b) = self.instantiate()?;
-        b.pgrest_translator_api()
-            .call_db_config_statements(&mut store, config_json)
+        on_native_stack(|| {
+            b.pgrest_translator_api()
+                .call_db_config_statements(&mut store, config_json)
+        })
     }
 
     pub fn introspection(
@@ -172,8 +222,13 @@ impl Compiled {
         server_version_num: u32,
     ) -> wasmtime::Result<Result<Vec<wit::Statement>, String>> {
         let (mut store, b) = self.instantiate()?;
-        b.pgrest_translator_api()
-            .call_introspection(&mut store, config_json, server_version_num)
+        on_native_stack(|| {
+            b.pgrest_translator_api().call_introspection(
+                &mut store,
+                config_json,
+                server_version_num,
+            )
+        })
     }
 
     /// Instances retired for their memory (see `RETIRE_GROWTH`).
@@ -187,8 +242,10 @@ impl Compiled {
         err: &wit::HostError,
     ) -> wasmtime::Result<wit::HttpResponse> {
         let (mut store, b) = self.instantiate()?;
-        b.pgrest_translator_api()
-            .call_render_host_error(&mut store, config_json, err)
+        on_native_stack(|| {
+            b.pgrest_translator_api()
+                .call_render_host_error(&mut store, config_json, err)
+        })
     }
 }
 
@@ -199,6 +256,7 @@ pub struct Instance {
     engine: ResourceAny,
     /// Linear memory once the engine was loaded.
     loaded_bytes: usize,
+    deadline: Deadline,
 }
 
 impl Instance {
@@ -265,14 +323,48 @@ impl Instance {
         self.store.data().limits.memory_bytes
     }
 
+    /// One call for a request, bounded by the generation's deadline. A
+    /// trap's error names the limit it hit.
     fn call<R>(
         &mut self,
         f: impl FnOnce(wit::GuestEngine<'_>, &mut Store<State>) -> wasmtime::Result<R>,
     ) -> wasmtime::Result<R> {
-        f(
-            self.bindings.pgrest_translator_api().engine(),
-            &mut self.store,
-        )
+        self.store.set_epoch_deadline(self.deadline.ticks);
+        let result = on_native_stack(|| {
+            f(
+                self.bindings.pgrest_translator_api().engine(),
+                &mut self.store,
+            )
+        });
+        result.map_err(|e| match e.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => e.context(format!(
+                "the translator ran past server-translator-timeout ({} ms)",
+                self.deadline.millis
+            )),
+            Some(Trap::StackOverflow) => e.context("the translator overflowed its stack"),
+            _ => e,
+        })
+    }
+}
+
+/// `server-translator-timeout` as epoch ticks.
+#[derive(Clone, Copy)]
+struct Deadline {
+    millis: u64,
+    ticks: u64,
+}
+
+impl Deadline {
+    /// `0` is no deadline. One tick more than the timeout spans, because a
+    /// call starts anywhere within the current tick.
+    fn from_millis(millis: u64) -> Deadline {
+        let tick = EPOCH_TICK.as_millis() as u64;
+        let ticks = if millis == 0 {
+            NO_DEADLINE
+        } else {
+            millis.div_ceil(tick) + 1
+        };
+        Deadline { millis, ticks }
     }
 }
 
@@ -282,6 +374,7 @@ pub struct Generation {
     translator: Arc<Compiled>,
     config_json: String,
     introspection: Vec<String>,
+    deadline: Deadline,
     idle: Mutex<Vec<Instance>>,
 }
 
@@ -292,10 +385,13 @@ impl Generation {
         config_json: String,
         introspection: Vec<String>,
     ) -> wasmtime::Result<Generation> {
+        let settings =
+            HostSettings::from_config_json(&config_json).map_err(wasmtime::Error::msg)?;
         let generation = Generation {
             translator,
             config_json,
             introspection,
+            deadline: Deadline::from_millis(settings.server_translator_timeout),
             idle: Mutex::new(Vec::new()),
         };
         let first = generation.load_instance()?;
@@ -305,17 +401,21 @@ impl Generation {
 
     fn load_instance(&self) -> wasmtime::Result<Instance> {
         let (mut store, bindings) = self.translator.instantiate()?;
-        let engine = bindings
-            .pgrest_translator_api()
-            .engine()
-            .call_load(&mut store, &self.config_json, &self.introspection)?
-            .map_err(|e| wasmtime::format_err!("loading the schema cache failed: {e}"))?;
+        let engine = on_native_stack(|| {
+            bindings.pgrest_translator_api().engine().call_load(
+                &mut store,
+                &self.config_json,
+                &self.introspection,
+            )
+        })?
+        .map_err(|e| wasmtime::format_err!("loading the schema cache failed: {e}"))?;
         let loaded_bytes = store.data().limits.memory_bytes;
         Ok(Instance {
             store,
             bindings,
             engine,
             loaded_bytes,
+            deadline: self.deadline,
         })
     }
 
@@ -346,6 +446,31 @@ impl Generation {
 
     pub fn config_json(&self) -> &str {
         &self.config_json
+    }
+}
+
+/// Runs `f` (which calls into the guest) where at least `NATIVE_STACK` of
+/// native stack is left.
+fn on_native_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(NATIVE_STACK, NATIVE_STACK, f)
+}
+
+/// Advances the engine's epoch every `EPOCH_TICK`, until the engine is gone.
+fn spawn_epoch_ticker(engine: EngineWeak) {
+    let ticker = std::thread::Builder::new()
+        .name("pgrest-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(EPOCH_TICK);
+                match engine.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        });
+    // Without the thread no deadline ever passes; calls still run.
+    if let Err(e) = ticker {
+        eprintln!("pgrest: no translator deadline, the epoch thread failed to start: {e}");
     }
 }
 

@@ -8,8 +8,23 @@ use std::process::ExitCode;
 use pgrest_host::cli::{self, Command};
 use tokio::signal::unix::{SignalKind, signal};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Worker (and blocking) thread stacks: component calls run on them, and
+/// need the guest's stack plus the host's frames (`component.rs`); tokio's
+/// default 2 MiB would make a deep call move to a fresh stack segment.
+const THREAD_STACK: usize = 8 << 20;
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK)
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(e) => fail(&format!("starting the runtime: {e}")),
+    }
+}
+
+async fn serve() -> ExitCode {
     let cli = match cli::parse(std::env::args().skip(1)) {
         Ok(cli) => cli,
         Err(e) => {

@@ -84,6 +84,9 @@ pub struct HostSettings {
     pub server_timing_enabled: bool,
     pub log_query: LogQuery,
     pub db_pool_automatic_recovery: bool,
+    /// Milliseconds a request's call into the translator may run (0: no
+    /// bound).
+    pub server_translator_timeout: u64,
     #[serde(flatten)]
     pub limits: Limits,
 }

@@ -144,6 +144,10 @@ pub struct Config {
     /// aliased embed by its relation (with a `Warning` header); off: only
     /// by its alias (PGRST108).
     pub url_use_legacy_target_names: bool,
+    /// `server-translator-timeout`: milliseconds a host lets one call into
+    /// the translator for a request run before it traps (500); a runaway
+    /// plan then costs one request, not a worker thread. `0`: no bound.
+    pub server_translator_timeout: u64,
     /// The host's limits on slow and greedy clients (pgrest's own options;
     /// PostgREST has none of them).
     #[serde(flatten)]
@@ -285,6 +289,7 @@ impl Default for Config {
             client_error_verbosity: ErrorVerbosity::Verbose,
             url_use_legacy_target_names: true,
             limits: Limits::default(),
+            server_translator_timeout: 1000,
         }
     }
 }
@@ -411,6 +416,9 @@ impl Config {
             url_use_legacy_target_names: src
                 .bool(&["url-use-legacy-target-names"])?
                 .unwrap_or(d.url_use_legacy_target_names),
+            server_translator_timeout: src
+                .int(&["server-translator-timeout"])?
+                .unwrap_or(d.server_translator_timeout),
             limits: Limits::resolve(&src)?,
         };
         // Checks the secret (unless the host still has to read its file) and

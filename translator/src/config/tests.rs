@@ -376,6 +376,14 @@ fn plan_and_error_options() {
 }
 
 #[test]
+fn translator_timeout() {
+    assert_eq!(Config::default().server_translator_timeout, 1000);
+    let c = from_env(&[("PGRST_SERVER_TRANSLATOR_TIMEOUT", "250")]).unwrap();
+    assert_eq!(c.server_translator_timeout, 250);
+    assert!(from_file("server-translator-timeout = -1\n").is_err());
+}
+
+#[test]
 fn invalid_values_are_reported_with_their_source() {
     for (vars, expected) in [
         (
