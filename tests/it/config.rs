@@ -799,7 +799,7 @@ async fn fake_scram_peer(
     let initial = read_message(&mut stream, true).await?;
     // Mechanism name, its NUL, the data's length, then "n,,n=,r=<nonce>".
     let client_first = String::from_utf8_lossy(&initial[18..]).into_owned();
-    let nonce = client_first.rsplit_once("r=").expect("a client nonce").1;
+    let nonce = client_first.split_once(",r=").expect("a client nonce").1;
     let server_first = format!("r={nonce}server,s=c2FsdHNhbHQ=,i=4096");
     stream.write_all(&auth(11, server_first.as_bytes())).await?;
     read_message(&mut stream, true).await?;
