@@ -9,7 +9,7 @@ use pgrest_host::component::{Compiled, Generation, wit};
 use pgrest_translator::api_request::query_params::MAX_DEPTH;
 use pgrest_translator::engine;
 
-use crate::harness::{Server, base_env, get, request_on};
+use crate::harness::{Server, base_env, get, request_on, shared};
 
 /// `or=(and(or(…(id.eq.1)…)))`, `depth` logic operators deep.
 fn nested_logic(depth: usize) -> String {
@@ -156,4 +156,20 @@ async fn a_call_past_the_translator_timeout_is_a_500_and_the_server_keeps_servin
     );
     let reply = request_on(&server, reqwest::Method::GET, "/items?id=eq.1", &[], "").await;
     assert_eq!(reply.status, 200, "{}", reply.text);
+}
+
+/// The deadline grows with the body: a 4 MB CSV bulk insert (400,000 rows,
+/// over a second of planning here) passes with the default timeout.
+#[tokio::test]
+async fn a_large_csv_bulk_insert_passes_with_the_default_timeout() {
+    let csv = format!("note\n{}", "some note\n".repeat(400_000));
+    let reply = request_on(
+        shared(),
+        reqwest::Method::POST,
+        "/r_log",
+        &[("content-type", "text/csv"), ("prefer", "return=minimal")],
+        &csv,
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
 }
