@@ -180,18 +180,12 @@ impl Watched {
 
 /// The answer to a request head not received in time.
 fn timeout_answer() -> Vec<u8> {
-    let body = serde_json::json!({
-        "code": "PGRSTX03",
-        "message": "The request head was not received in time",
-        "details": null,
-        "hint": "Send the request head at once",
-    })
-    .to_string();
-    format!(
-        "HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
+    crate::parse_errors::closing_answer(
+        "408 Request Timeout",
+        "PGRSTX03",
+        "The request head was not received in time",
+        "Send the request head at once",
     )
-    .into_bytes()
 }
 
 impl Drop for Watched {

@@ -63,20 +63,25 @@ fn replacement_for(head: &[u8]) -> Option<Vec<u8>> {
             "Percent-encode spaces in the URL",
         ),
     };
+    Some(closing_answer(status, "PGRSTX01", message, hint))
+}
+
+/// A whole HTTP/1.1 answer written on the socket, outside hyper: `status`
+/// (code and reason), an error object in PostgREST's shape, and
+/// `connection: close`.
+pub fn closing_answer(status: &str, code: &str, message: &str, hint: &str) -> Vec<u8> {
     let body = serde_json::json!({
-        "code": "PGRSTX01",
+        "code": code,
         "message": message,
         "details": null,
         "hint": hint,
     })
     .to_string();
-    Some(
-        format!(
-            "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .into_bytes(),
+    format!(
+        "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
     )
+    .into_bytes()
 }
 
 impl<T: Write + Unpin> ParseErrorBodies<T> {
