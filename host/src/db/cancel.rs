@@ -56,10 +56,7 @@ impl CancelTarget {
             Peer::Tcp { addr, host, tls } => {
                 let mut stream = TcpStream::connect(addr).await.map_err(Error::Io)?;
                 if *tls {
-                    let mut request = BytesMut::new();
-                    frontend::ssl_request(&mut request);
-                    stream.write_all(&request).await.map_err(Error::Io)?;
-                    if stream.read_u8().await.map_err(Error::Io)? != b'S' {
+                    if !super::startup::agrees_to_tls(&mut stream).await? {
                         return Err(Error::Connect(
                             "the server no longer accepts TLS".to_string(),
                         ));

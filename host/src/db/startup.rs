@@ -169,11 +169,7 @@ async fn negotiate(
     host: &str,
     connect: &PgConnect,
 ) -> Result<(Box<dyn Io>, Transport), Error> {
-    let mut request = bytes::BytesMut::new();
-    frontend::ssl_request(&mut request);
-    stream.write_all(&request).await.map_err(Error::Io)?;
-    let answer = stream.read_u8().await.map_err(Error::Io)?;
-    if answer != b'S' {
+    if !agrees_to_tls(&mut stream).await? {
         return match connect.mode() {
             SslMode::Prefer | SslMode::Allow => Ok((Box::new(stream), Transport::Tcp)),
             _ => Err(Error::Connect(
@@ -186,6 +182,14 @@ async fn negotiate(
         .await
         .map_err(Error::Connect)?;
     Ok((io, Transport::Tls { end_point }))
+}
+
+/// Sends SSLRequest; says whether the server agreed to a TLS handshake.
+pub(super) async fn agrees_to_tls(stream: &mut TcpStream) -> Result<bool, Error> {
+    let mut request = bytes::BytesMut::new();
+    frontend::ssl_request(&mut request);
+    stream.write_all(&request).await.map_err(Error::Io)?;
+    Ok(stream.read_u8().await.map_err(Error::Io)? == b'S')
 }
 
 /// The startup exchange; returns BackendKeyData's process id and key (a
