@@ -249,7 +249,8 @@ impl<'a> JsonPathParser<'a> {
 
     /// A single- or double-quoted string with RFC 9535 escapes.
     fn string_literal(&mut self) -> Option<String> {
-        let quote = self.rest.chars().next()?;
+        // Only the two ASCII quotes open one: the slicing below counts on it.
+        let quote = self.rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
         let mut chars = self.rest[1..].char_indices();
         let mut out = String::new();
         while let Some((at, c)) = chars.next() {
@@ -360,6 +361,15 @@ mod tests {
             RoleClaimKey::default().select(&json!({"role": "web"})),
             Some(&json!("web"))
         );
+    }
+
+    /// A filter whose literal opens with a multi-byte character instead of a
+    /// quote is refused, not sliced inside that character (found by the
+    /// `jwt` fuzz target).
+    #[test]
+    fn a_filter_literal_must_open_with_a_quote() {
+        assert!(RoleClaimKey::parse("$.soes[?(@==\n\u{8d}[\"2\n)]").is_err());
+        assert!(RoleClaimKey::parse("$.roles[?(@==\u{e9}x\u{e9})]").is_err());
     }
 
     #[test]
