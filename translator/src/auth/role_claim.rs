@@ -250,7 +250,11 @@ impl<'a> JsonPathParser<'a> {
     /// A single- or double-quoted string with RFC 9535 escapes.
     fn string_literal(&mut self) -> Option<String> {
         // Only the two ASCII quotes open one: the slicing below counts on it.
-        let quote = self.rest.chars().next().filter(|c| matches!(c, '\'' | '"'))?;
+        let quote = self
+            .rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '\'' | '"'))?;
         let mut chars = self.rest[1..].char_indices();
         let mut out = String::new();
         while let Some((at, c)) = chars.next() {
