@@ -12,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pgrest_host::component::{Compiled, Generation, wit};
+use pgrest_host::settings::resolve_config;
 use pgrest_host::token_cache::TokenCache;
 use serde_json::json;
 
@@ -39,16 +40,9 @@ fn verifying(c: &mut Criterion) {
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()));
     let compiled = Compiled::new().expect("component");
-    let config = compiled
-        .resolve_config(None, &env, &[])
-        .expect("no trap")
-        .expect("config");
-    let generation = Generation::new(
-        compiled,
-        config.clone(),
-        common::introspection(&config, &[TABLES]),
-    )
-    .expect("component engine");
+    let resolved = resolve_config(&compiled, None, &env, &[]).expect("config");
+    let introspection = common::introspection(&resolved.config, &[TABLES]);
+    let generation = Generation::new(compiled, resolved, introspection).expect("component engine");
     let request = wit::HttpRequest {
         method: "GET".into(),
         path: "/items".into(),

@@ -20,8 +20,9 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use pgrest_host::component::{Compiled, Generation, wit};
+use pgrest_host::settings::resolve_config;
 use pgrest_translator::contract::{HttpRequest, Outcome};
-use pgrest_translator::engine::{self, Engine};
+use pgrest_translator::engine::Engine;
 
 mod common;
 
@@ -95,10 +96,11 @@ fn planning(c: &mut Criterion) {
 /// through the component (`plan/<name>/component`).
 fn bench_case(c: &mut Criterion, name: &str, results: &[&str], path: &str, query: &str) {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
-    let config = engine::resolve_config(None, &env, &[]).expect("config");
-    let introspection = common::introspection(&config, results);
+    let compiled = Compiled::new().expect("component");
+    let resolved = resolve_config(&compiled, None, &env, &[]).expect("config");
+    let introspection = common::introspection(&resolved.config, results);
 
-    let native = Engine::load(&config, &introspection).expect("native engine");
+    let native = Engine::load(&resolved.config, &introspection).expect("native engine");
     let request = HttpRequest {
         method: "GET".into(),
         path: path.into(),
@@ -107,8 +109,7 @@ fn bench_case(c: &mut Criterion, name: &str, results: &[&str], path: &str, query
         body: Vec::new(),
     };
 
-    let compiled = Compiled::new().expect("component");
-    let generation = Generation::new(compiled, config, introspection).expect("component engine");
+    let generation = Generation::new(compiled, resolved, introspection).expect("component engine");
     let wit_request = wit::HttpRequest {
         method: "GET".into(),
         path: path.into(),
@@ -204,11 +205,12 @@ fn bench_post(
     expect: &str,
 ) {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
-    let config = engine::resolve_config(None, &env, &[]).expect("config");
-    let introspection = common::introspection(&config, &[TABLES, "[]", "[]", "[]", FUNCTIONS]);
-    let native = Engine::load(&config, &introspection).expect("native engine");
     let compiled = Compiled::new().expect("component");
-    let generation = Generation::new(compiled, config, introspection).expect("component engine");
+    let resolved = resolve_config(&compiled, None, &env, &[]).expect("config");
+    let introspection =
+        common::introspection(&resolved.config, &[TABLES, "[]", "[]", "[]", FUNCTIONS]);
+    let native = Engine::load(&resolved.config, &introspection).expect("native engine");
+    let generation = Generation::new(compiled, resolved, introspection).expect("component engine");
 
     headers.push(("content-type".into(), "application/json".into()));
     let body = body.into_bytes();

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use pgrest_host::component::{Compiled, Generation};
 use pgrest_host::db::Db;
-use pgrest_host::settings::{self, HostSettings};
+use pgrest_host::settings::{self, ResolvedConfig};
 use pgrest_host::throwaway_pg::Cluster;
 use pgrest_translator::engine::Engine;
 
@@ -33,7 +33,7 @@ struct Fixture {
     env: Vec<(String, String)>,
     runtime: tokio::runtime::Runtime,
     compiled: Arc<Compiled>,
-    config_json: String,
+    resolved: ResolvedConfig,
     db: Db,
 }
 
@@ -68,9 +68,8 @@ impl Fixture {
             .build()
             .expect("runtime");
         let compiled = Compiled::new().expect("component");
-        let config_json = settings::resolve_config(&compiled, None, &env, &[]).expect("config");
-        let host = HostSettings::from_config_json(&config_json).expect("host settings");
-        let (pg_config, tls) = host.pg_config(&env).expect("pg config");
+        let resolved = settings::resolve_config(&compiled, None, &env, &[]).expect("config");
+        let (pg_config, tls) = resolved.host.pg_config(&env).expect("pg config");
         let db = runtime.block_on(async {
             Db::new(pg_config, &tls, 2, Duration::from_secs(10), true).expect("pool")
         });
@@ -79,7 +78,7 @@ impl Fixture {
             env,
             runtime,
             compiled,
-            config_json,
+            resolved,
             db,
         }
     }
@@ -90,7 +89,7 @@ impl Fixture {
             let version = self.db.server_version_num().await.expect("version");
             let statements = self
                 .compiled
-                .introspection(&self.config_json, version)
+                .introspection(&self.resolved.config, version)
                 .expect("no trap")
                 .expect("statements");
             self.db
@@ -101,7 +100,7 @@ impl Fixture {
     }
 
     fn load_component(&self, texts: Vec<String>) -> Generation {
-        Generation::new(self.compiled.clone(), self.config_json.clone(), texts)
+        Generation::new(self.compiled.clone(), self.resolved.clone(), texts)
             .expect("component loads the schema cache")
     }
 }
@@ -112,7 +111,7 @@ fn schema_cache(c: &mut Criterion) {
     let bytes: usize = texts.iter().map(String::len).sum();
     eprintln!("introspection results: {bytes} bytes of JSON");
     // Both load the same cache, or the comparison means nothing.
-    let native = Engine::load(&fixture.config_json, &texts).expect("native load");
+    let native = Engine::load(&fixture.resolved.config, &texts).expect("native load");
     let component = fixture
         .load_component(texts.clone())
         .with_instance(|i| i.dump_schema())
@@ -128,7 +127,7 @@ fn schema_cache(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("introspection", |b| b.iter(|| fixture.introspect()));
     group.bench_function("load/native", |b| {
-        b.iter(|| Engine::load(&fixture.config_json, &texts).expect("native load"))
+        b.iter(|| Engine::load(&fixture.resolved.config, &texts).expect("native load"))
     });
     group.bench_function("load/component", |b| {
         b.iter(|| fixture.load_component(texts.clone()))

@@ -7,8 +7,8 @@ use pgrest_translator::engine;
 /// view columns, computed relationships, functions, …), an empty result for
 /// each statement after them, so the benches follow the introspection as it
 /// grows.
-pub fn introspection(config_json: &str, leading: &[&str]) -> Vec<String> {
-    let statements = engine::introspection(config_json, 150_000)
+pub fn introspection(config: &[u8], leading: &[&str]) -> Vec<String> {
+    let statements = engine::introspection(config, 150_000)
         .expect("introspection statements")
         .len();
     assert!(leading.len() <= statements, "more results than statements");

@@ -8,5 +8,5 @@ use pgrest_translator::engine::resolve_config;
 
 fuzz_target!(|text: &str| {
     let env = [("HOME".to_string(), "/home/app".to_string())];
-    let _ = resolve_config(Some(text), &env, &[]);
+    let _ = resolve_config(Some(text), &env, &[], &[]);
 });

@@ -33,7 +33,9 @@ static BOTH: LazyLock<Both> = LazyLock::new(|| {
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .to_vec();
-    let config = engine::resolve_config(None, &env, &[]).expect("configuration");
+    let compiled: Arc<Compiled> = Compiled::new().expect("component");
+    let config = pgrest_host::settings::resolve_config(&compiled, None, &env, &[])
+        .expect("configuration");
     let results: Vec<serde_json::Value> =
         serde_json::from_str(INTROSPECTION).expect("introspection.json");
     let results: Vec<String> = results
@@ -43,8 +45,7 @@ static BOTH: LazyLock<Both> = LazyLock::new(|| {
             other => other.to_string(),
         })
         .collect();
-    let native = Engine::load(&config, &results).expect("native engine");
-    let compiled: Arc<Compiled> = Compiled::new().expect("component");
+    let native = Engine::load(&config.config, &results).expect("native engine");
     let component = Generation::new(compiled, config, results).expect("component engine");
     Both { native, component }
 });

@@ -31,8 +31,6 @@ use wasmtime::{
 };
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
-use crate::settings::HostSettings;
-
 wasmtime::component::bindgen!({ world: "translator", path: "wit" });
 
 pub use exports::pgrest::translator::api as wit;
@@ -186,48 +184,56 @@ impl Compiled {
         file_text: Option<&str>,
         env: &[(String, String)],
         db_settings: &[(String, String)],
-    ) -> wasmtime::Result<Result<String, String>> {
+        files: &[(String, String)],
+    ) -> wasmtime::Result<Result<wit::ConfigResolution, String>> {
         let (mut store, b) = self.instantiate()?;
         on_native_stack(|| {
-            b.pgrest_translator_api()
-                .call_resolve_config(&mut store, file_text, env, db_settings)
+            b.pgrest_translator_api().call_resolve_config(
+                &mut store,
+                file_text,
+                env,
+                db_settings,
+                files,
+            )
         })
     }
 
-    pub fn config_warnings(
-        &self,
-        config_json: &str,
-    ) -> wasmtime::Result<Result<Vec<String>, String>> {
+    pub fn dump_config(&self, config: &[u8]) -> wasmtime::Result<Result<String, String>> {
         let (mut store, b) = self.instantiate()?;
         on_native_stack(|| {
             b.pgrest_translator_api()
-                .call_config_warnings(&mut store, config_json)
+                .call_dump_config(&mut store, config)
+        })
+    }
+
+    pub fn config_warnings(&self, config: &[u8]) -> wasmtime::Result<Result<Vec<String>, String>> {
+        let (mut store, b) = self.instantiate()?;
+        on_native_stack(|| {
+            b.pgrest_translator_api()
+                .call_config_warnings(&mut store, config)
         })
     }
 
     pub fn db_config_statements(
         &self,
-        config_json: &str,
+        config: &[u8],
     ) -> wasmtime::Result<Result<Vec<wit::Statement>, String>> {
         let (mut store, b) = self.instantiate()?;
         on_native_stack(|| {
             b.pgrest_translator_api()
-                .call_db_config_statements(&mut store, config_json)
+                .call_db_config_statements(&mut store, config)
         })
     }
 
     pub fn introspection(
         &self,
-        config_json: &str,
+        config: &[u8],
         server_version_num: u32,
     ) -> wasmtime::Result<Result<Vec<wit::Statement>, String>> {
         let (mut store, b) = self.instantiate()?;
         on_native_stack(|| {
-            b.pgrest_translator_api().call_introspection(
-                &mut store,
-                config_json,
-                server_version_num,
-            )
+            b.pgrest_translator_api()
+                .call_introspection(&mut store, config, server_version_num)
         })
     }
 
@@ -238,13 +244,13 @@ impl Compiled {
 
     pub fn render_host_error(
         &self,
-        config_json: &str,
+        config: &[u8],
         err: &wit::HostError,
     ) -> wasmtime::Result<wit::HttpResponse> {
         let (mut store, b) = self.instantiate()?;
         on_native_stack(|| {
             b.pgrest_translator_api()
-                .call_render_host_error(&mut store, config_json, err)
+                .call_render_host_error(&mut store, config, err)
         })
     }
 }
@@ -408,7 +414,7 @@ impl Deadline {
 /// introspection results.
 pub struct Generation {
     translator: Arc<Compiled>,
-    config_json: String,
+    resolved: wit::ResolvedConfig,
     introspection: Vec<String>,
     deadline: Deadline,
     idle: Mutex<Vec<Instance>>,
@@ -418,16 +424,14 @@ impl Generation {
     /// Loads the first instance, so a bad schema cache fails here.
     pub fn new(
         translator: Arc<Compiled>,
-        config_json: String,
+        resolved: wit::ResolvedConfig,
         introspection: Vec<String>,
     ) -> wasmtime::Result<Generation> {
-        let settings =
-            HostSettings::from_config_json(&config_json).map_err(wasmtime::Error::msg)?;
         let generation = Generation {
             translator,
-            config_json,
+            deadline: Deadline::from_millis(resolved.host.server_translator_timeout),
+            resolved,
             introspection,
-            deadline: Deadline::from_millis(settings.server_translator_timeout),
             idle: Mutex::new(Vec::new()),
         };
         let first = generation.load_instance()?;
@@ -440,7 +444,7 @@ impl Generation {
         let engine = on_native_stack(|| {
             bindings.pgrest_translator_api().engine().call_load(
                 &mut store,
-                &self.config_json,
+                &self.resolved.config,
                 &self.introspection,
             )
         })?
@@ -480,8 +484,13 @@ impl Generation {
         &self.translator
     }
 
-    pub fn config_json(&self) -> &str {
-        &self.config_json
+    /// The configuration its engines are loaded with.
+    pub fn config(&self) -> &[u8] {
+        &self.resolved.config
+    }
+
+    pub fn resolved(&self) -> &wit::ResolvedConfig {
+        &self.resolved
     }
 }
 

@@ -132,8 +132,8 @@ pub async fn start_with_file(
     state.switches.set(&settings);
     state.metrics.schema_cache_loaded(generation.took);
     let mut helpers = vec![state.db.expire_connections(
-        Duration::from_secs(settings.db_pool_max_idletime),
-        Duration::from_secs(settings.db_pool_max_lifetime),
+        Duration::from_secs(settings.db_pool_max_idletime.into()),
+        Duration::from_secs(settings.db_pool_max_lifetime.into()),
     )];
     if settings.db_channel_enabled {
         helpers.push(tokio::spawn(listener::run(
@@ -151,7 +151,7 @@ pub async fn start_with_file(
         listener,
         state.clone(),
         settings.log_level,
-        settings.limits.clone(),
+        settings.limits,
         stopped,
     ));
     Ok(Running {
@@ -195,9 +195,9 @@ async fn connect_and_load(
     env: &[(String, String)],
 ) -> Result<(settings::HostSettings, Connection, Loaded), String> {
     let compiled = load_component().await?;
-    let (config_json, connection) = configure(&compiled, config_file, env).await?;
-    let settings = settings::HostSettings::from_config_json(&config_json)?;
-    let generation = load_generation(&compiled, &config_json, &connection.db).await?;
+    let (resolved, connection) = configure(&compiled, config_file, env).await?;
+    let settings = resolved.host.clone();
+    let generation = load_generation(&compiled, resolved, &connection.db).await?;
     Ok((settings, connection, generation))
 }
 
@@ -209,8 +209,10 @@ pub async fn dump_config(
     env: &[(String, String)],
 ) -> Result<String, String> {
     let compiled = load_component().await?;
-    let (config_json, _) = configure(&compiled, config_file, env).await?;
-    settings::dump_config(&config_json)
+    let (resolved, _) = configure(&compiled, config_file, env).await?;
+    compiled
+        .dump_config(&resolved.config)
+        .map_err(|e| format!("translator: {e:?}"))?
 }
 
 /// Opens the pool with the configuration of the file and environment (the
@@ -220,28 +222,27 @@ async fn configure(
     compiled: &Compiled,
     config_file: Option<&Path>,
     env: &[(String, String)],
-) -> Result<(String, Connection), String> {
-    let base_json = settings::resolve_config(compiled, config_file, env, &[])?;
-    let base = settings::HostSettings::from_config_json(&base_json)?;
+) -> Result<(settings::ResolvedConfig, Connection), String> {
+    let resolved = settings::resolve_config(compiled, config_file, env, &[])?;
+    let base = &resolved.host;
     let (pg_config, tls) = base.pg_config(env)?;
     let mut db = Db::new(
         pg_config.clone(),
         &tls,
-        base.db_pool,
+        base.db_pool as usize,
         base.acquisition_timeout(),
         base.db_prepared_statements,
     )?;
-    let statements = db_config_statements(compiled, &base_json)?;
-    let config_json = with_db_settings(compiled, config_file, env, &statements, &db).await?;
-    log_config_warnings(compiled, &config_json)?;
-    let settings = settings::HostSettings::from_config_json(&config_json)?;
-    db.set_prepared_statements(settings.db_prepared_statements);
+    let statements = db_config_statements(compiled, &resolved.config)?;
+    let resolved = with_db_settings(compiled, config_file, env, &statements, &db).await?;
+    log_config_warnings(compiled, &resolved.config)?;
+    db.set_prepared_statements(resolved.host.db_prepared_statements);
     let connection = Connection {
         db,
         connect: tls.connector(&pg_config)?,
         pg_config,
     };
-    Ok((config_json, connection))
+    Ok((resolved, connection))
 }
 
 /// The translator component, compiled (or loaded from the cache).
@@ -258,11 +259,11 @@ pub async fn load_component() -> Result<Arc<Compiled>, String> {
 /// PostgREST's schema cache loads do; otherwise it stays the same.
 pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
-    let statements = db_config_statements(current.compiled(), current.config_json())?;
+    let statements = db_config_statements(current.compiled(), current.config())?;
     if !statements.is_empty() {
         return reload_config_reading(state, &current, &statements).await;
     }
-    swap_generation(state, current.config_json()).await
+    swap_generation(state, current.resolved().clone()).await
 }
 
 /// Resolves the configuration again from the same file and environment,
@@ -272,7 +273,7 @@ pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
 /// follow.
 pub async fn reload_config(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
-    let statements = db_config_statements(current.compiled(), current.config_json())?;
+    let statements = db_config_statements(current.compiled(), current.config())?;
     reload_config_reading(state, &current, &statements).await
 }
 
@@ -283,7 +284,7 @@ async fn reload_config_reading(
     statements: &[component::wit::Statement],
 ) -> Result<(), String> {
     let source = &state.config_source;
-    let config_json = with_db_settings(
+    let resolved = with_db_settings(
         current.compiled(),
         source.file.as_deref(),
         &source.env,
@@ -291,20 +292,19 @@ async fn reload_config_reading(
         &state.db,
     )
     .await?;
-    log_config_warnings(current.compiled(), &config_json)?;
-    swap_generation(state, &config_json).await?;
-    state
-        .switches
-        .set(&settings::HostSettings::from_config_json(&config_json)?);
+    log_config_warnings(current.compiled(), &resolved.config)?;
+    let host = resolved.host.clone();
+    swap_generation(state, resolved).await?;
+    state.switches.set(&host);
     // Tokens verified under the old JWT settings are verified again.
     state.tokens.forget_all();
     Ok(())
 }
 
 /// Logs what the translator warns about a configuration it accepted.
-fn log_config_warnings(compiled: &Compiled, config_json: &str) -> Result<(), String> {
+fn log_config_warnings(compiled: &Compiled, config: &[u8]) -> Result<(), String> {
     let warnings = compiled
-        .config_warnings(config_json)
+        .config_warnings(config)
         .map_err(|e| format!("translator: {e:?}"))??;
     for warning in warnings {
         eprintln!("Warning: {warning}");
@@ -312,15 +312,15 @@ fn log_config_warnings(compiled: &Compiled, config_json: &str) -> Result<(), Str
     Ok(())
 }
 
-/// The statements reading the in-database settings, which `config_json`
+/// The statements reading the in-database settings, which `config`
 /// (the configuration in use, or at startup the one without them) says
 /// whether and how to read; none when it does not.
 fn db_config_statements(
     compiled: &Compiled,
-    config_json: &str,
+    config: &[u8],
 ) -> Result<Vec<component::wit::Statement>, String> {
     compiled
-        .db_config_statements(config_json)
+        .db_config_statements(config)
         .map_err(|e| format!("translator: {e:?}"))?
 }
 
@@ -333,7 +333,7 @@ async fn with_db_settings(
     env: &[(String, String)],
     statements: &[component::wit::Statement],
     db: &Db,
-) -> Result<String, String> {
+) -> Result<settings::ResolvedConfig, String> {
     let mut db_settings = Vec::new();
     if !statements.is_empty() {
         match db.read_rows(statements).await {
@@ -353,14 +353,17 @@ async fn with_db_settings(
     settings::resolve_config(compiled, config_file, env, &db_settings)
 }
 
-async fn swap_generation(state: &AppState, config_json: &str) -> Result<(), String> {
+async fn swap_generation(
+    state: &AppState,
+    resolved: settings::ResolvedConfig,
+) -> Result<(), String> {
     let compiled = state
         .generation
         .read()
         .expect("generation lock")
         .compiled()
         .clone();
-    match load_generation(&compiled, config_json, &state.db).await {
+    match load_generation(&compiled, resolved, &state.db).await {
         Ok(next) => {
             state.metrics.schema_cache_loaded(next.took);
             *state.generation.write().expect("generation lock") = Arc::new(next.loaded);
@@ -376,19 +379,18 @@ async fn swap_generation(state: &AppState, config_json: &str) -> Result<(), Stri
 /// Reads the schema cache with the component's statements and loads it.
 async fn load_generation(
     compiled: &Arc<Compiled>,
-    config_json: &str,
+    resolved: settings::ResolvedConfig,
     db: &Db,
 ) -> Result<Loaded, String> {
     let started = std::time::Instant::now();
     let version = db.server_version_num().await?;
     let statements = compiled
-        .introspection(config_json, version)
+        .introspection(&resolved.config, version)
         .map_err(|e| format!("translator: {e:?}"))??;
     let texts = db.read_texts(&statements).await?;
     let took = started.elapsed();
     let compiled = compiled.clone();
-    let config_json = config_json.to_string();
-    let loaded = tokio::task::spawn_blocking(move || Generation::new(compiled, config_json, texts))
+    let loaded = tokio::task::spawn_blocking(move || Generation::new(compiled, resolved, texts))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("{e:?}"))?;
@@ -408,7 +410,7 @@ async fn accept_loop(
     listener: TcpListener,
     state: Arc<AppState>,
     log_level: log::LogLevel,
-    limits: settings::Limits,
+    limits: settings::ClientLimits,
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -418,9 +420,9 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .keep_alive_interval(HTTP2_PING_INTERVAL)
         .keep_alive_timeout(HTTP2_PING_TIMEOUT);
-    let slots = Arc::new(Semaphore::new(match limits.server_max_connections {
+    let slots = Arc::new(Semaphore::new(match limits.max_connections {
         0 => Semaphore::MAX_PERMITS,
-        n => n,
+        n => n as usize,
     }));
     loop {
         let slot = tokio::select! {

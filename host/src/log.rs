@@ -8,17 +8,8 @@ use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hyper::{Request, Version};
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LogLevel {
-    Crit,
-    Error,
-    Warn,
-    Info,
-    Debug,
-}
+pub use crate::component::wit::LogLevel;
 
 impl LogLevel {
     pub fn logs_status(self, status: u16) -> bool {

@@ -68,7 +68,7 @@ async fn dump_config(file: Option<&std::path::Path>, env: &[(String, String)]) -
 async fn ready(file: Option<&std::path::Path>, env: &[(String, String)]) -> ExitCode {
     let settings = match pgrest_host::load_component().await {
         Ok(compiled) => pgrest_host::settings::resolve_config(&compiled, file, env, &[])
-            .and_then(|json| pgrest_host::settings::HostSettings::from_config_json(&json)),
+            .map(|resolved| resolved.host),
         Err(e) => Err(e),
     };
     let (host, port) = match settings.map(|s| s.admin_bind_addr()) {

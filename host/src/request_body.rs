@@ -51,12 +51,12 @@ pub struct Body {
 }
 
 impl Limits {
-    pub fn new(settings: &crate::settings::Limits) -> Limits {
-        let units = usize::try_from(settings.server_body_bytes_in_flight.div_ceil(UNIT))
+    pub fn new(settings: &crate::settings::ClientLimits) -> Limits {
+        let units = usize::try_from(settings.body_bytes_in_flight.div_ceil(UNIT))
             .unwrap_or(usize::MAX)
             .min(Semaphore::MAX_PERMITS);
         Limits {
-            max_body_bytes: settings.server_max_body_bytes,
+            max_body_bytes: settings.max_body_bytes,
             timeout: settings.body_timeout(),
             in_flight: Arc::new(Semaphore::new(units)),
             in_flight_units: units,

@@ -59,7 +59,7 @@ impl Switches {
         store(&self.server_timing, settings.server_timing_enabled);
         store(
             &self.log_query,
-            settings.log_query == crate::settings::LogQuery::MainQuery,
+            matches!(settings.log_query, crate::settings::LogQuery::MainQuery),
         );
         store(
             &self.automatic_recovery,
@@ -415,7 +415,7 @@ fn answer(
         Err(Failure::Host(err)) => rejected(
             generation
                 .compiled()
-                .render_host_error(generation.config_json(), &err)
+                .render_host_error(generation.config(), &err)
                 .map_or_else(component_failure, response),
         ),
     }

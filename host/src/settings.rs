@@ -1,164 +1,92 @@
-//! The few resolved configuration values the host itself acts on, read from
-//! the component's configuration JSON, and the database connection settings
-//! (db-uri completed by libpq's environment variables, as libpq would).
+//! The configuration as a host holds it: the typed settings the translator
+//! resolved (`wit::HostSettings`), read here into durations and addresses,
+//! and the database connection settings (db-uri completed by libpq's
+//! environment variables, as libpq would).
 //!
-//! The component resolves the configuration; the host only reads files: the
-//! config file, and the `@filename` values of `db-uri` and `jwt-secret`,
-//! whose contents go back to the component in a second pass.
+//! The component resolves the configuration; the host only reads files:
+//! the config file, and the files the component asks for (`@filename`
+//! values of `db-uri` and `jwt-secret`).
 
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::component::Compiled;
-use crate::log::LogLevel;
+use crate::component::wit::{BindAddress, ConfigResolution};
+pub use crate::component::wit::{ClientLimits, HostSettings, LogLevel, LogQuery, ResolvedConfig};
 use crate::tls::{self, TlsOptions};
 
 /// Resolves the configuration from the config file (if any), `env` and the
-/// in-database settings, reading `@filename` values as PostgREST does:
-/// `db-uri` trimmed, the `jwt-secret` without one trailing newline.
+/// in-database settings, reading the files the component names.
 pub fn resolve_config(
     compiled: &Compiled,
     config_file: Option<&Path>,
     env: &[(String, String)],
     db_settings: &[(String, String)],
-) -> Result<String, String> {
+) -> Result<ResolvedConfig, String> {
     let file_text = config_file
         .map(|path| {
             std::fs::read_to_string(path)
                 .map_err(|e| format!("reading config file {}: {e}", path.display()))
         })
         .transpose()?;
-    let resolve = |env: &[(String, String)]| {
-        compiled
-            .resolve_config(file_text.as_deref(), env, db_settings)
-            .map_err(|e| format!("translator: {e:?}"))?
-    };
-    let json = resolve(env)?;
-    let config: serde_json::Value =
-        serde_json::from_str(&json).map_err(|e| format!("configuration JSON: {e}"))?;
-    let mut overrides = Vec::new();
-    for (option, var) in [
-        ("db-uri", "PGRST_DB_URI"),
-        ("jwt-secret", "PGRST_JWT_SECRET"),
-    ] {
-        let Some(file) = config[option].as_str().and_then(|v| v.strip_prefix('@')) else {
-            continue;
+    let mut files: Vec<(String, String)> = Vec::new();
+    loop {
+        let resolution = compiled
+            .resolve_config(file_text.as_deref(), env, db_settings, &files)
+            .map_err(|e| format!("translator: {e:?}"))??;
+        let paths = match resolution {
+            ConfigResolution::Resolved(resolved) => return Ok(resolved),
+            ConfigResolution::ReadFiles(paths) => paths,
         };
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("reading the {option} file {file}: {e}"))?;
-        let value = if option == "db-uri" {
-            text.trim()
-        } else {
-            text.strip_suffix('\n').unwrap_or(&text)
-        };
-        overrides.push((var.to_string(), value.to_string()));
+        // Each pass reads what the last one named; a file asked for twice
+        // would never resolve.
+        for path in paths {
+            if files.iter().any(|(read, _)| *read == path) {
+                return Err(format!("the configuration keeps asking for {path}"));
+            }
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("reading the file {path}: {e}"))?;
+            files.push((path, text));
+        }
     }
-    if overrides.is_empty() {
-        return Ok(json);
-    }
-    let mut env = env.to_vec();
-    env.extend(overrides);
-    resolve(&env)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct HostSettings {
-    pub db_uri: String,
-    pub db_pool: usize,
-    pub db_pool_acquisition_timeout: u64,
-    pub db_pool_max_idletime: u64,
-    pub db_pool_max_lifetime: u64,
-    pub db_prepared_statements: bool,
-    pub server_host: String,
-    pub server_port: u16,
-    pub log_level: LogLevel,
-    pub db_channel: String,
-    pub db_channel_enabled: bool,
-    pub admin_server_host: Option<String>,
-    pub admin_server_port: Option<u16>,
-    pub server_trace_header: Option<String>,
-    pub jwt_cache_max_entries: u32,
-    pub server_timing_enabled: bool,
-    pub log_query: LogQuery,
-    pub db_pool_automatic_recovery: bool,
-    /// Milliseconds a request's call into the translator may run (0: no
-    /// bound).
-    pub server_translator_timeout: u64,
-    #[serde(flatten)]
-    pub limits: Limits,
-}
-
-/// pgrest's limits on slow and greedy clients (see `server::limits`):
-/// timeouts in seconds, 0 for none.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct Limits {
-    pub server_read_header_timeout: u64,
-    pub server_body_timeout: u64,
-    pub server_idle_timeout: u64,
-    pub server_max_connections: usize,
-    pub server_max_body_bytes: u64,
-    pub server_body_bytes_in_flight: u64,
-}
-
-impl Limits {
+impl ClientLimits {
     pub fn read_header_timeout(&self) -> Option<Duration> {
-        seconds(self.server_read_header_timeout)
+        seconds(self.read_header_timeout)
     }
 
     pub fn body_timeout(&self) -> Option<Duration> {
-        seconds(self.server_body_timeout)
+        seconds(self.body_timeout)
     }
 
     pub fn idle_timeout(&self) -> Option<Duration> {
-        seconds(self.server_idle_timeout)
+        seconds(self.idle_timeout)
     }
 }
 
-fn seconds(n: u64) -> Option<Duration> {
-    (n > 0).then(|| Duration::from_secs(n))
+fn seconds(n: u32) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n.into()))
 }
 
-/// `log-query`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LogQuery {
-    Disabled,
-    MainQuery,
-}
-
-/// PostgREST's host forms: `!4`/`*4` any IPv4, `!6`/`*6`/`*` any IPv6, or
-/// a literal address.
-fn bind_host(host: &str) -> String {
-    match host {
-        "!4" | "*4" => "0.0.0.0",
-        "!6" | "*6" | "*" => "::",
-        other => other,
+impl BindAddress {
+    fn pair(&self) -> (String, u16) {
+        (self.host.clone(), self.port)
     }
-    .to_string()
 }
 
 impl HostSettings {
-    pub fn from_config_json(json: &str) -> Result<HostSettings, String> {
-        serde_json::from_str(json).map_err(|e| format!("configuration from the translator: {e}"))
-    }
-
     pub fn acquisition_timeout(&self) -> Duration {
-        Duration::from_secs(self.db_pool_acquisition_timeout)
+        Duration::from_secs(self.db_pool_acquisition_timeout.into())
     }
 
     pub fn bind_addr(&self) -> (String, u16) {
-        (bind_host(&self.server_host), self.server_port)
+        self.server.pair()
     }
 
-    /// The admin server's address, when `admin-server-port` is set; its host
-    /// defaults to `server-host`.
+    /// The admin server's address, when `admin-server-port` is set.
     pub fn admin_bind_addr(&self) -> Option<(String, u16)> {
-        let host = self.admin_server_host.as_ref().unwrap_or(&self.server_host);
-        self.admin_server_port.map(|port| (bind_host(host), port))
+        self.admin_server.as_ref().map(BindAddress::pair)
     }
 
     /// The db-uri, with what it leaves unset taken from libpq's variables,
@@ -205,45 +133,4 @@ impl HostSettings {
         let tls = TlsOptions::new(&tls_params, env).map_err(|e| format!("invalid db-uri: {e}"))?;
         Ok((config, tls))
     }
-}
-
-/// The resolved configuration in the config file format (`--dump-config`):
-/// one `key = value` line per option, in name order; lists comma-joined,
-/// unset options as `""`; a group of options (`app-settings`) as one line per
-/// member, by the member's full name (`app.settings.x = "v"`).
-pub fn dump_config(json: &str) -> Result<String, String> {
-    let options: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(json).map_err(|e| format!("configuration JSON: {e}"))?;
-    // `$` starts an interpolation in the file format: `$$` is a literal one.
-    let quote = |s: &str| {
-        let escaped = s
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('$', "$$");
-        format!("\"{escaped}\"")
-    };
-    let mut out = String::new();
-    for (key, value) in &options {
-        if let serde_json::Value::Object(members) = value {
-            for (name, value) in members {
-                let text = value.as_str().map_or_else(|| value.to_string(), quote);
-                out.push_str(&format!("{name} = {text}\n"));
-            }
-            continue;
-        }
-        let text = match value {
-            serde_json::Value::String(s) => quote(s),
-            serde_json::Value::Null => quote(""),
-            serde_json::Value::Array(items) => quote(
-                &items
-                    .iter()
-                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            other => other.to_string(),
-        };
-        out.push_str(&format!("{key} = {text}\n"));
-    }
-    Ok(out)
 }

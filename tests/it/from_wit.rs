@@ -61,3 +61,50 @@ pub fn answer(a: wit::Answer) -> c::Answer {
         commit: a.commit,
     }
 }
+
+pub fn resolved(r: wit::ResolvedConfig) -> c::ResolvedConfig {
+    let address = |a: wit::BindAddress| c::BindAddress {
+        host: a.host,
+        port: a.port,
+    };
+    let s = r.host;
+    c::ResolvedConfig {
+        host: c::HostSettings {
+            db_uri: s.db_uri,
+            db_pool: s.db_pool,
+            db_pool_acquisition_timeout: s.db_pool_acquisition_timeout,
+            db_pool_max_idletime: s.db_pool_max_idletime,
+            db_pool_max_lifetime: s.db_pool_max_lifetime,
+            db_pool_automatic_recovery: s.db_pool_automatic_recovery,
+            db_prepared_statements: s.db_prepared_statements,
+            db_channel: s.db_channel,
+            db_channel_enabled: s.db_channel_enabled,
+            server: address(s.server),
+            admin_server: s.admin_server.map(address),
+            server_trace_header: s.server_trace_header,
+            server_timing_enabled: s.server_timing_enabled,
+            log_level: match s.log_level {
+                wit::LogLevel::Crit => c::LogLevel::Crit,
+                wit::LogLevel::Error => c::LogLevel::Error,
+                wit::LogLevel::Warn => c::LogLevel::Warn,
+                wit::LogLevel::Info => c::LogLevel::Info,
+                wit::LogLevel::Debug => c::LogLevel::Debug,
+            },
+            log_query: match s.log_query {
+                wit::LogQuery::Disabled => c::LogQuery::Disabled,
+                wit::LogQuery::MainQuery => c::LogQuery::MainQuery,
+            },
+            jwt_cache_max_entries: s.jwt_cache_max_entries,
+            server_translator_timeout: s.server_translator_timeout,
+            limits: c::ClientLimits {
+                read_header_timeout: s.limits.read_header_timeout,
+                body_timeout: s.limits.body_timeout,
+                idle_timeout: s.limits.idle_timeout,
+                max_connections: s.limits.max_connections,
+                max_body_bytes: s.limits.max_body_bytes,
+                body_bytes_in_flight: s.limits.body_bytes_in_flight,
+            },
+        },
+        config: r.config,
+    }
+}

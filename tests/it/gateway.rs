@@ -11,7 +11,7 @@ use wasmtime::component::Component;
 use wit_component::{ComponentEncoder, StringEncoding, dummy_module, embed_component_metadata};
 use wit_parser::{ManglingAndAbi, Resolve};
 
-const API: &str = "pgrest:translator/api@0.1.0";
+const API: &str = "pgrest:translator/api@0.2.0";
 const HANDLER: &str = "wasi:http/incoming-handler@0.2.12";
 
 /// A minimal component of the gateway world (its functions only trap): all

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use pgrest_host::component::{Compiled, Generation, wit};
 use pgrest_translator::api_request::query_params::MAX_DEPTH;
-use pgrest_translator::engine;
 
 use crate::harness::{Server, base_env, get, request_on, shared};
 
@@ -48,7 +47,8 @@ fn generation(compiled: Arc<Compiled>) -> Generation {
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .to_vec();
-    let config = engine::resolve_config(None, &env, &[]).expect("configuration");
+    let config =
+        pgrest_host::settings::resolve_config(&compiled, None, &env, &[]).expect("configuration");
     let text = std::fs::read_to_string("tests/parity/introspection.json").expect("introspection");
     let results: Vec<serde_json::Value> = serde_json::from_str(&text).expect("JSON array");
     let results = results

@@ -306,11 +306,11 @@ fn introspection_results() -> Vec<String> {
 
 /// The translator's exports over `contract` types, however it is run.
 trait Translator {
-    fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String>;
-    fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String>;
-    fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String>;
-    fn config_warnings(&self, config: &str) -> Result<Vec<String>, String>;
-    fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse;
+    fn resolve_config(&self, env: &[(String, String)]) -> Result<c::ResolvedConfig, String>;
+    fn introspection(&self, config: &[u8]) -> Result<Vec<c::Statement>, String>;
+    fn db_config_statements(&self, config: &[u8]) -> Result<Vec<c::Statement>, String>;
+    fn config_warnings(&self, config: &[u8]) -> Result<Vec<String>, String>;
+    fn render_host_error(&self, config: &[u8], err: &c::HostError) -> c::HttpResponse;
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer;
     fn verify_token(&self, authorization: &str) -> c::TokenCheck;
     fn plan(&self, req: &c::HttpRequest, claims: Option<&str>) -> c::Outcome;
@@ -327,14 +327,15 @@ fn run_all<T: Translator>(
     let mut loaded: Vec<(&[(String, String)], T)> = vec![];
     let base = env();
     let t = load(&base);
-    let config = t.resolve_config(&base).expect("configuration");
+    let resolved = t.resolve_config(&base).expect("configuration");
+    let config = resolved.config.as_slice();
     let global = json!({
-        "config": config,
-        "bad-config": result_json(t.resolve_config(&bad_env())),
-        "introspection": result_json(t.introspection(&config).map(|s| statements_json(&s))),
-        "db-config-statements": result_json(t.db_config_statements(&config).map(|s| statements_json(&s))),
-        "host-errors": host_errors().iter().map(|e| response_json(&t.render_host_error(&config, e))).collect::<Vec<_>>(),
-        "config-warnings": result_json(t.resolve_config(&jwks_env()).and_then(|c| t.config_warnings(&c))),
+        "config": resolved_json(&resolved),
+        "bad-config": result_json(t.resolve_config(&bad_env()).map(|r| resolved_json(&r))),
+        "introspection": result_json(t.introspection(config).map(|s| statements_json(&s))),
+        "db-config-statements": result_json(t.db_config_statements(config).map(|s| statements_json(&s))),
+        "host-errors": host_errors().iter().map(|e| response_json(&t.render_host_error(config, e))).collect::<Vec<_>>(),
+        "config-warnings": result_json(t.resolve_config(&jwks_env()).and_then(|c| t.config_warnings(&c.config))),
     });
     loaded.push((&base, t));
     let transcripts = cases
@@ -436,28 +437,30 @@ struct Native {
 
 impl Native {
     fn load(env: &[(String, String)], introspection: &[String]) -> Native {
-        let config = engine::resolve_config(None, env, &[]).expect("configuration");
+        let config = engine::resolve_config(None, env, &[], &[])
+            .and_then(|r| r.resolved())
+            .expect("configuration");
         Native {
-            engine: engine::Engine::load(&config, introspection)
+            engine: engine::Engine::load(&config.config, introspection)
                 .unwrap_or_else(|e| panic!("{}", stale(&e))),
         }
     }
 }
 
 impl Translator for Native {
-    fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String> {
-        engine::resolve_config(None, env, &[])
+    fn resolve_config(&self, env: &[(String, String)]) -> Result<c::ResolvedConfig, String> {
+        engine::resolve_config(None, env, &[], &[]).and_then(|r| r.resolved())
     }
-    fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String> {
+    fn introspection(&self, config: &[u8]) -> Result<Vec<c::Statement>, String> {
         engine::introspection(config, SERVER_VERSION_NUM)
     }
-    fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String> {
+    fn db_config_statements(&self, config: &[u8]) -> Result<Vec<c::Statement>, String> {
         engine::db_config_statements(config)
     }
-    fn config_warnings(&self, config: &str) -> Result<Vec<String>, String> {
+    fn config_warnings(&self, config: &[u8]) -> Result<Vec<String>, String> {
         engine::config_warnings(config)
     }
-    fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse {
+    fn render_host_error(&self, config: &[u8], err: &c::HostError) -> c::HttpResponse {
         engine::render_host_error(config, err)
     }
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer {
@@ -489,10 +492,13 @@ impl Wasmtime {
         env: &[(String, String)],
         introspection: &[String],
     ) -> Wasmtime {
-        let config = compiled
-            .resolve_config(None, env, &[])
+        let config = match compiled
+            .resolve_config(None, env, &[], &[])
             .expect("no trap")
-            .expect("configuration");
+        {
+            Ok(wit::ConfigResolution::Resolved(r)) => r,
+            other => panic!("configuration: {other:?}"),
+        };
         let generation = Generation::new(compiled.clone(), config, introspection.to_vec())
             .unwrap_or_else(|e| panic!("{}", stale(&e.to_string())));
         Wasmtime {
@@ -509,29 +515,34 @@ impl Wasmtime {
 }
 
 impl Translator for Wasmtime {
-    fn resolve_config(&self, env: &[(String, String)]) -> Result<String, String> {
-        self.compiled
-            .resolve_config(None, env, &[])
-            .expect("no trap")
+    fn resolve_config(&self, env: &[(String, String)]) -> Result<c::ResolvedConfig, String> {
+        match self
+            .compiled
+            .resolve_config(None, env, &[], &[])
+            .expect("no trap")?
+        {
+            wit::ConfigResolution::Resolved(r) => Ok(from_wit::resolved(r)),
+            wit::ConfigResolution::ReadFiles(paths) => Err(format!("files to read: {paths:?}")),
+        }
     }
-    fn introspection(&self, config: &str) -> Result<Vec<c::Statement>, String> {
+    fn introspection(&self, config: &[u8]) -> Result<Vec<c::Statement>, String> {
         let statements = self
             .compiled
             .introspection(config, SERVER_VERSION_NUM)
             .expect("no trap")?;
         Ok(statements.into_iter().map(from_wit::statement).collect())
     }
-    fn db_config_statements(&self, config: &str) -> Result<Vec<c::Statement>, String> {
+    fn db_config_statements(&self, config: &[u8]) -> Result<Vec<c::Statement>, String> {
         let statements = self
             .compiled
             .db_config_statements(config)
             .expect("no trap")?;
         Ok(statements.into_iter().map(from_wit::statement).collect())
     }
-    fn config_warnings(&self, config: &str) -> Result<Vec<String>, String> {
+    fn config_warnings(&self, config: &[u8]) -> Result<Vec<String>, String> {
         self.compiled.config_warnings(config).expect("no trap")
     }
-    fn render_host_error(&self, config: &str, err: &c::HostError) -> c::HttpResponse {
+    fn render_host_error(&self, config: &[u8], err: &c::HostError) -> c::HttpResponse {
         let err = match err.clone() {
             c::HostError::DbUnreachable(m) => wit::HostError::DbUnreachable(m),
             c::HostError::DbConnectionLost(m) => wit::HostError::DbConnectionLost(m),
@@ -607,6 +618,45 @@ fn result_json(r: Result<impl Into<Value>, String>) -> Value {
         Ok(v) => json!({"ok": v.into()}),
         Err(e) => json!({"err": e}),
     }
+}
+
+/// In jco's shape: camelCase fields, absent options left out, enums as
+/// their WIT names.
+fn resolved_json(r: &c::ResolvedConfig) -> Value {
+    let s = &r.host;
+    let address = |a: &c::BindAddress| json!({"host": a.host, "port": a.port});
+    let mut host = json!({
+        "dbUri": s.db_uri,
+        "dbPool": s.db_pool,
+        "dbPoolAcquisitionTimeout": s.db_pool_acquisition_timeout,
+        "dbPoolMaxIdletime": s.db_pool_max_idletime,
+        "dbPoolMaxLifetime": s.db_pool_max_lifetime,
+        "dbPoolAutomaticRecovery": s.db_pool_automatic_recovery,
+        "dbPreparedStatements": s.db_prepared_statements,
+        "dbChannel": s.db_channel,
+        "dbChannelEnabled": s.db_channel_enabled,
+        "server": address(&s.server),
+        "serverTimingEnabled": s.server_timing_enabled,
+        "logLevel": s.log_level,
+        "logQuery": s.log_query,
+        "jwtCacheMaxEntries": s.jwt_cache_max_entries,
+        "serverTranslatorTimeout": s.server_translator_timeout,
+        "limits": {
+            "readHeaderTimeout": s.limits.read_header_timeout,
+            "bodyTimeout": s.limits.body_timeout,
+            "idleTimeout": s.limits.idle_timeout,
+            "maxConnections": s.limits.max_connections,
+            "maxBodyBytes": s.limits.max_body_bytes,
+            "bodyBytesInFlight": s.limits.body_bytes_in_flight,
+        },
+    });
+    if let Some(admin) = &s.admin_server {
+        host["adminServer"] = address(admin);
+    }
+    if let Some(header) = &s.server_trace_header {
+        host["serverTraceHeader"] = json!(header);
+    }
+    json!({"host": host, "config": bytes_json(&r.config)})
 }
 
 fn cors_json(answer: &c::CorsAnswer) -> Value {
@@ -685,10 +735,13 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 #[ignore = "maintenance: run by hand after changing fixtures or introspection"]
 async fn regenerate_parity_introspection() {
     let compiled = Compiled::new().expect("component");
-    let config = compiled
-        .resolve_config(None, &env(), &[])
+    let config = match compiled
+        .resolve_config(None, &env(), &[], &[])
         .expect("no trap")
-        .expect("configuration");
+    {
+        Ok(wit::ConfigResolution::Resolved(r)) => r.config,
+        other => panic!("configuration: {other:?}"),
+    };
     let statements = compiled
         .introspection(&config, SERVER_VERSION_NUM)
         .expect("no trap")

@@ -141,3 +141,66 @@ pub enum HostError {
     SchemaCacheNotLoaded,
     PoolTimeout,
 }
+
+pub use crate::config::{LogLevel, LogQuery};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindAddress {
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientLimits {
+    pub read_header_timeout: u32,
+    pub body_timeout: u32,
+    pub idle_timeout: u32,
+    pub max_connections: u32,
+    pub max_body_bytes: u64,
+    pub body_bytes_in_flight: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSettings {
+    pub db_uri: String,
+    pub db_pool: u32,
+    pub db_pool_acquisition_timeout: u32,
+    pub db_pool_max_idletime: u32,
+    pub db_pool_max_lifetime: u32,
+    pub db_pool_automatic_recovery: bool,
+    pub db_prepared_statements: bool,
+    pub db_channel: String,
+    pub db_channel_enabled: bool,
+    pub server: BindAddress,
+    pub admin_server: Option<BindAddress>,
+    pub server_trace_header: Option<String>,
+    pub server_timing_enabled: bool,
+    pub log_level: LogLevel,
+    pub log_query: LogQuery,
+    pub jwt_cache_max_entries: u32,
+    pub server_translator_timeout: u64,
+    pub limits: ClientLimits,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedConfig {
+    pub host: HostSettings,
+    /// Opaque to hosts.
+    pub config: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigResolution {
+    ReadFiles(Vec<String>),
+    Resolved(Box<ResolvedConfig>),
+}
+
+impl ConfigResolution {
+    /// The configuration, for callers that give no `@filename` options.
+    pub fn resolved(self) -> Result<ResolvedConfig, String> {
+        match self {
+            ConfigResolution::Resolved(r) => Ok(*r),
+            ConfigResolution::ReadFiles(paths) => Err(format!("files to read: {paths:?}")),
+        }
+    }
+}

@@ -5,10 +5,10 @@ use crate::app;
 use crate::auth;
 use crate::auth::jwt::JwtSettings;
 use crate::config::role_settings::RoleSettings;
-use crate::config::{Config, ErrorVerbosity, in_database};
+use crate::config::{Config, ErrorVerbosity, files, in_database};
 use crate::contract::{
-    Answer, AnswerBody, CorsAnswer, DbError, HostError, HttpRequest, HttpResponse, Outcome, Rows,
-    Statement, TokenCheck,
+    Answer, AnswerBody, ConfigResolution, CorsAnswer, DbError, HostError, HttpRequest,
+    HttpResponse, Outcome, ResolvedConfig, Rows, Statement, TokenCheck,
 };
 use crate::error::{ApiError, minimal_body};
 use crate::schema_cache::{self, SchemaCache};
@@ -17,25 +17,39 @@ pub fn resolve_config(
     file_text: Option<&str>,
     env: &[(String, String)],
     db_settings: &[(String, String)],
-) -> Result<String, String> {
-    Config::resolve(file_text, env, db_settings).map(|c| c.to_json())
+    files: &[(String, String)],
+) -> Result<ConfigResolution, String> {
+    Ok(match files::resolve(file_text, env, db_settings, files)? {
+        files::Resolution::ReadFiles(paths) => ConfigResolution::ReadFiles(paths),
+        files::Resolution::Resolved(config) => {
+            ConfigResolution::Resolved(Box::new(ResolvedConfig {
+                host: config.host_settings(),
+                config: config.to_bytes(),
+            }))
+        }
+    })
+}
+
+/// `--dump-config`.
+pub fn dump_config(config: &[u8]) -> Result<String, String> {
+    Config::from_bytes(config).map(|config| config.dump())
 }
 
 /// What the operator should be told about a resolved configuration that
 /// is nonetheless usable (the JWKS keys `jwt-secret` skips).
-pub fn config_warnings(config_json: &str) -> Result<Vec<String>, String> {
-    let config = Config::from_json(config_json)?;
+pub fn config_warnings(config: &[u8]) -> Result<Vec<String>, String> {
+    let config = Config::from_bytes(config)?;
     Ok(JwtSettings::from_config(&config)?.warnings().to_vec())
 }
 
 /// The statements that read the in-database configuration (none when
 /// `db-config` is off); their rows go back to `resolve_config`.
-pub fn db_config_statements(config_json: &str) -> Result<Vec<Statement>, String> {
-    Config::from_json(config_json).map(|config| in_database::statements(&config))
+pub fn db_config_statements(config: &[u8]) -> Result<Vec<Statement>, String> {
+    Config::from_bytes(config).map(|config| in_database::statements(&config))
 }
 
-pub fn introspection(config_json: &str, server_version_num: u32) -> Result<Vec<Statement>, String> {
-    let config = Config::from_json(config_json)?;
+pub fn introspection(config: &[u8], server_version_num: u32) -> Result<Vec<Statement>, String> {
+    let config = Config::from_bytes(config)?;
     Ok(schema_cache::introspection_statements(
         &config,
         server_version_num,
@@ -45,9 +59,9 @@ pub fn introspection(config_json: &str, server_version_num: u32) -> Result<Vec<S
 /// A host-detected failure (PGRST000–003), shaped by the configuration's
 /// `client-error-verbosity`; a configuration that does not parse leaves it
 /// in full.
-pub fn render_host_error(config_json: &str, err: &HostError) -> HttpResponse {
+pub fn render_host_error(config: &[u8], err: &HostError) -> HttpResponse {
     let mut response = ApiError::from_host(err).to_response();
-    if let Ok(config) = Config::from_json(config_json) {
+    if let Ok(config) = Config::from_bytes(config) {
         shape_error(
             config.client_error_verbosity,
             response.status,
@@ -65,8 +79,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn load(config_json: &str, introspection_results: &[String]) -> Result<Engine, String> {
-        let mut config = Config::from_json(config_json)?;
+    pub fn load(config: &[u8], introspection_results: &[String]) -> Result<Engine, String> {
+        let mut config = Config::from_bytes(config)?;
         let [schema @ .., roles] = introspection_results else {
             return Err("no introspection results".to_string());
         };

@@ -48,14 +48,22 @@ function answer(a) {
   return { status: a.status, headers: a.headers, body, commit: a.commit };
 }
 
-const config = api.resolveConfig(undefined, input.env, []);
+/** A `config-resolution` that must be `resolved` (the cases name no files). */
+const resolve = (env) => {
+  const r = api.resolveConfig(undefined, env, [], []);
+  if (r.tag !== 'resolved') throw new Error(`files to read: ${r.val}`);
+  return r.val;
+};
+const resolved = (r) => ({ host: r.host, config: bytes(r.config) });
+
+const { config, ...base } = resolve(input.env);
 const global = {
-  config,
-  'bad-config': result(() => api.resolveConfig(undefined, input['bad-env'], [])),
+  config: resolved({ config, ...base }),
+  'bad-config': result(() => resolved(resolve(input['bad-env']))),
   introspection: result(() => statements(api.introspection(config, input['server-version-num']))),
   'db-config-statements': result(() => statements(api.dbConfigStatements(config))),
   'host-errors': input['host-errors'].map((e) => response(api.renderHostError(config, e))),
-  'config-warnings': result(() => api.configWarnings(api.resolveConfig(undefined, input['jwks-env'], []))),
+  'config-warnings': result(() => api.configWarnings(resolve(input['jwks-env']).config)),
 };
 
 // One engine per configuration the cases use.
@@ -63,7 +71,7 @@ const engines = new Map();
 function engineFor(env) {
   const key = JSON.stringify(env);
   if (!engines.has(key)) {
-    engines.set(key, api.Engine.load(api.resolveConfig(undefined, env, []), input.introspection));
+    engines.set(key, api.Engine.load(resolve(env).config, input.introspection));
   }
   return engines.get(key);
 }
@@ -113,4 +121,6 @@ const cases = input.cases.map((c) => {
   };
 });
 
-process.stdout.write(JSON.stringify({ global, cases }));
+// u64 fields arrive as BigInt, which JSON.stringify refuses.
+const numbers = (_, v) => (typeof v === 'bigint' ? Number(v) : v);
+process.stdout.write(JSON.stringify({ global, cases }, numbers));

@@ -11,6 +11,7 @@
 // leaves out). Prints "pgrest-node listening on http://HOST:PORT" when ready.
 // --exit-with-stdin: exit when stdin closes (a test harness that dies, even
 // by SIGKILL, takes this server with it).
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import pg from 'pg';
 import { errPayload, loadTranslator } from './translator.mjs';
@@ -23,28 +24,26 @@ if (flags.includes('--exit-with-stdin')) process.stdin.on('end', () => process.e
 // then again with the settings the database holds (in-database configuration).
 let api = await loadTranslator(dir);
 const env = Object.entries(process.env);
-const baseJson = wit(() => api.resolveConfig(undefined, env, []), 'configuration');
-const base = JSON.parse(baseJson);
+const base = resolve([]);
 
 const pool = new pg.Pool({
-  ...connectionOptions(base['db-uri']),
-  max: base['db-pool'],
-  connectionTimeoutMillis: base['db-pool-acquisition-timeout'] * 1000,
+  ...connectionOptions(base.host.dbUri),
+  max: base.host.dbPool,
+  connectionTimeoutMillis: base.host.dbPoolAcquisitionTimeout * 1000,
   // Every column as PostgreSQL's text: the component casts what it reads.
   types: { getTypeParser: () => (text) => text },
 });
 pool.on('error', () => {}); // an idle connection died; the pool replaces it
 
-const dbSettings = await readDbSettings(baseJson);
-const configJson = wit(() => api.resolveConfig(undefined, env, dbSettings), 'configuration');
-const config = JSON.parse(configJson);
-for (const warning of wit(() => api.configWarnings(configJson), 'configuration')) {
+const dbSettings = await readDbSettings(base.config);
+const { host: settings, config } = resolve(dbSettings);
+for (const warning of wit(() => api.configWarnings(config), 'configuration')) {
   console.error(`pgrest-node: warning: ${warning}`);
 }
 
 // 2.-3. Introspection, then the engine (the loaded schema cache).
 const introspection = await introspect();
-let engine = wit(() => api.Engine.load(configJson, introspection), 'loading the schema cache');
+let engine = wit(() => api.Engine.load(config, introspection), 'loading the schema cache');
 
 // 4. Per request: cors, verify-token, plan, run, respond.
 const server = http.createServer((req, res) => {
@@ -54,7 +53,7 @@ const server = http.createServer((req, res) => {
     send(res, componentFailure(e));
   });
 });
-server.listen(config['server-port'], bindHost(config['server-host']), () => {
+server.listen(settings.server.port, settings.server.host, () => {
   const { address, port } = server.address();
   console.log(`pgrest-node listening on http://${address.includes(':') ? `[${address}]` : address}:${port}`);
 });
@@ -105,7 +104,7 @@ async function execute(plan, requestBody) {
     client = await pool.connect();
   } catch (e) {
     return api.renderHostError(
-      configJson,
+      config,
       /timeout exceeded when trying to connect/.test(e.message)
         ? { tag: 'pool-timeout' }
         : { tag: 'db-unreachable', val: e.message },
@@ -128,7 +127,7 @@ async function execute(plan, requestBody) {
     } catch (e) {
       if (!(e instanceof pg.DatabaseError)) {
         broken = true;
-        return api.renderHostError(configJson, { tag: 'db-connection-lost', val: e.message });
+        return api.renderHostError(config, { tag: 'db-connection-lost', val: e.message });
       }
       await client.query('ROLLBACK'); // ends the failed transaction (a no-op if COMMIT failed)
       return engine.respondError(plan.context, {
@@ -181,8 +180,8 @@ function columnBytes(result, i) {
 
 /** The in-database configuration: the rows of the component's statements, run
  * read-only and rolled back; a failure is logged and ignored, as in PostgREST. */
-async function readDbSettings(json) {
-  const statements = wit(() => api.dbConfigStatements(json), 'in-database configuration');
+async function readDbSettings(config) {
+  const statements = wit(() => api.dbConfigStatements(config), 'in-database configuration');
   if (statements.length === 0) return [];
   const client = await pool.connect();
   try {
@@ -207,7 +206,7 @@ async function introspect() {
   const client = await pool.connect();
   try {
     const { rows } = await client.query({ text: "SELECT current_setting('server_version_num')", rowMode: 'array' });
-    const statements = wit(() => api.introspection(configJson, Number(rows[0][0])), 'introspection');
+    const statements = wit(() => api.introspection(config, Number(rows[0][0])), 'introspection');
     await client.query('BEGIN READ ONLY');
     const texts = [];
     for (const statement of statements) texts.push((await run(client, statement, new Uint8Array())).rows[0][0]);
@@ -222,7 +221,7 @@ async function introspect() {
 
 async function reinstantiate() {
   api = await loadTranslator(dir);
-  engine = api.Engine.load(configJson, introspection);
+  engine = api.Engine.load(config, introspection);
 }
 
 function send(res, { status, headers, body }) {
@@ -247,6 +246,24 @@ async function readBody(req) {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/** The configuration from our environment and `dbSettings`, reading the files
+ * the component names (`@file` values) until it has them all. */
+function resolve(dbSettings) {
+  const files = [];
+  for (;;) {
+    const resolution = wit(() => api.resolveConfig(undefined, env, dbSettings, files), 'configuration');
+    if (resolution.tag === 'resolved') return resolution.val;
+    for (const path of resolution.val) {
+      if (files.some(([read]) => read === path)) fail(`configuration: the file ${path} is asked for again`);
+      try {
+        files.push([path, readFileSync(path, 'utf8')]);
+      } catch (e) {
+        fail(`configuration: reading the file ${path}: ${e.message}`);
+      }
+    }
+  }
+}
+
 /** A WIT `result`: the ok value, or exit with the component's message. */
 function wit(call, what) {
   try {
@@ -269,11 +286,6 @@ function connectionOptions(uri) {
     options[names[m[1]]] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3];
   }
   return options;
-}
-
-/** PostgREST's server-host forms: !4 / *4 any IPv4, !6 / *6 / * any IPv6. */
-function bindHost(host) {
-  return { '!4': '0.0.0.0', '*4': '0.0.0.0', '!6': '::', '*6': '::', '*': '::' }[host] ?? host;
 }
 
 function fail(message) {

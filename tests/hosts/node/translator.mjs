@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 
 /** The contract this host speaks (wit/translator.wit). */
-export const API = 'pgrest:translator/api@0.1.0';
+export const API = 'pgrest:translator/api@0.2.0';
 
 export async function loadTranslator(dir) {
   const { instantiate } = await import(pathToFileURL(join(dir, 'translator.js')).href);

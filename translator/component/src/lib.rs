@@ -20,43 +20,54 @@ impl wit::Guest for Component {
         file_text: Option<String>,
         env: Vec<(String, String)>,
         db_settings: Vec<(String, String)>,
-    ) -> Result<String, String> {
-        engine::resolve_config(file_text.as_deref(), &env, &db_settings)
+        files: Vec<(String, String)>,
+    ) -> Result<wit::ConfigResolution, String> {
+        engine::resolve_config(file_text.as_deref(), &env, &db_settings, &files).map(|r| match r {
+            c::ConfigResolution::ReadFiles(paths) => wit::ConfigResolution::ReadFiles(paths),
+            c::ConfigResolution::Resolved(r) => {
+                let r = *r;
+                wit::ConfigResolution::Resolved(wit::ResolvedConfig {
+                    host: host_settings(r.host),
+                    config: r.config,
+                })
+            }
+        })
     }
 
-    fn config_warnings(config_json: String) -> Result<Vec<String>, String> {
-        engine::config_warnings(&config_json)
+    fn dump_config(config: Vec<u8>) -> Result<String, String> {
+        engine::dump_config(&config)
     }
 
-    fn db_config_statements(config_json: String) -> Result<Vec<wit::Statement>, String> {
-        engine::db_config_statements(&config_json)
+    fn config_warnings(config: Vec<u8>) -> Result<Vec<String>, String> {
+        engine::config_warnings(&config)
+    }
+
+    fn db_config_statements(config: Vec<u8>) -> Result<Vec<wit::Statement>, String> {
+        engine::db_config_statements(&config)
             .map(|stmts| stmts.into_iter().map(statement).collect())
     }
 
-    fn introspection(
-        config_json: String,
-        server_version_num: u32,
-    ) -> Result<Vec<wit::Statement>, String> {
-        engine::introspection(&config_json, server_version_num)
+    fn introspection(config: Vec<u8>, server_version_num: u32) -> Result<Vec<wit::Statement>, String> {
+        engine::introspection(&config, server_version_num)
             .map(|stmts| stmts.into_iter().map(statement).collect())
     }
 
-    fn render_host_error(config_json: String, err: wit::HostError) -> wit::HttpResponse {
+    fn render_host_error(config: Vec<u8>, err: wit::HostError) -> wit::HttpResponse {
         let err = match err {
             wit::HostError::DbUnreachable(m) => c::HostError::DbUnreachable(m),
             wit::HostError::DbConnectionLost(m) => c::HostError::DbConnectionLost(m),
             wit::HostError::SchemaCacheNotLoaded => c::HostError::SchemaCacheNotLoaded,
             wit::HostError::PoolTimeout => c::HostError::PoolTimeout,
         };
-        response(engine::render_host_error(&config_json, &err))
+        response(engine::render_host_error(&config, &err))
     }
 }
 
 struct Engine(engine::Engine);
 
 impl wit::GuestEngine for Engine {
-    fn load(config_json: String, results: Vec<String>) -> Result<wit::Engine, String> {
-        engine::Engine::load(&config_json, &results).map(|e| wit::Engine::new(Engine(e)))
+    fn load(config: Vec<u8>, results: Vec<String>) -> Result<wit::Engine, String> {
+        engine::Engine::load(&config, &results).map(|e| wit::Engine::new(Engine(e)))
     }
 
     fn cors(&self, method: String, headers: Vec<(String, String)>) -> wit::CorsAnswer {
@@ -175,6 +186,49 @@ fn statement(s: c::Statement) -> wit::Statement {
             c::RowUse::Ignore => wit::RowUse::Ignore,
             c::RowUse::ToRespond => wit::RowUse::ToRespond,
             c::RowUse::Body => wit::RowUse::Body,
+        },
+    }
+}
+
+fn host_settings(s: c::HostSettings) -> wit::HostSettings {
+    let address = |a: c::BindAddress| wit::BindAddress {
+        host: a.host,
+        port: a.port,
+    };
+    wit::HostSettings {
+        db_uri: s.db_uri,
+        db_pool: s.db_pool,
+        db_pool_acquisition_timeout: s.db_pool_acquisition_timeout,
+        db_pool_max_idletime: s.db_pool_max_idletime,
+        db_pool_max_lifetime: s.db_pool_max_lifetime,
+        db_pool_automatic_recovery: s.db_pool_automatic_recovery,
+        db_prepared_statements: s.db_prepared_statements,
+        db_channel: s.db_channel,
+        db_channel_enabled: s.db_channel_enabled,
+        server: address(s.server),
+        admin_server: s.admin_server.map(address),
+        server_trace_header: s.server_trace_header,
+        server_timing_enabled: s.server_timing_enabled,
+        log_level: match s.log_level {
+            c::LogLevel::Crit => wit::LogLevel::Crit,
+            c::LogLevel::Error => wit::LogLevel::Error,
+            c::LogLevel::Warn => wit::LogLevel::Warn,
+            c::LogLevel::Info => wit::LogLevel::Info,
+            c::LogLevel::Debug => wit::LogLevel::Debug,
+        },
+        log_query: match s.log_query {
+            c::LogQuery::Disabled => wit::LogQuery::Disabled,
+            c::LogQuery::MainQuery => wit::LogQuery::MainQuery,
+        },
+        jwt_cache_max_entries: s.jwt_cache_max_entries,
+        server_translator_timeout: s.server_translator_timeout,
+        limits: wit::ClientLimits {
+            read_header_timeout: s.limits.read_header_timeout,
+            body_timeout: s.limits.body_timeout,
+            idle_timeout: s.limits.idle_timeout,
+            max_connections: s.limits.max_connections,
+            max_body_bytes: s.limits.max_body_bytes,
+            body_bytes_in_flight: s.limits.body_bytes_in_flight,
         },
     }
 }

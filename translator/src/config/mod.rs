@@ -2,13 +2,15 @@
 //! `PGRST_*` environment mapping, and typed, validated values. `resolve`
 //! merges the sources into one `Config` (in-database settings over the
 //! environment over the config file, per option), which crosses the host
-//! boundary as JSON with PostgREST's option names.
+//! boundary as opaque bytes (JSON with PostgREST's option names), beside the
+//! typed `HostSettings` a host acts on (`host_settings`).
 //!
-//! `db-uri` and `jwt-secret` may be `@filename`: the host reads the file and
-//! resolves again with the contents as `PGRST_DB_URI` / `PGRST_JWT_SECRET`
-//! appended to the environment (see `file_reference`).
+//! `db-uri` and `jwt-secret` may be `@filename` (see `files`).
 
+mod dump;
 mod file;
+pub(crate) mod files;
+mod host_settings;
 pub mod in_database;
 pub mod role_settings;
 mod sources;
@@ -294,13 +296,6 @@ impl Default for Config {
     }
 }
 
-/// Options whose value may be `@filename`, with the variable the host sets
-/// to the file's contents for the second pass.
-pub const FILE_OPTIONS: [(&str, &str); 2] = [
-    ("db-uri", "PGRST_DB_URI"),
-    ("jwt-secret", "PGRST_JWT_SECRET"),
-];
-
 impl Config {
     /// Applies the sources in PostgREST's order of precedence: for each
     /// option (then each of its aliases), an in-database setting, else a
@@ -431,16 +426,19 @@ impl Config {
         Ok(config)
     }
 
-    pub fn from_json(json: &str) -> Result<Config, String> {
-        serde_json::from_str(json).map_err(|e| format!("invalid configuration JSON: {e}"))
+    /// The configuration as a host passed it back (see `to_bytes`).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Config, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("invalid configuration: {e}"))
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("Config serializes")
+    /// The bytes hosts keep and pass back: JSON with PostgREST's option
+    /// names, which `--dump-config` also reads.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("Config serializes")
     }
 
     /// The file named by `db-uri` or `jwt-secret` when its value is `@filename`.
-    pub fn file_reference(&self, option: &str) -> Option<&str> {
+    fn file_reference(&self, option: &str) -> Option<&str> {
         let value = match option {
             "db-uri" => Some(self.db_uri.as_str()),
             "jwt-secret" => self.jwt_secret.as_deref(),

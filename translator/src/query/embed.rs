@@ -262,10 +262,12 @@ mod tests {
     #[test]
     fn a_three_level_embed_is_one_main_statement() {
         let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "anon".to_string())];
-        let config = engine::resolve_config(None, &env, &[]).unwrap();
+        let config = engine::resolve_config(None, &env, &[], &[])
+            .and_then(|r| r.resolved())
+            .unwrap();
         let none = "[]".to_string();
         let engine = Engine::load(
-            &config,
+            &config.config,
             &[
                 TABLES.to_string(),
                 KEYS.to_string(),
