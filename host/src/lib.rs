@@ -18,7 +18,6 @@ pub mod request_targets;
 pub mod require_auth;
 pub mod server;
 pub mod settings;
-pub mod throwaway_pg;
 pub mod timing;
 pub mod tls;
 pub mod token_cache;

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use pgrest_host::throwaway_pg::{Cluster, Options, ServerTls};
+use pgrest_throwaway_pg::{Cluster, Options, ServerTls};
 use pgrest_translator::config::Config;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::json;

@@ -196,12 +196,12 @@ impl Cluster {
         self.launch()
     }
 
-    /// Directory holding the unix socket (the `host` to connect to).
     /// The cluster's directory (data, socket, log), removed on drop.
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
 
+    /// Directory holding the unix socket (the `host` to connect to).
     pub fn socket_dir(&self) -> &Path {
         &self.socket_dir
     }
