@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::component::Compiled;
 use crate::log::LogLevel;
-use crate::tls::{self, TlsOptions};
+use pgrest_pg::tls::{self, TlsOptions};
 
 /// Resolves the configuration from the config file (if any), `env` and the
 /// in-database settings, reading `@filename` values as PostgREST does:
