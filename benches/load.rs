@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pgrest_host::throwaway_pg::Cluster;
+use pgrest_throwaway_pg::Cluster;
 
 const PGREST: &str = env!("CARGO_BIN_EXE_pgrest-host");
 const POSTGREST_VERSION: &str = "12.0.2";

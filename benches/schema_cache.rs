@@ -22,7 +22,7 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use pgrest_host::component::{Compiled, Generation};
 use pgrest_host::db::Db;
 use pgrest_host::settings::{self, ResolvedConfig};
-use pgrest_host::throwaway_pg::Cluster;
+use pgrest_throwaway_pg::Cluster;
 use pgrest_translator::engine::Engine;
 
 const PGREST: &str = env!("CARGO_BIN_EXE_pgrest-host");

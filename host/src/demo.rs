@@ -1,7 +1,7 @@
 //! Demo mode: with no database configured, pgrest-host starts a throwaway
 //! PostgreSQL with a small schema, so a first run needs nothing else.
 
-use crate::throwaway_pg::Cluster;
+use pgrest_throwaway_pg::Cluster;
 
 const SCHEMA: &str = include_str!("demo.sql");
 

@@ -15,12 +15,9 @@ pub mod parse_errors;
 pub mod recovery;
 pub mod request_body;
 pub mod request_targets;
-pub mod require_auth;
 pub mod server;
 pub mod settings;
-pub mod throwaway_pg;
 pub mod timing;
-pub mod tls;
 pub mod token_cache;
 
 use std::net::SocketAddr;
@@ -179,7 +176,7 @@ pub async fn dump_schema(
 /// The pool, and how to open a connection of one's own (the listener's).
 struct Connection {
     db: Db,
-    connect: tls::PgConnect,
+    connect: pgrest_pg::tls::PgConnect,
     pg_config: tokio_postgres::Config,
 }
 

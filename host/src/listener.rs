@@ -7,9 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::Listening;
+use pgrest_pg::Listening;
+use pgrest_pg::tls::PgConnect;
+
 use crate::server::AppState;
-use crate::tls::PgConnect;
 
 const MAX_DELAY_SECS: u64 = 32;
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::component::Compiled;
 use crate::component::wit::{BindAddress, ConfigResolution};
 pub use crate::component::wit::{ClientLimits, HostSettings, LogLevel, LogQuery, ResolvedConfig};
-use crate::tls::{self, TlsOptions};
+use pgrest_pg::tls::{self, TlsOptions};
 
 /// Resolves the configuration from the config file (if any), `env` and the
 /// in-database settings, reading the files the component names.

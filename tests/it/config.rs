@@ -10,9 +10,8 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use pgrest_host::throwaway_pg::{Cluster, Options, ServerTls};
+use pgrest_throwaway_pg::{Cluster, Options, Pki};
 use pgrest_translator::config::Config;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::json;
 
 use crate::harness::{
@@ -323,39 +322,9 @@ fn invalid_configuration_is_refused_at_start() {
     assert_eq!(err, "db-schemas does not allow schema: 'pg_catalog'");
 }
 
-/// A CA, a server certificate for `localhost` signed by it, and a second,
-/// unrelated CA.
-struct Pki {
-    ca_pem: String,
-    other_ca_pem: String,
-    server: ServerTls,
-}
-
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        let ca = |name: &str| {
-            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            params.distinguished_name.push(DnType::CommonName, name);
-            CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
-        };
-        let (ca_cert, other) = (ca("pgrest test CA"), ca("untrusted CA"));
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        let cert = params.signed_by(&key, &*ca_cert).unwrap();
-        Pki {
-            ca_pem: ca_cert.pem(),
-            other_ca_pem: other.pem(),
-            server: ServerTls {
-                cert_pem: cert.pem(),
-                key_pem: key.serialize_pem(),
-            },
-        }
-    })
+    PKI.get_or_init(|| Pki::generate().expect("test certificates"))
 }
 
 /// A cluster listening on 127.0.0.1 with `ssl=on`, and a view that tells
@@ -380,27 +349,22 @@ fn tls_cluster() -> &'static Cluster {
                  GRANT pg_read_all_stats TO tls_anon;",
             )
             .expect("TLS fixture");
-        // `tls_only` may log in over TLS only: what `allow` falls back to;
-        // `scram_user` and `password_user` authenticate as their names say.
-        let hba = cluster.data_dir().join("pg_hba.conf");
-        let rules = std::fs::read_to_string(&hba).expect("pg_hba.conf");
-        std::fs::write(
-            &hba,
-            format!(
-                "hostnossl all tls_only all reject\n\
-                 host all scram_user all scram-sha-256\n\
-                 host all password_user all password\n{rules}"
-            ),
-        )
-        .expect("pg_hba.conf written");
         cluster
             .psql_exec(
                 "CREATE ROLE tls_only LOGIN SUPERUSER;
                  CREATE ROLE scram_user LOGIN SUPERUSER PASSWORD 'secret';
-                 CREATE ROLE password_user LOGIN SUPERUSER PASSWORD 'secret';
-                 SELECT pg_reload_conf();",
+                 CREATE ROLE password_user LOGIN SUPERUSER PASSWORD 'secret';",
             )
             .expect("TLS-only and password roles");
+        // `tls_only` may log in over TLS only: what `allow` falls back to;
+        // `scram_user` and `password_user` authenticate as their names say.
+        cluster
+            .prepend_hba(
+                "hostnossl all tls_only all reject\n\
+                 host all scram_user all scram-sha-256\n\
+                 host all password_user all password",
+            )
+            .expect("pg_hba.conf");
         cluster
     })
 }

@@ -259,7 +259,7 @@ async fn exhausted_pool(extra: &[(&str, &str)]) -> Vec<Reply> {
 
 #[tokio::test]
 async fn a_database_that_goes_away_is_503_until_it_comes_back() {
-    let mut cluster = pgrest_host::throwaway_pg::Cluster::start().expect("own cluster");
+    let mut cluster = pgrest_throwaway_pg::Cluster::start().expect("own cluster");
     cluster
         .psql_exec("CREATE TABLE public.t (id int); INSERT INTO public.t VALUES (1);")
         .expect("schema");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use pgrest_host::throwaway_pg::Cluster;
+use pgrest_throwaway_pg::Cluster;
 
 use crate::harness::{
     Server, backends_of, client, eventually, one_connection, own_cluster_env, request_on, send,

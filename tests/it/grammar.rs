@@ -2,7 +2,7 @@
 //! characters in names, non-integer `limit`/`offset`, and NUL in values,
 //! answered 400 by the translator before any statement runs.
 
-use pgrest_host::throwaway_pg::Cluster;
+use pgrest_throwaway_pg::Cluster;
 use reqwest::Method;
 use serde_json::{Value, json};
 

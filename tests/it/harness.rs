@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use pgrest_host::throwaway_pg::{Cluster, Options};
+use pgrest_throwaway_pg::{Cluster, Options};
 
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static SHARED: OnceLock<Server> = OnceLock::new();
@@ -70,7 +70,7 @@ pub fn base_env_with_conninfo(extra: &str) -> Vec<(String, String)> {
 /// A server on a cluster of a test's own: schema `public`, anonymous requests
 /// as the superuser, plus `extra` variables.
 pub fn own_cluster_env(
-    cluster: &pgrest_host::throwaway_pg::Cluster,
+    cluster: &pgrest_throwaway_pg::Cluster,
     extra: &[(&str, &str)],
 ) -> Vec<(String, String)> {
     let mut env = vec![

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use pgrest_host::throwaway_pg::Cluster;
+use pgrest_throwaway_pg::Cluster;
 use serde_json::json;
 
 use crate::config::{binary, lines_of, next_line, temp_file};

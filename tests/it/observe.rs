@@ -7,7 +7,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use pgrest_host::throwaway_pg::Cluster;
+use pgrest_throwaway_pg::Cluster;
 use reqwest::Method;
 use serde_json::json;
 

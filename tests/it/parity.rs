@@ -748,7 +748,7 @@ async fn regenerate_parity_introspection() {
         .expect("statements");
     let conninfo = crate::harness::cluster().conninfo("Authenticator", "postgres");
     // A unix socket: never TLS.
-    let tls = pgrest_host::tls::TlsOptions::new(&[], &[]).expect("plain connection");
+    let tls = pgrest_pg::tls::TlsOptions::new(&[], &[]).expect("plain connection");
     let db = pgrest_host::db::Db::new(
         conninfo.parse().expect("conninfo"),
         &tls,

@@ -1,14 +1,10 @@
-//! The PostgreSQL side: a connection pool, and running one plan as one
+//! The PostgreSQL side: the pool (`pgrest-pg`), and running one plan as one
 //! pipelined transaction.
 //!
-//! An exchange runs in the request's own task (a spawned task per request
-//! costs a hand-off between threads). Should the request be dropped
-//! mid-exchange (the client hung up), its `Lease` cancels the statement
-//! running (see `cancel`), finishes what was sent and ends the transaction
-//! in a task of its own before the connection goes back to the pool, so no
-//! pooled connection is ever left inside a transaction (with `role` set)
-//! and no backend works on for nobody. A connection whose state is unknown
-//! is discarded.
+//! An exchange runs in the request's own task on a `Lease`; should the
+//! request be dropped mid-exchange (the client hung up), the lease cancels
+//! the statement running and ends the transaction before its connection
+//! goes back to the pool.
 //!
 //! Failures come in kinds (`Failure`) so the server decides by matching:
 //! only losing the server (no connection, the socket closed, a FATAL)
@@ -16,65 +12,24 @@
 //! answers what the protocol does not allow, fails that request alone and
 //! that connection is discarded.
 
-mod cancel;
-mod connection;
-mod listen;
-mod pipeline;
-mod startup;
-mod values;
+mod failure;
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use deadpool::managed::{PoolError, TimeoutType};
+use pgrest_pg::tls::TlsOptions;
+use pgrest_pg::{Lease, Pool, RowUse, Step, TxStatus, Value};
 
 use crate::component::wit;
-use crate::tls::TlsOptions;
-pub use connection::Io;
-use connection::{Error, Manager, Object, Pool, TxStatus};
-pub use listen::Listening;
-use pipeline::Step;
+pub use failure::Failure;
+pub use pgrest_pg::Executed;
 
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     /// `db-prepared-statements`: statements are prepared once per
-    /// connection (see `pipeline`).
+    /// connection (see `pgrest_pg::Step`).
     prepare: bool,
-}
-
-/// Why a plan did not run to the end.
-#[derive(Debug)]
-pub enum Failure {
-    /// A statement failed; the first one in statement order. Also a
-    /// request the encoder refused (nothing was sent), worded as PostgreSQL
-    /// refuses the same input, e.g. a NUL byte (22021).
-    Db(wit::DbError),
-    /// This connection answered what the protocol does not allow, or what
-    /// cannot be read (a column that is not UTF-8): the request fails and
-    /// the connection is discarded; the server itself is fine.
-    Connection(String),
-    /// The host could not talk to the database: `DbUnreachable` and
-    /// `DbConnectionLost` mean the server is gone (recovery starts).
-    Host(wit::HostError),
-}
-
-impl Failure {
-    /// Whether the database server itself went away.
-    pub fn server_lost(&self) -> bool {
-        matches!(
-            self,
-            Failure::Host(wit::HostError::DbUnreachable(_) | wit::HostError::DbConnectionLost(_))
-        )
-    }
-}
-
-/// The results of a plan's statements.
-pub struct Executed {
-    /// Per `to-respond` or `body` statement, in statement order.
-    pub results: Vec<wit::Rows>,
-    /// Column 0 of the `body` statement.
-    pub body: Option<Bytes>,
 }
 
 /// What the caller's `finish` returns: its value, and for `after-respond`
@@ -93,56 +48,40 @@ impl Db {
         wait: Duration,
         prepare: bool,
     ) -> Result<Db, String> {
-        let manager = Manager {
-            connect: tls.connector(&config)?,
-            config,
-        };
-        let pool = Pool::builder(manager)
-            .max_size(size)
-            .wait_timeout(Some(wait))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .map_err(|e| format!("building the connection pool: {e}"))?;
+        let connect = tls.connector(&config)?;
+        let pool = Pool::new(config, connect, size, wait)?;
         Ok(Db { pool, prepare })
     }
 
     /// Closes pooled connections idle longer than `idle` or older than
-    /// `lifetime` (`db-pool-max-idletime`, `db-pool-max-lifetime`), checking
-    /// every second; connections in use are checked once they are back.
+    /// `lifetime` (`db-pool-max-idletime`, `db-pool-max-lifetime`).
     pub fn expire_connections(
         &self,
         idle: Duration,
         lifetime: Duration,
     ) -> tokio::task::JoinHandle<()> {
-        let pool = self.pool.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                pool.retain(|_, m| m.last_used() < idle && m.age() < lifetime);
-            }
-        })
+        self.pool.expire(idle, lifetime)
     }
 
     /// The pool's size and use, for `/metrics`.
-    pub fn status(&self) -> deadpool::Status {
+    pub fn status(&self) -> pgrest_pg::PoolStatus {
         self.pool.status()
     }
 
     /// Whether a pooled connection answers `SELECT 1`.
     pub async fn ping(&self) -> bool {
         match self.connection().await {
-            Ok(mut conn) => conn.simple("SELECT 1").await.is_ok(),
+            Ok(mut lease) => {
+                let answered = lease.conn().simple("SELECT 1").await.is_ok();
+                lease.release(true);
+                answered
+            }
             Err(_) => false,
         }
     }
 
-    pub async fn connection(&self) -> Result<Object, wit::HostError> {
-        self.pool.get().await.map_err(|e| match e {
-            PoolError::Timeout(TimeoutType::Wait) => wit::HostError::PoolTimeout,
-            PoolError::Backend(e) => wit::HostError::DbUnreachable(with_causes(&e)),
-            other => wit::HostError::DbUnreachable(other.to_string()),
-        })
+    async fn connection(&self) -> Result<Lease, wit::HostError> {
+        self.pool.get().await.map_err(wit::HostError::from)
     }
 
     /// Runs `plan` and hands its outcome to `finish`, which runs before the
@@ -155,7 +94,7 @@ impl Db {
         mut finish: impl FnMut(Result<Executed, Failure>) -> Finish<R>,
     ) -> R {
         match self.connection().await {
-            Ok(conn) => exchange(Lease(Some(conn)), plan, body, self.prepare, finish).await,
+            Ok(lease) => exchange(lease, plan, body, self.prepare, finish).await,
             Err(e) => finish(Err(Failure::Host(e))).value,
         }
     }
@@ -163,9 +102,10 @@ impl Db {
     /// Runs statements as the connecting role in one read-only transaction and
     /// returns column 0 of each one's single row (schema introspection).
     pub async fn read_texts(&self, statements: &[wit::Statement]) -> Result<Vec<String>, String> {
-        let steps = statements.iter().map(|st| Step {
-            rows: wit::RowUse::ToRespond,
-            ..Step::of(st)
+        let values = values(statements, &[]);
+        let steps = steps(statements, &values).map(|step| Step {
+            rows: RowUse::Text,
+            ..step
         });
         let results = self.read_only(steps, "COMMIT").await?;
         results
@@ -182,8 +122,8 @@ impl Db {
     /// returns the rows of those that are not `ignore` (the in-database
     /// configuration).
     pub async fn read_rows(&self, statements: &[wit::Statement]) -> Result<Vec<wit::Rows>, String> {
-        self.read_only(statements.iter().map(Step::of), "ROLLBACK")
-            .await
+        let values = values(statements, &[]);
+        self.read_only(steps(statements, &values), "ROLLBACK").await
     }
 
     /// `steps` between BEGIN READ ONLY and `end`, unprepared (they run once);
@@ -193,16 +133,15 @@ impl Db {
         steps: impl Iterator<Item = Step<'a>>,
         end: &'a str,
     ) -> Result<Vec<wit::Rows>, String> {
-        let mut conn = self.connection().await.map_err(|e| format!("{e:?}"))?;
+        let mut lease = self.connection().await.map_err(|e| format!("{e:?}"))?;
         let steps: Vec<Step> = std::iter::once(Step::control("BEGIN READ ONLY"))
             .chain(steps)
             .chain(std::iter::once(Step::control(end)))
             .collect();
-        let read = pipeline::run(&mut conn, &steps, &Bytes::new(), false).await;
-        if read.is_err() || !conn.is_reusable() {
-            drop(Object::take(conn));
-        }
-        read.map(|executed| executed.results).map_err(describe)
+        let read = lease.conn().pipeline(&steps, false).await;
+        lease.release(read.is_ok());
+        read.map(|executed| executed.results)
+            .map_err(|e| Failure::from(e).describe())
     }
 
     /// `db-prepared-statements`, once the in-database configuration is read.
@@ -213,20 +152,20 @@ impl Db {
     /// `server_version_num`, e.g. 150018. The first connection at startup:
     /// its error says why the database cannot be reached (TLS included).
     pub async fn server_version_num(&self) -> Result<u32, String> {
-        let mut conn = self.connection().await.map_err(|e| match e {
+        let mut lease = self.connection().await.map_err(|e| match e {
             wit::HostError::DbUnreachable(why) | wit::HostError::DbConnectionLost(why) => {
                 format!("could not connect to the database: {why}")
             }
             other => format!("could not connect to the database: {other:?}"),
         })?;
         let step = Step {
-            rows: wit::RowUse::ToRespond,
+            rows: RowUse::Text,
             ..Step::control("SELECT current_setting('server_version_num')")
         };
-        let executed = pipeline::run(&mut conn, &[step], &Bytes::new(), false)
-            .await
-            .map_err(describe)?;
+        let executed = lease.conn().pipeline(&[step], false).await;
+        lease.release(true);
         let text = executed
+            .map_err(|e| Failure::from(e).describe())?
             .results
             .into_iter()
             .next()
@@ -242,44 +181,42 @@ fn first_text(rows: wit::Rows) -> Option<String> {
     rows.into_iter().next()?.into_iter().next()?
 }
 
-/// A pooled connection inside a request's transaction.
-struct Lease(Option<Object>);
-
-impl Lease {
-    fn conn(&mut self) -> &mut Object {
-        self.0
-            .as_mut()
-            .expect("the lease holds its connection until released")
-    }
-
-    /// Back to the pool when its transaction ended cleanly, else closed.
-    fn release(mut self, clean: bool) {
-        let conn = self.0.take().expect("released once");
-        if !clean || !conn.is_reusable() {
-            drop(Object::take(conn));
-        }
-    }
+/// The statements' parameters, in statement order, as the pipeline sends
+/// them: text as literals are (PostgreSQL infers the type), `bytes` binary,
+/// the request body as text.
+fn values<'a>(statements: &'a [wit::Statement], body: &'a [u8]) -> Vec<Value<'a>> {
+    statements
+        .iter()
+        .flat_map(|statement| &statement.params)
+        .map(|param| match param {
+            wit::Param::SqlNull => Value::Null,
+            wit::Param::Text(text) => Value::Text(text.as_bytes()),
+            wit::Param::Bytes(bytes) => Value::Binary(bytes),
+            wit::Param::RequestBody => Value::Text(body),
+        })
+        .collect()
 }
 
-impl Drop for Lease {
-    /// The request was dropped mid-exchange: a statement still running is
-    /// cancelled, what was sent is drained, then ROLLBACK ends the
-    /// transaction if it is still open.
-    fn drop(&mut self) {
-        if let Some(mut conn) = self.0.take() {
-            tokio::spawn(async move {
-                if !conn.is_settled()
-                    && let Some(target) = conn.cancel.clone()
-                    && let Some(pool) = Object::pool(&conn)
-                    && let Err(e) = target.send(&pool.manager().connect).await
-                {
-                    eprintln!("cancelling a dropped request's statement: {e}");
-                }
-                let recovered = conn.recover().await;
-                Lease(Some(conn)).release(recovered);
-            });
+/// The statements as pipeline steps, each taking its parameters from
+/// `values` in turn.
+fn steps<'a>(
+    statements: &'a [wit::Statement],
+    values: &'a [Value<'a>],
+) -> impl Iterator<Item = Step<'a>> {
+    let mut rest = values;
+    statements.iter().map(move |statement| {
+        let (params, tail) = rest.split_at(statement.params.len());
+        rest = tail;
+        Step {
+            sql: &statement.sql,
+            params,
+            rows: match statement.rows {
+                wit::RowUse::Ignore => RowUse::Ignore,
+                wit::RowUse::ToRespond => RowUse::Text,
+                wit::RowUse::Body => RowUse::Body,
+            },
         }
-    }
+    })
 }
 
 async fn exchange<R>(
@@ -294,14 +231,12 @@ async fn exchange<R>(
         wit::TxEnd::Rollback => Some("ROLLBACK"),
         wit::TxEnd::AfterRespond => None,
     };
-    let steps: Vec<Step> = plan
-        .statements
-        .iter()
-        .map(Step::of)
+    let values = values(&plan.statements, &body);
+    let steps: Vec<Step> = steps(&plan.statements, &values)
         .chain(end.map(Step::control))
         .collect();
     let conn = lease.conn();
-    let outcome = pipeline::run(conn, &steps, &body, prepare).await;
+    let outcome = conn.pipeline(&steps, prepare).await.map_err(Failure::from);
     let failed = outcome.is_err();
     let suspect = matches!(outcome, Err(Failure::Connection(_)));
     let done = finish(outcome);
@@ -312,7 +247,7 @@ async fn exchange<R>(
         status => {
             let commit = done.commit && !failed && status == TxStatus::InBlock;
             let last = Step::control(if commit { "COMMIT" } else { "ROLLBACK" });
-            match pipeline::run(conn, &[last], &Bytes::new(), prepare).await {
+            match conn.pipeline(&[last], prepare).await.map_err(Failure::from) {
                 Ok(_) => (true, done.value),
                 // A deferred constraint or a serialization failure: the
                 // answer built for the rows is void.
@@ -326,80 +261,4 @@ async fn exchange<R>(
     };
     lease.release(clean);
     value
-}
-
-/// The kind of a connection's error.
-pub(crate) fn failure(e: Error) -> Failure {
-    match e {
-        Error::Db(db) if db.ends_session() => {
-            Failure::Host(wit::HostError::DbConnectionLost(Error::Db(db).to_string()))
-        }
-        Error::Db(db) | Error::Unencodable(db) => Failure::Db(wit::DbError {
-            sqlstate: db.code,
-            message: db.message,
-            detail: db.detail,
-            hint: db.hint,
-        }),
-        Error::Protocol(_) => Failure::Connection(e.to_string()),
-        Error::Io(_) => Failure::Host(wit::HostError::DbConnectionLost(e.to_string())),
-        Error::Connect(why) => Failure::Host(wit::HostError::DbUnreachable(why)),
-    }
-}
-
-/// An error and its causes ("error performing TLS handshake: invalid peer
-/// certificate: ..."): the driver's top-level message alone hides the reason.
-pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text = format!("{text}: {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
-}
-
-/// A failure for the operator's log, with the server's message when there is one.
-fn describe(failure: Failure) -> String {
-    match failure {
-        Failure::Db(db) => format!("ERROR: {} ({})", db.message, db.sqlstate),
-        Failure::Connection(what) => what,
-        Failure::Host(
-            wit::HostError::DbUnreachable(why) | wit::HostError::DbConnectionLost(why),
-        ) => why,
-        Failure::Host(other) => format!("{other:?}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::connection::DbError;
-    use super::*;
-
-    fn server_error(severity: &str, code: &str) -> Error {
-        Error::Db(DbError {
-            severity: severity.to_string(),
-            code: code.to_string(),
-            message: "m".to_string(),
-            detail: None,
-            hint: None,
-        })
-    }
-
-    #[test]
-    fn only_losing_the_server_is_a_loss() {
-        let lost = |e| failure(e).server_lost();
-        assert!(lost(server_error("FATAL", "57P01")));
-        assert!(lost(Error::Io(std::io::ErrorKind::UnexpectedEof.into())));
-        assert!(lost(Error::Connect("refused".to_string())));
-        assert!(!lost(server_error("ERROR", "23503")));
-        assert!(!lost(Error::Protocol("a surprise".to_string())));
-        assert!(!lost(connection::nul_byte()));
-        assert!(matches!(
-            failure(Error::Protocol("a surprise".to_string())),
-            Failure::Connection(_)
-        ));
-    }
 }

@@ -15,7 +15,7 @@ use postgres_protocol::message::frontend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
-use super::connection::{Error, Io};
+use crate::connection::{Error, Io};
 use crate::tls::PgConnect;
 
 /// A cancel attempt never holds the dropped request's cleanup longer.
@@ -23,7 +23,7 @@ const LIMIT: Duration = Duration::from_secs(10);
 
 /// Where a session's socket goes.
 #[derive(Debug, Clone)]
-pub enum Peer {
+pub(crate) enum Peer {
     /// The server's address, and the host name TLS verifies.
     Tcp {
         addr: SocketAddr,
@@ -35,16 +35,16 @@ pub enum Peer {
 
 /// What cancelling one session takes.
 #[derive(Debug, Clone)]
-pub struct CancelTarget {
-    pub peer: Peer,
-    pub process_id: i32,
-    pub secret_key: i32,
+pub(crate) struct CancelTarget {
+    pub(crate) peer: Peer,
+    pub(crate) process_id: i32,
+    pub(crate) secret_key: i32,
 }
 
 impl CancelTarget {
     /// Sends the CancelRequest and waits for the server to close the
     /// connection (it has then signalled the backend).
-    pub async fn send(&self, connect: &PgConnect) -> Result<(), Error> {
+    pub(crate) async fn send(&self, connect: &PgConnect) -> Result<(), Error> {
         tokio::time::timeout(LIMIT, self.exchange(connect))
             .await
             .unwrap_or_else(|_| Err(Error::Connect("cancel request timed out".to_string())))
@@ -56,7 +56,7 @@ impl CancelTarget {
             Peer::Tcp { addr, host, tls } => {
                 let mut stream = TcpStream::connect(addr).await.map_err(Error::Io)?;
                 if *tls {
-                    if !super::startup::agrees_to_tls(&mut stream).await? {
+                    if !crate::startup::agrees_to_tls(&mut stream).await? {
                         return Err(Error::Connect(
                             "the server no longer accepts TLS".to_string(),
                         ));

@@ -33,7 +33,7 @@ use tokio_postgres::config::Host;
 use crate::require_auth::RequireAuth;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
+pub(crate) enum SslMode {
     Disable,
     Allow,
     Prefer,
@@ -43,7 +43,7 @@ pub enum SslMode {
 }
 
 impl SslMode {
-    pub fn parse(value: &str) -> Result<SslMode, String> {
+    fn parse(value: &str) -> Result<SslMode, String> {
         Ok(match value {
             "disable" => SslMode::Disable,
             "allow" => SslMode::Allow,
@@ -59,9 +59,9 @@ impl SslMode {
 /// The TLS part of a connection's settings, and `require_auth`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsOptions {
-    pub mode: SslMode,
-    pub root_cert: Option<PathBuf>,
-    pub require_auth: RequireAuth,
+    pub(crate) mode: SslMode,
+    pub(crate) root_cert: Option<PathBuf>,
+    pub(crate) require_auth: RequireAuth,
 }
 
 /// The connection parameters taken out of a conninfo, handled here.
@@ -347,11 +347,11 @@ pub struct PgConnect {
 }
 
 impl PgConnect {
-    pub fn mode(&self) -> SslMode {
+    pub(crate) fn mode(&self) -> SslMode {
         self.mode
     }
 
-    pub fn require_auth(&self) -> &RequireAuth {
+    pub(crate) fn require_auth(&self) -> &RequireAuth {
         &self.require_auth
     }
 
@@ -359,16 +359,13 @@ impl PgConnect {
     /// accepted the SSLRequest), and the
     /// server certificate's `tls-server-end-point` hash when its signature
     /// algorithm names one (Ed25519 certificates do not).
-    pub async fn handshake(
+    pub(crate) async fn handshake(
         &self,
         stream: tokio::net::TcpStream,
         host: &str,
-    ) -> Result<(Box<dyn crate::db::Io>, Option<Vec<u8>>), String> {
+    ) -> Result<(Box<dyn crate::connection::Io>, Option<Vec<u8>>), String> {
         let failed = |e: &dyn std::error::Error| {
-            format!(
-                "error performing TLS handshake: {}",
-                crate::db::with_causes(e)
-            )
+            format!("error performing TLS handshake: {}", crate::with_causes(e))
         };
         let name = ServerName::try_from(host.to_string()).map_err(|e| failed(&e))?;
         let stream = tokio_rustls::TlsConnector::from(self.client.clone())

@@ -1,13 +1,15 @@
-//! The schema-cache listener's connection: opened as the pool's are (the
-//! same TLS, `require_auth`, `channel_binding` and SCRAM checks), then
-//! `LISTEN` on one channel; notifications are read as they arrive.
+//! A connection of its own that listens on one channel (pgrest's schema
+//! cache listener): opened as the pool's are (the same TLS, `require_auth`,
+//! `channel_binding` and SCRAM checks), then `LISTEN`; notifications are
+//! read as they arrive.
 
 use postgres_protocol::message::backend::Message;
 
-use super::connection::{Conn, DbError, Error};
-use super::startup;
+use crate::connection::{Conn, DbError, Error};
+use crate::startup;
 use crate::tls::PgConnect;
 
+/// A connection listening on a channel.
 pub struct Listening {
     conn: Conn,
 }

@@ -7,6 +7,9 @@
 //! `owner.pid` marker naming the process that created it. It listens on the
 //! unix socket only, so a fixed port number never collides.
 
+#[cfg(feature = "pki")]
+mod pki;
+
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -17,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{Pid, User, geteuid};
+#[cfg(feature = "pki")]
+pub use pki::Pki;
 
 const PREFIX: &str = "pgrest-";
 const OWNER_FILE: &str = "owner.pid";
@@ -196,12 +201,12 @@ impl Cluster {
         self.launch()
     }
 
-    /// Directory holding the unix socket (the `host` to connect to).
     /// The cluster's directory (data, socket, log), removed on drop.
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
 
+    /// Directory holding the unix socket (the `host` to connect to).
     pub fn socket_dir(&self) -> &Path {
         &self.socket_dir
     }
@@ -213,6 +218,17 @@ impl Cluster {
     /// The data directory (`pg_hba.conf` lives there; reload after editing it).
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Puts `rules` (`pg_hba.conf` lines) ahead of the file's own, so they
+    /// decide first, and reloads the configuration.
+    pub fn prepend_hba(&self, rules: &str) -> Result<(), String> {
+        let hba = self.data_dir().join("pg_hba.conf");
+        let own =
+            fs::read_to_string(&hba).map_err(|e| format!("reading {}: {e}", hba.display()))?;
+        fs::write(&hba, format!("{rules}\n{own}"))
+            .map_err(|e| format!("writing {}: {e}", hba.display()))?;
+        self.psql_exec("SELECT pg_reload_conf();")
     }
 
     /// A libpq key=value connection string (accepted by tokio-postgres).

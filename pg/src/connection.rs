@@ -1,9 +1,5 @@
-//! Pooled connections: the PostgreSQL wire protocol spoken directly (framed
-//! by `postgres-protocol`, tokio-postgres's own codec), so that a request's
-//! statements go out as one pipeline closed by a single Sync. tokio-postgres
-//! ends every statement with a Sync of its own, and each Sync costs the
-//! server a transaction-state check and a flushed send; one per request
-//! nearly doubles what PostgreSQL alone serves (pgbench, pipelined or not).
+//! A connection: the wire protocol spoken directly, so that statements can
+//! go out as one pipeline closed by a single Sync (see the crate docs).
 //!
 //! The connection is used from the request's task: it knows how many Syncs
 //! it still owes answers for, so a request dropped mid-exchange can have
@@ -13,24 +9,21 @@
 //! dropped request leaves no prepared statement the cache does not know.
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt;
 
 use bytes::BytesMut;
-use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use futures_util::FutureExt;
 use postgres_protocol::message::backend::{ErrorResponseBody, Header, Message};
 use postgres_protocol::message::frontend;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::cancel::CancelTarget;
-use crate::tls::PgConnect;
+use crate::cancel::CancelTarget;
 
 /// Prepared statements kept per connection; past this they are all closed
 /// and the cache starts over.
 const MAX_STATEMENTS: usize = 256;
 
 /// A byte stream to the server: TCP, a unix socket, or TLS over TCP.
-pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// Where the session's transaction stands (ReadyForQuery's status).
@@ -58,7 +51,7 @@ impl DbError {
         matches!(self.severity.as_str(), "FATAL" | "PANIC")
     }
 
-    pub fn parse(body: &ErrorResponseBody) -> Result<DbError, Error> {
+    pub(crate) fn parse(body: &ErrorResponseBody) -> Result<DbError, Error> {
         use fallible_iterator::FallibleIterator;
         let mut error = DbError {
             severity: String::new(),
@@ -84,48 +77,41 @@ impl DbError {
     }
 }
 
-#[derive(Debug)]
+/// Why a connection, or what it ran, failed.
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The server refused or failed a statement (or the login).
+    #[error("{}: {} ({})", .0.severity, .0.message, .0.code)]
     Db(DbError),
     /// The socket failed or closed.
+    #[error("error communicating with the server: {0}")]
     Io(std::io::Error),
     /// Opening the connection failed before the server could say why
     /// (TLS, an authentication method we do not speak).
+    #[error("{0}")]
     Connect(String),
     /// The server sent what the protocol does not allow here, or what
     /// cannot be read (a malformed message, a column that is not UTF-8).
+    #[error("unexpected message from the server: {0}")]
     Protocol(String),
     /// A message could not be encoded, so nothing was sent: what the
     /// server answers to the same input (a NUL byte, say) were it sent.
+    #[error("cannot send: {} ({})", .0.message, .0.code)]
     Unencodable(DbError),
 }
 
 impl Error {
-    pub fn malformed(e: std::io::Error) -> Error {
+    pub(crate) fn malformed(e: std::io::Error) -> Error {
         Error::Protocol(format!("a malformed message ({e})"))
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Db(e) => write!(f, "{}: {} ({})", e.severity, e.message, e.code),
-            Error::Io(e) => write!(f, "error communicating with the server: {e}"),
-            Error::Connect(why) => f.write_str(why),
-            Error::Protocol(what) => write!(f, "unexpected message from the server: {what}"),
-            Error::Unencodable(e) => write!(f, "cannot send: {} ({})", e.message, e.code),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
+/// One session with the server.
 pub struct Conn {
     io: Box<dyn Io>,
     read: BytesMut,
     /// Messages being encoded, sent by `send`.
-    pub out: BytesMut,
+    pub(crate) out: BytesMut,
     /// Named prepared statements by SQL text.
     statements: HashMap<String, String>,
     named: u64,
@@ -133,7 +119,7 @@ pub struct Conn {
     /// name to remember once the server confirms (`None`: unnamed).
     parsing: VecDeque<Option<(String, String)>>,
     /// Where and how to cancel what this session runs.
-    pub cancel: Option<CancelTarget>,
+    pub(crate) cancel: Option<CancelTarget>,
     /// Syncs sent whose ReadyForQuery has not been read yet.
     owed: usize,
     /// A write or read broke off: where the protocol stands is unknown.
@@ -142,7 +128,7 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(io: Box<dyn Io>) -> Conn {
+    pub(crate) fn new(io: Box<dyn Io>) -> Conn {
         Conn {
             io,
             read: BytesMut::with_capacity(8192),
@@ -159,7 +145,7 @@ impl Conn {
 
     /// Sends what was encoded in `out`, which ends with one Sync when
     /// `syncs` is 1 (0 during startup).
-    pub async fn send(&mut self, syncs: usize) -> Result<(), Error> {
+    pub(crate) async fn send(&mut self, syncs: usize) -> Result<(), Error> {
         self.broken = true;
         self.io.write_all(&self.out).await.map_err(Error::Io)?;
         self.io.flush().await.map_err(Error::Io)?;
@@ -171,7 +157,7 @@ impl Conn {
 
     /// The next message from the server. Cancel-safe: a partly read message
     /// stays in the buffer.
-    pub async fn message(&mut self) -> Result<Message, Error> {
+    pub(crate) async fn message(&mut self) -> Result<Message, Error> {
         loop {
             match Message::parse(&mut self.read) {
                 Ok(Some(message)) => {
@@ -232,7 +218,7 @@ impl Conn {
                 Message::ReadyForQuery(_) => break,
                 Message::ErrorResponse(body) => failed = Some(DbError::parse(&body)?),
                 Message::DataRow(row) if first.is_none() => {
-                    first = Some(super::values::text_columns(&row, 0)?)
+                    first = Some(crate::values::text_columns(&row, 0)?)
                 }
                 _ => {}
             }
@@ -245,13 +231,13 @@ impl Conn {
 
     /// Marks the connection unfit for reuse (a pipeline that could not be
     /// encoded left its cache and the server's statements apart).
-    pub fn discard(&mut self) {
+    pub(crate) fn discard(&mut self) {
         self.broken = true;
     }
 
     /// Finishes what a dropped request left in flight, then ends its
     /// transaction. False when the connection cannot be trusted again.
-    pub async fn recover(&mut self) -> bool {
+    pub(crate) async fn recover(&mut self) -> bool {
         if self.broken {
             return false;
         }
@@ -280,7 +266,7 @@ impl Conn {
     /// Whether the server closed the connection while it sat in the pool
     /// (a restart, `pg_terminate_backend`): an idle connection receives
     /// nothing unless it is going away.
-    fn closed_while_idle(&mut self) -> bool {
+    pub(crate) fn closed_while_idle(&mut self) -> bool {
         if !self.is_settled() {
             return true;
         }
@@ -292,14 +278,14 @@ impl Conn {
     }
 
     /// The statement name prepared for `sql`, if any.
-    pub fn prepared(&self, sql: &str) -> Option<&str> {
+    pub(crate) fn prepared(&self, sql: &str) -> Option<&str> {
         self.statements.get(sql).map(String::as_str)
     }
 
     /// A statement name for a Parse about to be encoded: a fresh one
     /// (remembered with its SQL once the server confirms the parse), or the
     /// unnamed statement when not preparing.
-    pub fn parse_name(&mut self, sql: &str, prepare: bool) -> String {
+    pub(crate) fn parse_name(&mut self, sql: &str, prepare: bool) -> String {
         if !prepare {
             self.parsing.push_back(None);
             return String::new();
@@ -314,7 +300,7 @@ impl Conn {
     /// With up to `more` statements about to be prepared, closes every
     /// prepared statement first when the cache could grow past its bound
     /// (the Close messages go into `out`, ahead of the pipeline).
-    pub fn make_room(&mut self, more: usize) -> Result<(), Error> {
+    pub(crate) fn make_room(&mut self, more: usize) -> Result<(), Error> {
         if self.statements.len() + more <= MAX_STATEMENTS {
             return Ok(());
         }
@@ -327,13 +313,13 @@ impl Conn {
 
 /// An encoder's refusal: a value or count past the protocol's bounds, as
 /// PostgreSQL words its own limits (54000).
-pub fn unencodable(e: std::io::Error) -> Error {
+pub(crate) fn unencodable(e: std::io::Error) -> Error {
     Error::Unencodable(refusal("54000", e.to_string()))
 }
 
 /// A NUL byte in text to send (statement text is a C string on the wire),
 /// refused as PostgreSQL refuses one in a text value (22021).
-pub fn nul_byte() -> Error {
+pub(crate) fn nul_byte() -> Error {
     Error::Unencodable(refusal(
         "22021",
         "invalid byte sequence for encoding \"UTF8\": 0x00".to_string(),
@@ -349,27 +335,3 @@ fn refusal(code: &str, message: String) -> DbError {
         hint: None,
     }
 }
-
-pub struct Manager {
-    pub connect: PgConnect,
-    pub config: tokio_postgres::Config,
-}
-
-impl managed::Manager for Manager {
-    type Type = Conn;
-    type Error = Error;
-
-    async fn create(&self) -> Result<Conn, Error> {
-        super::startup::open(&self.config, &self.connect).await
-    }
-
-    async fn recycle(&self, conn: &mut Conn, _: &Metrics) -> RecycleResult<Error> {
-        if conn.closed_while_idle() {
-            return Err(RecycleError::message("the connection is closed"));
-        }
-        Ok(())
-    }
-}
-
-pub type Pool = managed::Pool<Manager>;
-pub type Object = managed::Object<Manager>;

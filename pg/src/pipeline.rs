@@ -4,12 +4,12 @@
 //! the rest up to the Sync; the transaction is then left failed, for the
 //! caller to roll back.
 //!
-//! Statements run as named prepared statements (with
+//! Statements run as named prepared statements when asked to (pgrest's
 //! `db-prepared-statements`, the default), cached per connection so
 //! PostgreSQL parses and plans each SQL text once per connection: BEGIN and
 //! COMMIT too. A statement's Parse sits in the pipeline right before its
-//! Bind, after `set_config('role', ...)` ran, so name lookups see the
-//! request role's privileges and `search_path`.
+//! Bind, after the statements before it ran (`set_config('role', ...)`), so
+//! name lookups see the request role's privileges and `search_path`.
 //!
 //! Parameter types are left for PostgreSQL to infer, as for literals.
 
@@ -17,58 +17,70 @@ use bytes::Bytes;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use super::connection::{self, Conn, DbError, Error};
-use super::values;
-use super::{Executed, Failure};
-use crate::component::wit;
+use crate::connection::{self, Conn, DbError, Error};
+use crate::values::{self, Value};
 
 /// One statement of a pipeline.
 #[derive(Clone, Copy)]
 pub struct Step<'a> {
     pub sql: &'a str,
-    pub params: &'a [wit::Param],
-    pub rows: wit::RowUse,
+    pub params: &'a [Value<'a>],
+    pub rows: RowUse,
 }
 
 impl<'a> Step<'a> {
-    pub fn of(statement: &'a wit::Statement) -> Step<'a> {
-        Step {
-            sql: &statement.sql,
-            params: &statement.params,
-            rows: statement.rows,
-        }
-    }
-
     /// A statement without parameters or rows (BEGIN, COMMIT, ...).
     pub fn control(sql: &'a str) -> Step<'a> {
         Step {
             sql,
             params: &[],
-            rows: wit::RowUse::Ignore,
+            rows: RowUse::Ignore,
         }
     }
 }
 
-/// Runs `steps` and returns what `respond` needs, or the first failure.
-/// `conn.status()` then tells where the transaction stands.
-pub async fn run(
-    conn: &mut Conn,
-    steps: &[Step<'_>],
-    body: &Bytes,
-    prepare: bool,
-) -> Result<Executed, Failure> {
-    if let Err(e) = encode(conn, steps, body, prepare) {
-        // Nothing was sent, but the Closes and Parses encoded so far are
-        // lost with it: the cache no longer matches the server's.
-        conn.out.clear();
-        conn.discard();
-        return Err(super::failure(e));
-    }
-    conn.send(1).await.map_err(super::failure)?;
-    read(conn, steps).await
+/// What becomes of a statement's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowUse {
+    /// Discarded.
+    Ignore,
+    /// Every column as text, into `Executed::results`.
+    Text,
+    /// Column 0 of the first row as received, binary, into
+    /// `Executed::body`; the other columns as text, into `results`.
+    Body,
 }
 
-fn encode(conn: &mut Conn, steps: &[Step<'_>], body: &[u8], prepare: bool) -> Result<(), Error> {
+/// Rows of columns, as text (`None`: NULL).
+pub type Rows = Vec<Vec<Option<String>>>;
+
+/// The rows a pipeline's statements returned.
+#[derive(Debug)]
+pub struct Executed {
+    /// Per statement whose rows are not ignored, in statement order.
+    pub results: Vec<Rows>,
+    /// Column 0 of the `Body` statement.
+    pub body: Option<Bytes>,
+}
+
+impl Conn {
+    /// Runs `steps` as one pipeline and returns their rows, or the first
+    /// failure; `prepare`: as named prepared statements, cached. `status()`
+    /// then tells where the transaction stands.
+    pub async fn pipeline(&mut self, steps: &[Step<'_>], prepare: bool) -> Result<Executed, Error> {
+        if let Err(e) = encode(self, steps, prepare) {
+            // Nothing was sent, but the Closes and Parses encoded so far are
+            // lost with it: the cache no longer matches the server's.
+            self.out.clear();
+            self.discard();
+            return Err(e);
+        }
+        self.send(1).await?;
+        read(self, steps).await
+    }
+}
+
+fn encode(conn: &mut Conn, steps: &[Step<'_>], prepare: bool) -> Result<(), Error> {
     if prepare {
         conn.make_room(steps.len())?;
     }
@@ -90,7 +102,7 @@ fn encode(conn: &mut Conn, steps: &[Step<'_>], body: &[u8], prepare: bool) -> Re
             &name,
             values::formats(step.params),
             step.params,
-            |param, out| values::write(param, body, out),
+            |param, out| values::write(param, out),
             values::result_formats(step.rows).iter().copied(),
             &mut conn.out,
         )
@@ -105,30 +117,30 @@ fn encode(conn: &mut Conn, steps: &[Step<'_>], body: &[u8], prepare: bool) -> Re
 }
 
 /// Reads the answers up to ReadyForQuery.
-async fn read(conn: &mut Conn, steps: &[Step<'_>]) -> Result<Executed, Failure> {
+async fn read(conn: &mut Conn, steps: &[Step<'_>]) -> Result<Executed, Error> {
     let mut executed = Executed {
         results: Vec::new(),
         body: None,
     };
     let mut failed: Option<Error> = None;
     let mut current = 0;
-    let mut rows: wit::Rows = Vec::new();
+    let mut rows: Rows = Vec::new();
     loop {
         let message = match conn.message().await {
             Ok(message) => message,
             // The server's FATAL says why it closed the socket.
             Err(e) => {
-                return Err(super::failure(match failed {
+                return Err(match failed {
                     Some(Error::Db(db)) if db.ends_session() => Error::Db(db),
                     _ => e,
-                }));
+                });
             }
         };
         match message {
             Message::DataRow(row) if failed.is_none() => {
                 let taken = match steps.get(current).map(|s| s.rows) {
-                    Some(wit::RowUse::ToRespond) => values::text_columns(&row, 0).map(Some),
-                    Some(wit::RowUse::Body) => {
+                    Some(RowUse::Text) => values::text_columns(&row, 0).map(Some),
+                    Some(RowUse::Body) => {
                         if executed.body.is_none() {
                             match values::first_column(&row) {
                                 Ok(first) => executed.body = first,
@@ -148,14 +160,14 @@ async fn read(conn: &mut Conn, steps: &[Step<'_>]) -> Result<Executed, Failure> 
             Message::CommandComplete(_) | Message::EmptyQueryResponse => {
                 let step_rows = std::mem::take(&mut rows);
                 if let Some(step) = steps.get(current)
-                    && !matches!(step.rows, wit::RowUse::Ignore)
+                    && step.rows != RowUse::Ignore
                 {
                     executed.results.push(step_rows);
                 }
                 current += 1;
             }
             Message::ErrorResponse(body) => {
-                let error = DbError::parse(&body).map_err(super::failure)?;
+                let error = DbError::parse(&body)?;
                 failed = failed.or(Some(Error::Db(error)));
             }
             Message::ReadyForQuery(_) => break,
@@ -167,14 +179,12 @@ async fn read(conn: &mut Conn, steps: &[Step<'_>]) -> Result<Executed, Failure> 
             | Message::ParameterStatus(_)
             | Message::NotificationResponse(_) => {}
             _ => {
-                return Err(super::failure(Error::Protocol(
-                    "in a pipeline's answers".to_string(),
-                )));
+                return Err(Error::Protocol("in a pipeline's answers".to_string()));
             }
         }
     }
     match failed {
-        Some(e) => Err(super::failure(e)),
+        Some(e) => Err(e),
         None => Ok(executed),
     }
 }
@@ -190,9 +200,9 @@ mod tests {
         let (ours, mut theirs) = tokio::io::duplex(4096);
         let mut conn = Conn::new(Box::new(ours));
         let steps = [Step::control("BEGIN"), Step::control("SELECT 'a\0'")];
-        match run(&mut conn, &steps, &Bytes::new(), true).await {
-            Err(Failure::Db(e)) => assert_eq!(
-                (e.sqlstate.as_str(), e.message.as_str()),
+        match conn.pipeline(&steps, true).await {
+            Err(Error::Unencodable(e)) => assert_eq!(
+                (e.code.as_str(), e.message.as_str()),
                 ("22021", "invalid byte sequence for encoding \"UTF8\": 0x00")
             ),
             Err(other) => panic!("{other:?}"),

@@ -20,12 +20,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_postgres::config::{ChannelBinding, Host, TargetSessionAttrs};
 
-use super::cancel::{CancelTarget, Peer};
-use super::connection::{Conn, DbError, Error, Io};
+use crate::cancel::{CancelTarget, Peer};
+use crate::connection::{Conn, DbError, Error, Io};
 use crate::require_auth::{Method, RequireAuth};
 use crate::tls::{PgConnect, SslMode};
 
-pub async fn open(config: &tokio_postgres::Config, connect: &PgConnect) -> Result<Conn, Error> {
+pub(crate) async fn open(
+    config: &tokio_postgres::Config,
+    connect: &PgConnect,
+) -> Result<Conn, Error> {
     let ports = config.get_ports();
     let mut last = Error::Connect("no host to connect to".to_string());
     for (i, host) in config.get_hosts().iter().enumerate() {
@@ -185,7 +188,7 @@ async fn negotiate(
 }
 
 /// Sends SSLRequest; says whether the server agreed to a TLS handshake.
-pub(super) async fn agrees_to_tls(stream: &mut TcpStream) -> Result<bool, Error> {
+pub(crate) async fn agrees_to_tls(stream: &mut TcpStream) -> Result<bool, Error> {
     let mut request = bytes::BytesMut::new();
     frontend::ssl_request(&mut request);
     stream.write_all(&request).await.map_err(Error::Io)?;

@@ -6,7 +6,7 @@
 
 /// An authentication request of the server, as `require_auth` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Password,
     Md5,
     Gss,
@@ -32,7 +32,7 @@ impl Method {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequireAuth {
+pub(crate) struct RequireAuth {
     /// The setting as written, for messages; `None` when unset.
     text: Option<String>,
     /// Bits of the allowed methods.
@@ -53,7 +53,7 @@ impl Default for RequireAuth {
 
 impl RequireAuth {
     /// Parses the setting with libpq's rules and messages; empty is unset.
-    pub fn parse(value: &str) -> Result<RequireAuth, String> {
+    pub(crate) fn parse(value: &str) -> Result<RequireAuth, String> {
         if value.is_empty() {
             return Ok(RequireAuth::default());
         }
@@ -114,7 +114,7 @@ impl RequireAuth {
     }
 
     /// Whether the server may ask for `method`; the error is libpq's.
-    pub fn check(&self, method: Method) -> Result<(), String> {
+    pub(crate) fn check(&self, method: Method) -> Result<(), String> {
         if self.allowed & method.bit() != 0 {
             Ok(())
         } else {
@@ -124,7 +124,7 @@ impl RequireAuth {
 
     /// Whether the server may accept the client after `authenticated`
     /// (an exchange the client completed).
-    pub fn check_ok(&self, authenticated: bool) -> Result<(), String> {
+    pub(crate) fn check_ok(&self, authenticated: bool) -> Result<(), String> {
         if self.required && !authenticated {
             Err(self.failed("server did not complete authentication"))
         } else {
