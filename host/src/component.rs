@@ -241,18 +241,6 @@ impl Compiled {
     pub fn instances_retired(&self) -> u64 {
         self.retired.load(Ordering::Relaxed)
     }
-
-    pub fn render_host_error(
-        &self,
-        config: &[u8],
-        err: &wit::HostError,
-    ) -> wasmtime::Result<wit::HttpResponse> {
-        let (mut store, b) = self.instantiate()?;
-        on_native_stack(|| {
-            b.pgrest_translator_api()
-                .call_render_host_error(&mut store, config, err)
-        })
-    }
 }
 
 /// One instance with its loaded engine.
@@ -418,6 +406,9 @@ pub struct Generation {
     introspection: Vec<String>,
     deadline: Deadline,
     idle: Mutex<Vec<Instance>>,
+    /// The instance that renders host-detected failures (no engine: they
+    /// are answered while the schema cache cannot load too).
+    renderer: Mutex<Option<(Store<State>, Translator)>>,
 }
 
 impl Generation {
@@ -433,6 +424,7 @@ impl Generation {
             resolved,
             introspection,
             idle: Mutex::new(Vec::new()),
+            renderer: Mutex::new(None),
         };
         let first = generation.load_instance()?;
         generation.idle.lock().expect("pool lock").push(first);
@@ -480,6 +472,37 @@ impl Generation {
         result
     }
 
+    /// A failure the host found, rendered with this generation's
+    /// configuration (`client-error-verbosity`). Should the renderer fail,
+    /// the answer is `last_resort` and the next call builds a fresh one.
+    pub fn render_host_error(&self, err: &wit::HostError) -> wit::HttpResponse {
+        let mut kept = self.renderer.lock().expect("renderer lock");
+        let instance = match kept.take() {
+            Some(instance) => Ok(instance),
+            None => self.translator.instantiate(),
+        };
+        let rendered = instance.and_then(|(mut store, bindings)| {
+            let response = on_native_stack(|| {
+                bindings.pgrest_translator_api().call_render_host_error(
+                    &mut store,
+                    &self.resolved.config,
+                    err,
+                )
+            })?;
+            Ok((response, (store, bindings)))
+        });
+        match rendered {
+            Ok((response, instance)) => {
+                *kept = Some(instance);
+                response
+            }
+            Err(e) => {
+                eprintln!("translator component failed rendering {err:?}: {e:?}");
+                last_resort()
+            }
+        }
+    }
+
     pub fn compiled(&self) -> &Arc<Compiled> {
         &self.translator
     }
@@ -491,6 +514,19 @@ impl Generation {
 
     pub fn resolved(&self) -> &wit::ResolvedConfig {
         &self.resolved
+    }
+}
+
+/// The answer when even rendering an error failed: the one error body the
+/// host holds itself.
+pub fn last_resort() -> wit::HttpResponse {
+    wit::HttpResponse {
+        status: 500,
+        headers: vec![(
+            "content-type".to_string(),
+            "application/json; charset=utf-8".to_string(),
+        )],
+        body: br#"{"code":"PGRSTX00","message":"Internal error in the translator component","details":null,"hint":null}"#.to_vec(),
     }
 }
 

@@ -14,6 +14,8 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::component::wit;
+
 /// The bytes-in-flight semaphore counts KiB (its permits are `u32`).
 const UNIT: u64 = 1024;
 
@@ -162,36 +164,15 @@ impl Limits {
 }
 
 impl Refused {
-    /// The status, and the error object's code, message and details.
-    pub fn error(&self, limits: &Limits) -> (u16, &'static str, &'static str, String) {
+    /// The failure the component renders for it.
+    pub fn host_error(&self, limits: &Limits) -> wit::HostError {
         match self {
-            Refused::TooLarge => (
-                413,
-                "PGRSTX02",
-                "The request body is too large",
-                format!("At most {} bytes are accepted", limits.max_body_bytes),
-            ),
-            Refused::TimedOut => (
-                408,
-                "PGRSTX03",
-                "The request body was not received in time",
-                format!(
-                    "No part of it came for {} seconds",
-                    limits.timeout.unwrap_or_default().as_secs()
-                ),
-            ),
-            Refused::Interrupted => (
-                400,
-                "PGRSTX03",
-                "The request body was interrupted",
-                "The connection broke or a chunk was malformed".to_string(),
-            ),
-            Refused::Busy => (
-                503,
-                "PGRSTX04",
-                "Too many request bytes are in flight",
-                "Other requests' bodies fill the server's buffers; retry later".to_string(),
-            ),
+            Refused::TooLarge => wit::HostError::BodyTooLarge(limits.max_body_bytes),
+            Refused::TimedOut => {
+                wit::HostError::BodyTimeout(limits.timeout.map_or(0, |t| t.as_secs() as u32))
+            }
+            Refused::Interrupted => wit::HostError::BodyInterrupted,
+            Refused::Busy => wit::HostError::BodiesInFlight,
         }
     }
 }

@@ -115,8 +115,8 @@ pub async fn handle(
         Ok(wit::CorsAnswer::None)
     };
     let mut response = match cors {
-        Err(trap) => component_failure(trap),
-        Ok(wit::CorsAnswer::Preflight(reply)) => response(reply),
+        Err(trap) => component_failure(&generation, trap),
+        Ok(wit::CorsAnswer::Preflight(reply)) => response(&generation, reply),
         Ok(cors) => {
             let request = Received {
                 method: parts.method.as_str().to_string(),
@@ -191,7 +191,7 @@ async fn serve(
         .find(|(n, _)| n == "content-length")
         .and_then(|(_, v)| v.parse::<u64>().ok());
     if let Err(refused) = state.limits.check_declared(declared) {
-        let mut response = body_refused(state, &refused);
+        let mut response = body_refused(state, &generation, &refused);
         response.headers_mut().insert(
             "connection",
             hyper::header::HeaderValue::from_static("close"),
@@ -213,9 +213,9 @@ async fn serve(
                 Ok(wit::TokenCheck::Invalid(reply)) => {
                     timing.record(Stage::Jwt, started.elapsed());
                     received.skip_body(&state.limits);
-                    return response(reply);
+                    return response(&generation, reply);
                 }
-                Err(trap) => return component_failure(trap),
+                Err(trap) => return component_failure(&generation, trap),
             },
         },
     };
@@ -239,9 +239,9 @@ async fn serve(
                 timing.record(Stage::Jwt, checked);
                 timing.record(reply_stage(reply.status, &reply.headers), started.elapsed());
                 received.skip_body(&state.limits);
-                return response(reply);
+                return response(&generation, reply);
             }
-            Err(trap) => return component_failure(trap),
+            Err(trap) => return component_failure(&generation, trap),
         }
     }
     let started = Instant::now();
@@ -250,12 +250,12 @@ async fn serve(
         Ok(reserved) => reserved,
         Err(refused) => {
             received.skip_body(&state.limits);
-            return body_refused(state, &refused);
+            return body_refused(state, &generation, &refused);
         }
     };
     let read = match state.limits.read(received.body, reserved).await {
         Ok(read) => read,
-        Err(refused) => return body_refused(state, &refused),
+        Err(refused) => return body_refused(state, &generation, &refused),
     };
     let parsed = started.elapsed();
     let mut request = wit::HttpRequest {
@@ -278,10 +278,10 @@ async fn serve(
                 timing.forget(Stage::Parse);
             }
             timing.record(stage, planning);
-            return response(reply);
+            return response(&generation, reply);
         }
         Ok(wit::Outcome::Run(plan)) => plan,
-        Err(trap) => return component_failure(trap),
+        Err(trap) => return component_failure(&generation, trap),
     };
     timing.record(Stage::Plan, planning);
     // log-query: every statement after the BEGIN (settings, pre-request,
@@ -392,87 +392,77 @@ fn answer(
                         wit::AnswerBody::FromStatement => executed.body.unwrap_or_default(),
                         wit::AnswerBody::Bytes(b) => Bytes::from(b),
                     };
+                    let built = build(answer.status, &answer.headers, body).unwrap_or_else(|e| {
+                        rendered(generation, wit::HostError::InvalidResponse(e.to_string()))
+                    });
                     Finish {
-                        value: (build(answer.status, &answer.headers, body), Some(took)),
+                        value: (built, Some(took)),
                         commit: answer.commit,
                     }
                 }
-                Err(trap) => rejected(component_failure(trap)),
+                Err(trap) => rejected(component_failure(generation, trap)),
             }
         }
         Err(Failure::Db(err)) => rejected(
             generation
                 .with_instance(|i| i.respond_error(context, &err))
-                .map_or_else(component_failure, response),
+                .map_or_else(
+                    |trap| component_failure(generation, trap),
+                    |r| response(generation, r),
+                ),
         ),
         // PostgREST's answer to a result its driver cannot read.
-        Err(Failure::Connection(what)) => rejected(host_error(
-            500,
-            "PGRSTX00",
-            "Unexpected answer from the database",
-            what,
+        Err(Failure::Connection(what)) => rejected(rendered(
+            generation,
+            wit::HostError::DbUnexpectedAnswer(what),
         )),
-        Err(Failure::Host(err)) => rejected(
-            generation
-                .compiled()
-                .render_host_error(generation.config(), &err)
-                .map_or_else(component_failure, response),
-        ),
+        Err(Failure::Host(err)) => rejected(rendered(generation, err)),
     }
 }
 
-pub fn response(r: wit::HttpResponse) -> HttpResponse {
+/// The component's response as hyper's; one that HTTP cannot carry (a
+/// header value with a newline) is answered with the component's error.
+fn response(generation: &Generation, r: wit::HttpResponse) -> HttpResponse {
     build(r.status, &r.headers, Bytes::from(r.body))
+        .unwrap_or_else(|e| rendered(generation, wit::HostError::InvalidResponse(e.to_string())))
 }
 
-fn build(status: u16, headers: &[(String, String)], body: Bytes) -> HttpResponse {
+/// A failure the host found, as the component renders it.
+fn rendered(generation: &Generation, err: wit::HostError) -> HttpResponse {
+    let r = generation.render_host_error(&err);
+    build(r.status, &r.headers, Bytes::from(r.body)).unwrap_or_else(|_| {
+        let r = crate::component::last_resort();
+        build(r.status, &r.headers, Bytes::from(r.body)).expect("a valid response")
+    })
+}
+
+fn build(
+    status: u16,
+    headers: &[(String, String)],
+    body: Bytes,
+) -> Result<HttpResponse, hyper::http::Error> {
     let mut builder = Response::builder().status(status);
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
-    builder.body(Full::new(body)).unwrap_or_else(|e| {
-        host_error(
-            500,
-            "PGRSTX00",
-            "Invalid response from the translator component",
-            e.to_string(),
-        )
-    })
+    builder.body(Full::new(body))
 }
 
 /// A request body not accepted (`request_body`).
-fn body_refused(state: &AppState, refused: &crate::request_body::Refused) -> HttpResponse {
-    let (status, code, message, details) = refused.error(&state.limits);
-    host_error(status, code, message, details)
+fn body_refused(
+    state: &AppState,
+    generation: &Generation,
+    refused: &crate::request_body::Refused,
+) -> HttpResponse {
+    rendered(generation, refused.host_error(&state.limits))
 }
 
 /// A trap or instantiation failure in the component: a bug, not a client
 /// mistake. The instance was dropped; the next request gets a fresh one.
-fn component_failure(err: wasmtime::Error) -> HttpResponse {
+fn component_failure(generation: &Generation, err: wasmtime::Error) -> HttpResponse {
     eprintln!("translator component failed: {err:?}");
-    host_error(
-        500,
-        "PGRSTX00",
-        "Internal error in the translator component",
-        err.to_string(),
-    )
-}
-
-/// An error the host finds without the component, in PostgREST's shape
-/// (codes PGRSTX.. are pgrest's own).
-fn host_error(status: u16, code: &str, message: &str, details: String) -> HttpResponse {
-    let body = serde_json::json!({
-        "code": code,
-        "message": message,
-        "details": details,
-        "hint": null,
-    });
-    build(
-        status,
-        &[(
-            "content-type".to_string(),
-            "application/json; charset=utf-8".to_string(),
-        )],
-        Bytes::from(body.to_string()),
+    rendered(
+        generation,
+        wit::HostError::TranslatorFailed(err.to_string()),
     )
 }

@@ -319,6 +319,8 @@ async fn a_database_that_goes_away_is_503_until_it_comes_back() {
 async fn minimal_verbosity_drops_details_and_hint() {
     let mut env = base_env();
     env.push(("PGRST_CLIENT_ERROR_VERBOSITY".into(), "minimal".into()));
+    env.push(("PGRST_SERVER_MAX_BODY_BYTES".into(), "1048576".into()));
+    env.push(("PGRST_SERVER_BODY_BYTES_IN_FLIGHT".into(), "1048576".into()));
     env.push((
         "PGRST_JWT_SECRET".into(),
         "reallyreallyreallyreallyverysafe".into(),
@@ -367,6 +369,20 @@ async fn minimal_verbosity_drops_details_and_hint() {
     assert_eq!(r.status, 401);
     assert_eq!(r.body.as_object().map(|o| o.len()), Some(2), "{}", r.text);
     assert_eq!(r.body["code"], json!("PGRST301"));
+    // A body the host refuses (pgrest's own PGRSTX codes): over the 1 MiB
+    // `server-max-body-bytes` of this server.
+    let r = send(
+        client()
+            .post(server.url("/items"))
+            .header("content-type", "application/json")
+            .body(vec![b' '; 2 << 20]),
+    )
+    .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"code": "PGRSTX02", "message": "The request body is too large"})
+    );
 }
 
 /// `client-error-verbosity = minimal` also shapes the errors the host finds

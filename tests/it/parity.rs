@@ -116,6 +116,13 @@ fn host_errors() -> Vec<c::HostError> {
         c::HostError::DbConnectionLost("server closed the connection".into()),
         c::HostError::SchemaCacheNotLoaded,
         c::HostError::PoolTimeout,
+        c::HostError::DbUnexpectedAnswer("a column that is not UTF-8".into()),
+        c::HostError::TranslatorFailed("wasm trap: interrupt".into()),
+        c::HostError::InvalidResponse("invalid HTTP header value".into()),
+        c::HostError::BodyTooLarge(1024),
+        c::HostError::BodyTimeout(60),
+        c::HostError::BodyInterrupted,
+        c::HostError::BodiesInFlight,
     ]
 }
 
@@ -405,6 +412,13 @@ fn run_node(cases: &[Case], introspection: &[String]) -> (Value, Vec<Value>) {
             c::HostError::DbConnectionLost(m) => json!({"tag": "db-connection-lost", "val": m}),
             c::HostError::SchemaCacheNotLoaded => json!({"tag": "schema-cache-not-loaded"}),
             c::HostError::PoolTimeout => json!({"tag": "pool-timeout"}),
+            c::HostError::DbUnexpectedAnswer(m) => json!({"tag": "db-unexpected-answer", "val": m}),
+            c::HostError::TranslatorFailed(m) => json!({"tag": "translator-failed", "val": m}),
+            c::HostError::InvalidResponse(m) => json!({"tag": "invalid-response", "val": m}),
+            c::HostError::BodyTooLarge(n) => json!({"tag": "body-too-large", "val": n}),
+            c::HostError::BodyTimeout(s) => json!({"tag": "body-timeout", "val": s}),
+            c::HostError::BodyInterrupted => json!({"tag": "body-interrupted"}),
+            c::HostError::BodiesInFlight => json!({"tag": "bodies-in-flight"}),
         }).collect::<Vec<_>>(),
         "cases": cases.iter().map(Case::json).collect::<Vec<_>>(),
     });
@@ -548,12 +562,21 @@ impl Translator for Wasmtime {
             c::HostError::DbConnectionLost(m) => wit::HostError::DbConnectionLost(m),
             c::HostError::SchemaCacheNotLoaded => wit::HostError::SchemaCacheNotLoaded,
             c::HostError::PoolTimeout => wit::HostError::PoolTimeout,
+            c::HostError::DbUnexpectedAnswer(m) => wit::HostError::DbUnexpectedAnswer(m),
+            c::HostError::TranslatorFailed(m) => wit::HostError::TranslatorFailed(m),
+            c::HostError::InvalidResponse(m) => wit::HostError::InvalidResponse(m),
+            c::HostError::BodyTooLarge(n) => wit::HostError::BodyTooLarge(n),
+            c::HostError::BodyTimeout(s) => wit::HostError::BodyTimeout(s),
+            c::HostError::BodyInterrupted => wit::HostError::BodyInterrupted,
+            c::HostError::BodiesInFlight => wit::HostError::BodiesInFlight,
         };
-        from_wit::response(
-            self.compiled
-                .render_host_error(config, &err)
-                .expect("no trap"),
-        )
+        // The host renders with the configuration a generation holds.
+        assert_eq!(
+            config,
+            self.generation.config(),
+            "the generation's configuration"
+        );
+        from_wit::response(self.generation.render_host_error(&err))
     }
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer {
         match self.call(|i| i.cors(method, headers)) {

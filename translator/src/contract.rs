@@ -140,6 +140,13 @@ pub enum HostError {
     DbConnectionLost(String),
     SchemaCacheNotLoaded,
     PoolTimeout,
+    DbUnexpectedAnswer(String),
+    TranslatorFailed(String),
+    InvalidResponse(String),
+    BodyTooLarge(u64),
+    BodyTimeout(u32),
+    BodyInterrupted,
+    BodiesInFlight,
 }
 
 pub use crate::config::{LogLevel, LogQuery};

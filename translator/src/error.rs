@@ -17,6 +17,16 @@ use crate::contract::{DbError, HostError, HttpResponse};
 use crate::haskell_show;
 use serde_json::{Value, json};
 
+/// `ApiError::Host`.
+fn host(status: u16, code: &'static str, message: &'static str, details: &str) -> ApiError {
+    ApiError::Host {
+        status,
+        code,
+        message,
+        details: details.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     // ----- Group 0: connection -----
@@ -157,6 +167,14 @@ pub enum ApiError {
     /// PGRSTX00 (500): the database answered something the host could not
     /// read (not a server error); `message` describes it.
     Internal { message: String },
+    /// A failure a host reports that PostgREST has no code for (see
+    /// `from_host`): PGRSTX00 (500), PGRSTX02-04 (a request body refused).
+    Host {
+        status: u16,
+        code: &'static str,
+        message: &'static str,
+        details: String,
+    },
 
     // ----- Errors PostgreSQL raised -----
     /// An error PostgreSQL raised while the request ran as the anonymous role
@@ -344,6 +362,45 @@ impl ApiError {
             },
             HostError::SchemaCacheNotLoaded => ApiError::SchemaCacheNotLoaded,
             HostError::PoolTimeout => ApiError::PoolTimeout,
+            HostError::DbUnexpectedAnswer(what) => {
+                host(500, "PGRSTX00", "Unexpected answer from the database", what)
+            }
+            HostError::TranslatorFailed(why) => host(
+                500,
+                "PGRSTX00",
+                "Internal error in the translator component",
+                why,
+            ),
+            HostError::InvalidResponse(why) => host(
+                500,
+                "PGRSTX00",
+                "Invalid response from the translator component",
+                why,
+            ),
+            HostError::BodyTooLarge(limit) => host(
+                413,
+                "PGRSTX02",
+                "The request body is too large",
+                &format!("At most {limit} bytes are accepted"),
+            ),
+            HostError::BodyTimeout(seconds) => host(
+                408,
+                "PGRSTX03",
+                "The request body was not received in time",
+                &format!("No part of it came for {seconds} seconds"),
+            ),
+            HostError::BodyInterrupted => host(
+                400,
+                "PGRSTX03",
+                "The request body was interrupted",
+                "The connection broke or a chunk was malformed",
+            ),
+            HostError::BodiesInFlight => host(
+                503,
+                "PGRSTX04",
+                "Too many request bytes are in flight",
+                "Other requests' bodies fill the server's buffers; retry later",
+            ),
         }
     }
 
@@ -389,6 +446,7 @@ impl ApiError {
             JwtDecode(_) | AnonymousDisabled | JwtClaims(_) => 401,
 
             Internal { .. } => 500,
+            Host { status, .. } => *status,
 
             Db(e) => db_status(&e.sqlstate, &e.message, false),
             DbAuthenticated(e) => db_status(&e.sqlstate, &e.message, true),
@@ -442,6 +500,7 @@ impl ApiError {
             JwtClaims(_) => "PGRST303",
 
             Internal { .. } => "PGRSTX00",
+            Host { code, .. } => code,
 
             Db(e) | DbAuthenticated(e) => &e.sqlstate,
             Raised { code, .. } => code,
@@ -570,6 +629,7 @@ impl ApiError {
             .into(),
 
             Internal { message } => message.clone(),
+            Host { message, .. } => message.to_string(),
 
             Db(e) | DbAuthenticated(e) => e.message.clone(),
             Raised { message, .. } => message.clone(),
@@ -580,6 +640,7 @@ impl ApiError {
         use ApiError::*;
         let text = match self {
             DbConnection { details } | DbClient { details } => details.clone(),
+            Host { details, .. } => Some(details.clone()),
             ParseError { details, .. } => Some(details.clone()),
             InvalidRange(e) => Some(match e {
                 RangeError::NegativeLimit => {

@@ -62,7 +62,10 @@ const global = {
   'bad-config': result(() => resolved(resolve(input['bad-env']))),
   introspection: result(() => statements(api.introspection(config, input['server-version-num']))),
   'db-config-statements': result(() => statements(api.dbConfigStatements(config))),
-  'host-errors': input['host-errors'].map((e) => response(api.renderHostError(config, e))),
+  // u64 payloads (body-too-large) cross as BigInt.
+  'host-errors': input['host-errors']
+    .map((e) => (e.tag === 'body-too-large' ? { ...e, val: BigInt(e.val) } : e))
+    .map((e) => response(api.renderHostError(config, e))),
   'config-warnings': result(() => api.configWarnings(resolve(input['jwks-env']).config)),
 };
 

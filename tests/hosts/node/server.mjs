@@ -47,10 +47,10 @@ let engine = wit(() => api.Engine.load(config, introspection), 'loading the sche
 
 // 4. Per request: cors, verify-token, plan, run, respond.
 const server = http.createServer((req, res) => {
-  handle(req, res).catch((e) => {
+  handle(req, res).catch(async (e) => {
     console.error('pgrest-node: request failed:', e);
-    if (e instanceof WebAssembly.RuntimeError) void reinstantiate(); // a trap poisons the instance
-    send(res, componentFailure(e));
+    if (e instanceof WebAssembly.RuntimeError) await reinstantiate(); // a trap poisons the instance
+    send(res, api.renderHostError(config, { tag: 'translator-failed', val: String(e) }));
   });
 });
 server.listen(settings.server.port, settings.server.host, () => {
@@ -227,17 +227,6 @@ async function reinstantiate() {
 function send(res, { status, headers, body }) {
   res.writeHead(status, [...headers.flat(), 'content-length', String(body.length)]);
   res.end(body);
-}
-
-/** Like pgrest-host: a bug in the component, not a client mistake. */
-function componentFailure(e) {
-  const body = JSON.stringify({
-    code: 'PGRSTX00',
-    message: 'Internal error in the translator component',
-    details: String(e),
-    hint: null,
-  });
-  return { status: 500, headers: [['content-type', 'application/json; charset=utf-8']], body: Buffer.from(body) };
 }
 
 async function readBody(req) {

@@ -58,6 +58,13 @@ impl wit::Guest for Component {
             wit::HostError::DbConnectionLost(m) => c::HostError::DbConnectionLost(m),
             wit::HostError::SchemaCacheNotLoaded => c::HostError::SchemaCacheNotLoaded,
             wit::HostError::PoolTimeout => c::HostError::PoolTimeout,
+            wit::HostError::DbUnexpectedAnswer(m) => c::HostError::DbUnexpectedAnswer(m),
+            wit::HostError::TranslatorFailed(m) => c::HostError::TranslatorFailed(m),
+            wit::HostError::InvalidResponse(m) => c::HostError::InvalidResponse(m),
+            wit::HostError::BodyTooLarge(n) => c::HostError::BodyTooLarge(n),
+            wit::HostError::BodyTimeout(s) => c::HostError::BodyTimeout(s),
+            wit::HostError::BodyInterrupted => c::HostError::BodyInterrupted,
+            wit::HostError::BodiesInFlight => c::HostError::BodiesInFlight,
         };
         response(engine::render_host_error(&config, &err))
     }
