@@ -79,7 +79,7 @@ fn verifying(c: &mut Criterion) {
             other => panic!("{name} token refused: {other:?}"),
         };
         let cache = TokenCache::new(1000);
-        cache.insert(&authorization, &verify(), NOW, cache.epoch());
+        cache.insert(&authorization, verify(), NOW, cache.epoch());
         let Ok(wit::Outcome::Run(_)) = generation
             .with_instance(|i| i.plan(&request, cache.get(&authorization, NOW).as_deref(), NOW))
         else {

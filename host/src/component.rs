@@ -275,7 +275,7 @@ impl Instance {
     pub fn plan(
         &mut self,
         req: &wit::HttpRequest,
-        claims: Option<&str>,
+        claims: Option<&wit::Verified>,
         now: i64,
     ) -> wasmtime::Result<wit::Outcome> {
         let engine = self.engine;
@@ -290,7 +290,7 @@ impl Instance {
         method: &str,
         path: &str,
         headers: &[(String, String)],
-        claims: Option<&str>,
+        claims: Option<&wit::Verified>,
         now: i64,
     ) -> wasmtime::Result<Option<wit::HttpResponse>> {
         let engine = self.engine;

@@ -209,7 +209,7 @@ async fn serve(
             Some(claims) => Some(claims),
             None => match generation.with_instance(|i| i.verify_token(value)) {
                 Ok(wit::TokenCheck::Anonymous) => None,
-                Ok(wit::TokenCheck::Valid(v)) => Some(state.tokens.insert(value, &v, now, epoch)),
+                Ok(wit::TokenCheck::Valid(v)) => Some(state.tokens.insert(value, v, now, epoch)),
                 Ok(wit::TokenCheck::Invalid(reply)) => {
                     timing.record(Stage::Jwt, started.elapsed());
                     received.skip_body(&state.limits);

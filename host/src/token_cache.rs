@@ -25,8 +25,8 @@ pub struct TokenCache {
     epoch: AtomicU64,
 }
 
-/// A `valid` answer: the claims JSON, `exp`, and the epoch it was verified in.
-type Entry = (Arc<str>, Option<i64>, u64);
+/// A `valid` answer, and the epoch it was verified in.
+type Entry = (Arc<wit::Verified>, u64);
 
 /// Counters of the enabled cache.
 #[derive(Default)]
@@ -88,11 +88,11 @@ impl TokenCache {
 
     /// The claims of a token verified earlier in this epoch; an entry past
     /// its expiry (with skew) or from an older epoch is evicted instead.
-    pub fn get(&self, authorization: &str, now: i64) -> Option<Arc<str>> {
+    pub fn get(&self, authorization: &str, now: i64) -> Option<Arc<wit::Verified>> {
         let entries = self.entries.as_ref()?;
         self.stats.lookups.fetch_add(1, Ordering::Relaxed);
-        let (claims, expires_at, epoch) = entries.get(authorization)?;
-        if is_expired(expires_at, now) || epoch != self.epoch() {
+        let (claims, epoch) = entries.get(authorization)?;
+        if is_expired(&claims, now) || epoch != self.epoch() {
             if entries.remove(authorization).is_some() {
                 self.stats.evictions.fetch_add(1, Ordering::Relaxed);
             }
@@ -107,19 +107,16 @@ impl TokenCache {
     pub fn insert(
         &self,
         authorization: &str,
-        verified: &wit::Verified,
+        verified: wit::Verified,
         now: i64,
         epoch: u64,
-    ) -> Arc<str> {
-        let claims: Arc<str> = verified.claims_json.as_str().into();
+    ) -> Arc<wit::Verified> {
+        let claims = Arc::new(verified);
         if let Some(entries) = &self.entries
-            && !is_expired(verified.expires_at, now)
+            && !is_expired(&claims, now)
             && epoch == self.epoch()
         {
-            entries.insert(
-                authorization.to_string(),
-                (claims.clone(), verified.expires_at, epoch),
-            );
+            entries.insert(authorization.to_string(), (claims.clone(), epoch));
         }
         claims
     }
@@ -133,8 +130,8 @@ impl TokenCache {
     }
 }
 
-fn is_expired(expires_at: Option<i64>, now: i64) -> bool {
-    expires_at.is_some_and(|exp| exp < now.saturating_sub(ALLOWED_SKEW_SECONDS))
+fn is_expired(claims: &wit::Verified, now: i64) -> bool {
+    matches!(claims.exp, wit::TimeClaim::At(exp) if exp < now.saturating_sub(ALLOWED_SKEW_SECONDS))
 }
 
 #[cfg(test)]
@@ -144,22 +141,29 @@ mod tests {
     fn verified(claims: &str, expires_at: Option<i64>) -> wit::Verified {
         wit::Verified {
             claims_json: claims.to_string(),
-            expires_at,
+            role: None,
+            exp: expires_at.map_or(wit::TimeClaim::Absent, wit::TimeClaim::At),
+            nbf: wit::TimeClaim::Absent,
+            iat: wit::TimeClaim::Absent,
+            aud: wit::AudienceClaim::Absent,
         }
     }
 
     #[test]
     fn entries_are_bounded_and_expire_with_skew() {
         let cache = TokenCache::new(2);
-        cache.insert("Bearer a", &verified("{\"a\":1}", Some(100)), 50, 0);
-        assert_eq!(cache.get("Bearer a", 130).as_deref(), Some("{\"a\":1}"));
-        assert_eq!(cache.get("Bearer a", 131), None);
+        cache.insert("Bearer a", verified("{\"a\":1}", Some(100)), 50, 0);
+        assert_eq!(
+            cache.get("Bearer a", 130).map(|v| v.claims_json.clone()),
+            Some("{\"a\":1}".to_string())
+        );
+        assert!(cache.get("Bearer a", 131).is_none());
         assert!(cache.is_empty(), "the expired entry is evicted");
         // An already expired token is not kept.
-        cache.insert("Bearer old", &verified("{}", Some(10)), 50, 0);
+        cache.insert("Bearer old", verified("{}", Some(10)), 50, 0);
         assert!(cache.is_empty());
         for i in 0..10 {
-            cache.insert(&format!("Bearer {i}"), &verified("{}", None), 0, 0);
+            cache.insert(&format!("Bearer {i}"), verified("{}", None), 0, 0);
         }
         assert!(cache.len() <= 2, "{} entries", cache.len());
         let stats = cache.stats();
@@ -172,23 +176,23 @@ mod tests {
     #[test]
     fn zero_entries_turns_the_cache_off() {
         let cache = TokenCache::new(0);
-        let claims = cache.insert("Bearer a", &verified("{}", None), 0, 0);
-        assert_eq!(&*claims, "{}");
-        assert_eq!(cache.get("Bearer a", 0), None);
+        let claims = cache.insert("Bearer a", verified("{}", None), 0, 0);
+        assert_eq!(claims.claims_json, "{}");
+        assert!(cache.get("Bearer a", 0).is_none());
     }
 
     #[test]
     fn a_config_reload_forgets_every_answer() {
         let cache = TokenCache::new(10);
         let before = cache.epoch();
-        cache.insert("Bearer a", &verified("{}", None), 0, before);
+        cache.insert("Bearer a", verified("{}", None), 0, before);
         assert!(cache.get("Bearer a", 0).is_some());
         cache.forget_all();
-        assert_eq!(cache.get("Bearer a", 0), None);
+        assert!(cache.get("Bearer a", 0).is_none());
         // An answer verified before the reload, stored after it, is dropped.
-        cache.insert("Bearer b", &verified("{}", None), 0, before);
-        assert_eq!(cache.get("Bearer b", 0), None);
-        cache.insert("Bearer c", &verified("{}", None), 0, cache.epoch());
+        cache.insert("Bearer b", verified("{}", None), 0, before);
+        assert!(cache.get("Bearer b", 0).is_none());
+        cache.insert("Bearer c", verified("{}", None), 0, cache.epoch());
         assert!(cache.get("Bearer c", 0).is_some());
     }
 }

@@ -62,6 +62,26 @@ pub fn answer(a: wit::Answer) -> c::Answer {
     }
 }
 
+pub fn verified(v: wit::Verified) -> c::Verified {
+    let time = |t| match t {
+        wit::TimeClaim::Absent => c::TimeClaim::Absent,
+        wit::TimeClaim::At(at) => c::TimeClaim::At(at),
+        wit::TimeClaim::NotANumber => c::TimeClaim::NotANumber,
+    };
+    c::Verified {
+        claims_json: v.claims_json,
+        role: v.role,
+        exp: time(v.exp),
+        nbf: time(v.nbf),
+        iat: time(v.iat),
+        aud: match v.aud {
+            wit::AudienceClaim::Absent => c::AudienceClaim::Absent,
+            wit::AudienceClaim::Values(auds) => c::AudienceClaim::Values(auds),
+            wit::AudienceClaim::Invalid => c::AudienceClaim::Invalid,
+        },
+    }
+}
+
 pub fn resolved(r: wit::ResolvedConfig) -> c::ResolvedConfig {
     let address = |a: wit::BindAddress| c::BindAddress {
         host: a.host,

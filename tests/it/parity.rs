@@ -320,7 +320,7 @@ trait Translator {
     fn render_host_error(&self, config: &[u8], err: &c::HostError) -> c::HttpResponse;
     fn cors(&self, method: &str, headers: &[(String, String)]) -> c::CorsAnswer;
     fn verify_token(&self, authorization: &str) -> c::TokenCheck;
-    fn plan(&self, req: &c::HttpRequest, claims: Option<&str>) -> c::Outcome;
+    fn plan(&self, req: &c::HttpRequest, claims: Option<&c::Verified>) -> c::Outcome;
     fn respond(&self, context: &[u8], results: &[c::Rows]) -> c::Answer;
     fn respond_error(&self, context: &[u8], err: &c::DbError) -> c::HttpResponse;
 }
@@ -348,7 +348,10 @@ fn run_all<T: Translator>(
     let transcripts = cases
         .iter()
         .map(|case| {
-            let t = match loaded.iter().position(|(env, _)| *env == case.env.as_slice()) {
+            let t = match loaded
+                .iter()
+                .position(|(env, _)| *env == case.env.as_slice())
+            {
                 Some(i) => &loaded[i].1,
                 None => {
                     loaded.push((&case.env, load(&case.env)));
@@ -366,20 +369,21 @@ fn run_all<T: Translator>(
                 None => (Value::Null, None),
                 Some(value) => match t.verify_token(value) {
                     c::TokenCheck::Anonymous => (json!("anonymous"), None),
-                    c::TokenCheck::Valid(v) => (
-                        json!({"valid": {"claims-json": v.claims_json, "expires-at": v.expires_at}}),
-                        Some(v.claims_json),
-                    ),
+                    c::TokenCheck::Valid(v) => (json!({"valid": verified_json(&v)}), Some(v)),
                     c::TokenCheck::Invalid(r) => {
                         return json!({"cors": cors, "token": {"invalid": response_json(&r)}});
                     }
                 },
             };
-            let outcome = t.plan(&req, claims.as_deref());
+            let outcome = t.plan(&req, claims.as_ref());
             let mut transcript =
                 json!({"cors": cors, "token": token, "outcome": outcome_json(&outcome)});
             if let c::Outcome::Run(plan) = &outcome {
-                let used = plan.statements.iter().filter(|s| s.rows != c::RowUse::Ignore).count();
+                let used = plan
+                    .statements
+                    .iter()
+                    .filter(|s| s.rows != c::RowUse::Ignore)
+                    .count();
                 transcript["respond"] = result_sets()
                     .into_iter()
                     .map(|rows| answer_json(&t.respond(&plan.context, &vec![rows; used])))
@@ -483,7 +487,7 @@ impl Translator for Native {
     fn verify_token(&self, authorization: &str) -> c::TokenCheck {
         self.engine.verify_token(authorization)
     }
-    fn plan(&self, req: &c::HttpRequest, claims: Option<&str>) -> c::Outcome {
+    fn plan(&self, req: &c::HttpRequest, claims: Option<&c::Verified>) -> c::Outcome {
         self.engine.plan(req, claims, NOW)
     }
     fn respond(&self, context: &[u8], results: &[c::Rows]) -> c::Answer {
@@ -588,14 +592,12 @@ impl Translator for Wasmtime {
     fn verify_token(&self, authorization: &str) -> c::TokenCheck {
         match self.call(|i| i.verify_token(authorization)) {
             wit::TokenCheck::Anonymous => c::TokenCheck::Anonymous,
-            wit::TokenCheck::Valid(v) => c::TokenCheck::Valid(c::Verified {
-                claims_json: v.claims_json,
-                expires_at: v.expires_at,
-            }),
+            wit::TokenCheck::Valid(v) => c::TokenCheck::Valid(from_wit::verified(v)),
             wit::TokenCheck::Invalid(r) => c::TokenCheck::Invalid(from_wit::response(r)),
         }
     }
-    fn plan(&self, req: &c::HttpRequest, claims: Option<&str>) -> c::Outcome {
+    fn plan(&self, req: &c::HttpRequest, claims: Option<&c::Verified>) -> c::Outcome {
+        let claims = claims.map(verified_to_wit);
         let req = wit::HttpRequest {
             method: req.method.clone(),
             path: req.path.clone(),
@@ -603,7 +605,7 @@ impl Translator for Wasmtime {
             headers: req.headers.clone(),
             body: req.body.clone(),
         };
-        from_wit::outcome(self.call(|i| i.plan(&req, claims, NOW)))
+        from_wit::outcome(self.call(|i| i.plan(&req, claims.as_ref(), NOW)))
     }
     fn respond(&self, context: &[u8], results: &[c::Rows]) -> c::Answer {
         from_wit::answer(self.call(|i| i.respond(context, results)))
@@ -616,6 +618,26 @@ impl Translator for Wasmtime {
             hint: err.hint.clone(),
         };
         from_wit::response(self.call(|i| i.respond_error(context, &err)))
+    }
+}
+
+fn verified_to_wit(v: &c::Verified) -> wit::Verified {
+    let time = |t: c::TimeClaim| match t {
+        c::TimeClaim::Absent => wit::TimeClaim::Absent,
+        c::TimeClaim::At(at) => wit::TimeClaim::At(at),
+        c::TimeClaim::NotANumber => wit::TimeClaim::NotANumber,
+    };
+    wit::Verified {
+        claims_json: v.claims_json.clone(),
+        role: v.role.clone(),
+        exp: time(v.exp),
+        nbf: time(v.nbf),
+        iat: time(v.iat),
+        aud: match &v.aud {
+            c::AudienceClaim::Absent => wit::AudienceClaim::Absent,
+            c::AudienceClaim::Values(auds) => wit::AudienceClaim::Values(auds.clone()),
+            c::AudienceClaim::Invalid => wit::AudienceClaim::Invalid,
+        },
     }
 }
 
@@ -680,6 +702,27 @@ fn resolved_json(r: &c::ResolvedConfig) -> Value {
         host["serverTraceHeader"] = json!(header);
     }
     json!({"host": host, "config": bytes_json(&r.config)})
+}
+
+fn verified_json(v: &c::Verified) -> Value {
+    let time = |t: c::TimeClaim| match t {
+        c::TimeClaim::Absent => json!("absent"),
+        c::TimeClaim::At(at) => json!({"at": at}),
+        c::TimeClaim::NotANumber => json!("not-a-number"),
+    };
+    let aud = match &v.aud {
+        c::AudienceClaim::Absent => json!("absent"),
+        c::AudienceClaim::Values(auds) => json!({"values": auds}),
+        c::AudienceClaim::Invalid => json!("invalid"),
+    };
+    json!({
+        "claims-json": v.claims_json,
+        "role": v.role,
+        "exp": time(v.exp),
+        "nbf": time(v.nbf),
+        "iat": time(v.iat),
+        "aud": aud,
+    })
 }
 
 fn cors_json(answer: &c::CorsAnswer) -> Value {

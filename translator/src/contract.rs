@@ -101,10 +101,37 @@ impl Answer {
     }
 }
 
+/// A time claim (`exp`, `nbf`, `iat`) of a verified token; `null` is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeClaim {
+    Absent,
+    /// Seconds as PostgREST reads them (see `jwt::seconds`).
+    At(i64),
+    NotANumber,
+}
+
+/// The `aud` claim of a verified token: a string is one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AudienceClaim {
+    Absent,
+    Values(Vec<String>),
+    /// Neither a string nor an array of strings.
+    Invalid,
+}
+
+/// A token `verify-token` accepted: what `plan` checks at its `now`, read
+/// once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// The claims as a JSON object, as `request.jwt.claims` shows them.
     pub claims_json: String,
-    pub expires_at: Option<i64>,
+    /// The value at `jwt-role-claim-key`: a string as is, other JSON as its
+    /// text; `None` when the key selects nothing.
+    pub role: Option<String>,
+    pub exp: TimeClaim,
+    pub nbf: TimeClaim,
+    pub iat: TimeClaim,
+    pub aud: AudienceClaim,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

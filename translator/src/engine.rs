@@ -8,7 +8,7 @@ use crate::config::role_settings::RoleSettings;
 use crate::config::{Config, ErrorVerbosity, files, in_database};
 use crate::contract::{
     Answer, AnswerBody, ConfigResolution, CorsAnswer, DbError, HostError, HttpRequest,
-    HttpResponse, Outcome, ResolvedConfig, Rows, Statement, TokenCheck,
+    HttpResponse, Outcome, ResolvedConfig, Rows, Statement, TokenCheck, Verified,
 };
 use crate::error::{ApiError, minimal_body};
 use crate::schema_cache::{self, SchemaCache};
@@ -114,14 +114,14 @@ impl Engine {
     pub fn plan(
         &self,
         req: &HttpRequest,
-        claims_json: Option<&str>,
+        claims: Option<&Verified>,
         now_epoch_seconds: i64,
     ) -> Outcome {
         match app::plan(
             &self.config,
             &self.cache,
             req,
-            auth::authenticate(&self.config, &self.jwt, claims_json, now_epoch_seconds),
+            auth::authenticate(&self.config, &self.jwt, claims, now_epoch_seconds),
         ) {
             Outcome::Reply(response) => Outcome::Reply(self.client_error(response)),
             run => run,
@@ -133,14 +133,14 @@ impl Engine {
     pub fn screen(
         &self,
         req: &HttpRequest,
-        claims_json: Option<&str>,
+        claims: Option<&Verified>,
         now_epoch_seconds: i64,
     ) -> Option<HttpResponse> {
         app::screen(
             &self.config,
             &self.cache,
             req,
-            auth::authenticate(&self.config, &self.jwt, claims_json, now_epoch_seconds),
+            auth::authenticate(&self.config, &self.jwt, claims, now_epoch_seconds),
         )
         .map(|response| self.client_error(response))
     }

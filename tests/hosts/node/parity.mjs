@@ -104,9 +104,20 @@ const cases = input.cases.map((c) => {
     if (check.tag === 'anonymous') {
       token = 'anonymous';
     } else {
-      const expires = check.val.expiresAt;
-      token = { valid: { 'claims-json': check.val.claimsJson, 'expires-at': expires === undefined ? null : Number(expires) } };
-      claims = check.val.claimsJson;
+      const v = check.val;
+      const time = (t) => (t.tag === 'at' ? { at: Number(t.val) } : t.tag);
+      const aud = v.aud.tag === 'values' ? { values: v.aud.val } : v.aud.tag;
+      token = {
+        valid: {
+          'claims-json': v.claimsJson,
+          role: v.role ?? null,
+          exp: time(v.exp),
+          nbf: time(v.nbf),
+          iat: time(v.iat),
+          aud,
+        },
+      };
+      claims = v;
     }
   }
   const outcome = engine.plan(req, claims, now);

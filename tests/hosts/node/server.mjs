@@ -90,7 +90,7 @@ async function serve(req, headers) {
   if (authorization) {
     const check = engine.verifyToken(authorization[1]);
     if (check.tag === 'invalid') return check.val;
-    if (check.tag === 'valid') claims = check.val.claimsJson;
+    if (check.tag === 'valid') claims = check.val;
   }
   const outcome = engine.plan(request, claims, BigInt(Math.floor(Date.now() / 1000)));
   if (outcome.tag === 'reply') return outcome.val;

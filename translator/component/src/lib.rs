@@ -88,10 +88,7 @@ impl wit::GuestEngine for Engine {
     fn verify_token(&self, authorization: String) -> wit::TokenCheck {
         match self.0.verify_token(&authorization) {
             c::TokenCheck::Anonymous => wit::TokenCheck::Anonymous,
-            c::TokenCheck::Valid(v) => wit::TokenCheck::Valid(wit::Verified {
-                claims_json: v.claims_json,
-                expires_at: v.expires_at,
-            }),
+            c::TokenCheck::Valid(v) => wit::TokenCheck::Valid(verified_out(v)),
             c::TokenCheck::Invalid(r) => wit::TokenCheck::Invalid(response(r)),
         }
     }
@@ -99,7 +96,7 @@ impl wit::GuestEngine for Engine {
     fn plan(
         &self,
         req: wit::HttpRequest,
-        claims_json: Option<String>,
+        claims: Option<wit::Verified>,
         now_epoch_seconds: i64,
     ) -> wit::Outcome {
         let _call = ALLOCATOR.call();
@@ -110,7 +107,8 @@ impl wit::GuestEngine for Engine {
             headers: req.headers,
             body: req.body,
         };
-        match self.0.plan(&req, claims_json.as_deref(), now_epoch_seconds) {
+        let claims = claims.map(verified_in);
+        match self.0.plan(&req, claims.as_ref(), now_epoch_seconds) {
             c::Outcome::Run(p) => wit::Outcome::Run(wit::Plan {
                 statements: p.statements.into_iter().map(statement).collect(),
                 tx_end: match p.tx_end {
@@ -129,7 +127,7 @@ impl wit::GuestEngine for Engine {
         method: String,
         path: String,
         headers: Vec<(String, String)>,
-        claims_json: Option<String>,
+        claims: Option<wit::Verified>,
         now_epoch_seconds: i64,
     ) -> Option<wit::HttpResponse> {
         let _call = ALLOCATOR.call();
@@ -141,7 +139,7 @@ impl wit::GuestEngine for Engine {
             body: Vec::new(),
         };
         self.0
-            .screen(&req, claims_json.as_deref(), now_epoch_seconds)
+            .screen(&req, claims.map(verified_in).as_ref(), now_epoch_seconds)
             .map(response)
     }
 
@@ -195,6 +193,39 @@ fn statement(s: c::Statement) -> wit::Statement {
             c::RowUse::Body => wit::RowUse::Body,
         },
     }
+}
+
+/// A `verified` record from one side's types to the other's (the variant
+/// names are the same on both).
+macro_rules! convert_verified {
+    ($from:ident -> $to:ident, $v:expr) => {{
+        let v = $v;
+        let time = |t| match t {
+            $from::TimeClaim::Absent => $to::TimeClaim::Absent,
+            $from::TimeClaim::At(at) => $to::TimeClaim::At(at),
+            $from::TimeClaim::NotANumber => $to::TimeClaim::NotANumber,
+        };
+        $to::Verified {
+            claims_json: v.claims_json,
+            role: v.role,
+            exp: time(v.exp),
+            nbf: time(v.nbf),
+            iat: time(v.iat),
+            aud: match v.aud {
+                $from::AudienceClaim::Absent => $to::AudienceClaim::Absent,
+                $from::AudienceClaim::Values(auds) => $to::AudienceClaim::Values(auds),
+                $from::AudienceClaim::Invalid => $to::AudienceClaim::Invalid,
+            },
+        }
+    }};
+}
+
+fn verified_out(v: c::Verified) -> wit::Verified {
+    convert_verified!(c -> wit, v)
+}
+
+fn verified_in(v: wit::Verified) -> c::Verified {
+    convert_verified!(wit -> c, v)
 }
 
 fn host_settings(s: c::HostSettings) -> wit::HostSettings {

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::keys::{self, JwsAlg, Key};
 use super::role_claim::RoleClaimKey;
 use crate::config::Config;
+use crate::contract::{AudienceClaim, TimeClaim, Verified};
 use crate::error::{ApiError, JwtClaimsError, JwtDecodeError};
 
 /// Seconds a time claim may be off (PostgREST's `allowedSkewSeconds`).
@@ -91,25 +92,6 @@ impl JwtSettings {
     }
 }
 
-/// A token whose signature and audience were accepted.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Verified {
-    /// The payload, as `request.jwt.claims` exposes it.
-    pub claims: Map<String, Value>,
-    /// The role claim: a string as is, any other JSON value as its JSON text;
-    /// `None` when absent (the request then runs as the anonymous role).
-    pub role: Option<String>,
-    /// `exp` as PostgREST reads it, for bounding a cache entry's life.
-    pub expires_at: Option<i64>,
-}
-
-impl Verified {
-    /// `claims` as JSON text, for `request.jwt.claims`.
-    pub fn claims_json(&self) -> String {
-        Value::Object(self.claims.clone()).to_string()
-    }
-}
-
 /// The token in an Authorization header value: the scheme `Bearer` in any
 /// case, then everything after the blanks that follow it (possibly empty).
 /// `None` for any other scheme: the request is anonymous.
@@ -137,7 +119,7 @@ pub fn verify(
         return Ok(None);
     };
     let verified = decode(settings, token)?;
-    check_claims(settings, &verified.claims, now_epoch_seconds)?;
+    check_claims(settings, &verified, now_epoch_seconds)?;
     Ok(Some(verified))
 }
 
@@ -149,15 +131,29 @@ pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError>
         Ok(Value::Object(claims)) => claims,
         _ => return Err(claims_error(JwtClaimsError::ParsingFailed)),
     };
-    let role = settings.role(&claims);
-    let expires_at = match claims.get("exp") {
-        Some(Value::Number(exp)) => Some(seconds(exp)),
-        _ => None,
+    let time = |name| match claims.get(name) {
+        None | Some(Value::Null) => TimeClaim::Absent,
+        Some(Value::Number(at)) => TimeClaim::At(seconds(at)),
+        Some(_) => TimeClaim::NotANumber,
+    };
+    let (exp, nbf, iat) = (time("exp"), time("nbf"), time("iat"));
+    let aud = match claims.get("aud") {
+        None | Some(Value::Null) => AudienceClaim::Absent,
+        Some(Value::String(aud)) => AudienceClaim::Values(vec![aud.clone()]),
+        Some(Value::Array(auds)) => auds
+            .iter()
+            .map(|a| a.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map_or(AudienceClaim::Invalid, AudienceClaim::Values),
+        Some(_) => AudienceClaim::Invalid,
     };
     Ok(Verified {
-        claims,
-        role,
-        expires_at,
+        role: settings.role(&claims),
+        claims_json: Value::Object(claims).to_string(),
+        exp,
+        nbf,
+        iat,
+        aud,
     })
 }
 
@@ -166,36 +162,40 @@ pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError>
 /// non-numeric time is refused.
 pub fn check_claims(
     settings: &JwtSettings,
-    claims: &Map<String, Value>,
+    verified: &Verified,
     now_epoch_seconds: i64,
 ) -> Result<(), ApiError> {
-    check_time(claims, now_epoch_seconds)?;
-    check_audience(claims, settings.audience.as_deref())
+    check_time(verified, now_epoch_seconds)?;
+    check_audience(&verified.aud, settings.audience.as_deref())
 }
 
-fn check_time(claims: &Map<String, Value>, now_epoch_seconds: i64) -> Result<(), ApiError> {
+fn check_time(verified: &Verified, now_epoch_seconds: i64) -> Result<(), ApiError> {
     let earliest = now_epoch_seconds.saturating_sub(ALLOWED_SKEW_SECONDS);
     let latest = now_epoch_seconds.saturating_add(ALLOWED_SKEW_SECONDS);
     let checks = [
-        ("exp", JwtClaimsError::ExpNotNumber, JwtClaimsError::Expired),
         (
-            "nbf",
+            verified.exp,
+            JwtClaimsError::ExpNotNumber,
+            JwtClaimsError::Expired,
+        ),
+        (
+            verified.nbf,
             JwtClaimsError::NbfNotNumber,
             JwtClaimsError::NotYetValid,
         ),
         (
-            "iat",
+            verified.iat,
             JwtClaimsError::IatNotNumber,
             JwtClaimsError::IssuedAtFuture,
         ),
     ];
-    for (name, not_number, failed) in checks {
-        let at = match claims.get(name) {
-            None | Some(Value::Null) => continue,
-            Some(Value::Number(at)) => seconds(at),
-            Some(_) => return Err(claims_error(not_number)),
+    for (claim, not_number, failed) in checks {
+        let at = match claim {
+            TimeClaim::Absent => continue,
+            TimeClaim::At(at) => at,
+            TimeClaim::NotANumber => return Err(claims_error(not_number)),
         };
-        let valid = if name == "exp" {
+        let valid = if matches!(failed, JwtClaimsError::Expired) {
             at >= earliest
         } else {
             at <= latest
@@ -228,18 +228,12 @@ fn seconds(n: &serde_json::Number) -> i64 {
 
 /// `aud` must be a string or an array of strings; with `jwt-aud` set, the
 /// string or one array element must equal it (an empty array passes).
-fn check_audience(claims: &Map<String, Value>, audience: Option<&str>) -> Result<(), ApiError> {
-    let matches = |aud: &str| audience.is_none_or(|expected| expected == aud);
-    let valid = match claims.get("aud") {
-        None | Some(Value::Null) => true,
-        Some(Value::String(aud)) => matches(aud),
-        Some(Value::Array(auds)) => {
-            let Some(auds) = auds.iter().map(Value::as_str).collect::<Option<Vec<_>>>() else {
-                return Err(claims_error(JwtClaimsError::AudNotStringOrArray));
-            };
-            auds.is_empty() || auds.into_iter().any(matches)
-        }
-        Some(_) => return Err(claims_error(JwtClaimsError::AudNotStringOrArray)),
+fn check_audience(aud: &AudienceClaim, audience: Option<&str>) -> Result<(), ApiError> {
+    let matches = |aud: &String| audience.is_none_or(|expected| expected == aud);
+    let valid = match aud {
+        AudienceClaim::Absent => true,
+        AudienceClaim::Values(auds) => auds.is_empty() || auds.iter().any(matches),
+        AudienceClaim::Invalid => return Err(claims_error(JwtClaimsError::AudNotStringOrArray)),
     };
     if valid {
         Ok(())

@@ -9,11 +9,9 @@ mod jwt_tests;
 mod keys;
 pub mod role_claim;
 
-use serde_json::{Map, Value};
-
 use crate::config::Config;
 use crate::contract::{TokenCheck, Verified};
-use crate::error::{ApiError, JwtClaimsError};
+use crate::error::ApiError;
 use jwt::JwtSettings;
 
 /// The role and claims a request's transaction runs with.
@@ -34,10 +32,7 @@ pub fn verify_token(settings: &JwtSettings, authorization: &str) -> TokenCheck {
         return TokenCheck::Anonymous;
     };
     match jwt::decode(settings, token) {
-        Ok(v) => TokenCheck::Valid(Verified {
-            claims_json: v.claims_json(),
-            expires_at: v.expires_at,
-        }),
+        Ok(v) => TokenCheck::Valid(v),
         Err(err) => TokenCheck::Invalid(err.to_response()),
     }
 }
@@ -47,22 +42,19 @@ pub fn verify_token(settings: &JwtSettings, authorization: &str) -> TokenCheck {
 pub fn authenticate(
     config: &Config,
     settings: &JwtSettings,
-    claims_json: Option<&str>,
+    claims: Option<&Verified>,
     now_epoch_seconds: i64,
 ) -> Result<AuthResult, ApiError> {
-    let claims: Map<String, Value> = match claims_json {
-        None => Map::new(),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|_| ApiError::JwtClaims(JwtClaimsError::ParsingFailed))?,
-    };
-    jwt::check_claims(settings, &claims, now_epoch_seconds)?;
-    let role = settings
-        .role(&claims)
+    if let Some(claims) = claims {
+        jwt::check_claims(settings, claims, now_epoch_seconds)?;
+    }
+    let role = claims
+        .and_then(|c| c.role.clone())
         .or_else(|| config.db_anon_role.clone())
         .ok_or(ApiError::AnonymousDisabled)?;
     Ok(AuthResult {
         authenticated: config.db_anon_role.as_ref() != Some(&role),
-        claims_json: Value::Object(claims).to_string(),
+        claims_json: claims.map_or_else(|| "{}".to_string(), |c| c.claims_json.clone()),
         role,
     })
 }
@@ -70,7 +62,8 @@ pub fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::error::JwtClaimsError;
+    use serde_json::{Value, json};
 
     const SECRET: &str = "reallyreallyreallyreallyverysafe";
     const NOW: i64 = 1_700_000_000;
@@ -84,9 +77,9 @@ mod tests {
         jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
     }
 
-    fn verified(claims: Value) -> String {
+    fn verified(claims: Value) -> Verified {
         match verify_token(&settings(), &format!("Bearer {}", token(claims))) {
-            TokenCheck::Valid(v) => v.claims_json,
+            TokenCheck::Valid(v) => v,
             other => panic!("{other:?}"),
         }
     }
@@ -131,7 +124,7 @@ mod tests {
         let auth = authenticate(&config, &s, Some(&claims), NOW).unwrap();
         assert_eq!(auth.role, "alice");
         assert!(auth.authenticated);
-        assert_eq!(auth.claims_json, claims);
+        assert_eq!(auth.claims_json, claims.claims_json);
         // Verified once, expired later: the cached claims fail at a later now.
         assert_eq!(
             authenticate(&config, &s, Some(&claims), NOW + 41),
