@@ -90,7 +90,7 @@ async fn answer<B>(
         }
         "/metrics" => (
             200,
-            Some("text/plain; version=0.0.4; charset=utf-8"),
+            Some(crate::metrics::CONTENT_TYPE),
             crate::metrics::render(&state),
         ),
         _ => (404, None, String::new()),
