@@ -47,10 +47,16 @@ async fn notify_reloads_the_schema_cache() {
     let cluster = Cluster::start().expect("own cluster");
     let server = Server::start(own_cluster_env(
         &cluster,
-        &[("PGRST_DB_CHANNEL", "my channel")],
+        &[
+            ("PGRST_DB_CHANNEL", "my channel"),
+            ("PGRST_ADMIN_SERVER_PORT", "0"),
+        ],
     ));
     let url = server.url("/fresh");
     assert_eq!(send(client().get(&url)).await.status, 404);
+    // A notification sent before the listener holds its connection is lost.
+    let ready = format!("http://{}/ready", server.admin_addr.expect("admin server"));
+    until(&ready, |r| r.status == 200).await;
     // A migration, then the notification on the configured channel.
     cluster
         .psql_exec(
@@ -110,6 +116,11 @@ async fn the_binary_reloads_on_notify_and_signals() {
     let token = format!("Bearer {}", crate::auth::hs256(json!({"role": "postgres"})));
     let with_token = || send(client().get(&rows).header("Authorization", &token));
     assert_eq!(with_token().await.status, 200);
+    // A notification sent before the listener holds its connection is lost.
+    until(&format!("http://127.0.0.1:{admin_port}/ready"), |r| {
+        r.status == 200
+    })
+    .await;
 
     std::fs::write(&file, config(2)).unwrap();
     cluster
