@@ -31,6 +31,8 @@ use wasmtime::{
 };
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
+use crate::parse_errors::RawAnswers;
+
 wasmtime::component::bindgen!({ world: "translator", path: "wit" });
 
 pub use exports::pgrest::translator::api as wit;
@@ -406,9 +408,9 @@ pub struct Generation {
     introspection: Vec<String>,
     deadline: Deadline,
     idle: Mutex<Vec<Instance>>,
-    /// The instance that renders host-detected failures (no engine: they
-    /// are answered while the schema cache cannot load too).
-    renderer: Mutex<Option<(Store<State>, Translator)>>,
+    renderer: Renderer,
+    /// The answers written on sockets outside hyper, rendered once.
+    raw_answers: Arc<RawAnswers>,
 }
 
 impl Generation {
@@ -418,13 +420,20 @@ impl Generation {
         resolved: wit::ResolvedConfig,
         introspection: Vec<String>,
     ) -> wasmtime::Result<Generation> {
+        let renderer = Renderer {
+            translator: translator.clone(),
+            config: resolved.config.clone(),
+            instance: Mutex::new(None),
+        };
+        let raw_answers = Arc::new(RawAnswers::new(|err| renderer.render(err)));
         let generation = Generation {
             translator,
             deadline: Deadline::from_millis(resolved.host.server_translator_timeout),
             resolved,
             introspection,
             idle: Mutex::new(Vec::new()),
-            renderer: Mutex::new(None),
+            renderer,
+            raw_answers,
         };
         let first = generation.load_instance()?;
         generation.idle.lock().expect("pool lock").push(first);
@@ -473,10 +482,43 @@ impl Generation {
     }
 
     /// A failure the host found, rendered with this generation's
-    /// configuration (`client-error-verbosity`). Should the renderer fail,
-    /// the answer is `last_resort` and the next call builds a fresh one.
+    /// configuration (`client-error-verbosity`).
     pub fn render_host_error(&self, err: &wit::HostError) -> wit::HttpResponse {
-        let mut kept = self.renderer.lock().expect("renderer lock");
+        self.renderer.render(err)
+    }
+
+    pub fn raw_answers(&self) -> &Arc<RawAnswers> {
+        &self.raw_answers
+    }
+
+    pub fn compiled(&self) -> &Arc<Compiled> {
+        &self.translator
+    }
+
+    /// The configuration its engines are loaded with.
+    pub fn config(&self) -> &[u8] {
+        &self.resolved.config
+    }
+
+    pub fn resolved(&self) -> &wit::ResolvedConfig {
+        &self.resolved
+    }
+}
+
+/// Renders host-detected failures with one configuration, on an instance it
+/// keeps (no engine: they are answered while the schema cache cannot load
+/// too).
+struct Renderer {
+    translator: Arc<Compiled>,
+    config: Vec<u8>,
+    instance: Mutex<Option<(Store<State>, Translator)>>,
+}
+
+impl Renderer {
+    /// Should the instance fail, the answer is `last_resort` and the next
+    /// call builds a fresh one.
+    fn render(&self, err: &wit::HostError) -> wit::HttpResponse {
+        let mut kept = self.instance.lock().expect("renderer lock");
         let instance = match kept.take() {
             Some(instance) => Ok(instance),
             None => self.translator.instantiate(),
@@ -485,7 +527,7 @@ impl Generation {
             let response = on_native_stack(|| {
                 bindings.pgrest_translator_api().call_render_host_error(
                     &mut store,
-                    &self.resolved.config,
+                    &self.config,
                     err,
                 )
             })?;
@@ -501,19 +543,6 @@ impl Generation {
                 last_resort()
             }
         }
-    }
-
-    pub fn compiled(&self) -> &Arc<Compiled> {
-        &self.translator
-    }
-
-    /// The configuration its engines are loaded with.
-    pub fn config(&self) -> &[u8] {
-        &self.resolved.config
-    }
-
-    pub fn resolved(&self) -> &wit::ResolvedConfig {
-        &self.resolved
     }
 }
 

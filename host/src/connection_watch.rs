@@ -12,6 +12,7 @@
 //! request body has its own timeout (`request_body`), counted while a
 //! request is served.
 
+use crate::parse_errors::RawAnswers;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -146,11 +147,16 @@ impl Drop for InFlight {
 pub struct Watched {
     stream: TcpStream,
     watch: Arc<Watch>,
+    answers: Arc<RawAnswers>,
 }
 
 impl Watched {
-    pub fn new(stream: TcpStream, watch: Arc<Watch>) -> Watched {
-        Watched { stream, watch }
+    pub fn new(stream: TcpStream, watch: Arc<Watch>, answers: Arc<RawAnswers>) -> Watched {
+        Watched {
+            stream,
+            watch,
+            answers,
+        }
     }
 
     fn received(&self, bytes: &[u8]) {
@@ -178,23 +184,13 @@ impl Watched {
     }
 }
 
-/// The answer to a request head not received in time.
-fn timeout_answer() -> Vec<u8> {
-    crate::parse_errors::closing_answer(
-        "408 Request Timeout",
-        "PGRSTX03",
-        "The request head was not received in time",
-        "Send the request head at once",
-    )
-}
-
 impl Drop for Watched {
     fn drop(&mut self) {
         let state = self.watch.state();
         if state.answer_timeout && state.http2 != Some(true) {
             // Best effort, without blocking: the answer is small and nothing
             // else was written since the last one.
-            let _ = self.stream.try_write(&timeout_answer());
+            let _ = self.stream.try_write(&self.answers.timed_out);
         }
     }
 }

@@ -434,6 +434,14 @@ async fn accept_loop(
                     limits.read_header_timeout(),
                     limits.idle_timeout(),
                 );
+                // The configuration of the moment renders the answers
+                // written outside hyper.
+                let answers = state
+                    .generation
+                    .read()
+                    .expect("generation lock")
+                    .raw_answers()
+                    .clone();
                 let state = state.clone();
                 let requests = watch.clone();
                 let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
@@ -441,9 +449,9 @@ async fn accept_loop(
                     req.extensions_mut().insert(Arc::new(requests.request()));
                     handle_logged(state.clone(), req, peer.ip(), log_level)
                 });
-                let io = connection_watch::Watched::new(stream, watch.clone());
+                let io = connection_watch::Watched::new(stream, watch.clone(), answers.clone());
                 let io = request_targets::RequestTargets::new(TokioIo::new(io));
-                let io = parse_errors::ParseErrorBodies::new(io);
+                let io = parse_errors::ParseErrorBodies::new(io, answers);
                 let conn = builder.serve_connection(io, service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -1,34 +1,83 @@
 //! JSON bodies for the requests hyper's HTTP/1 parser refuses before any
 //! handler runs (a malformed request line such as one with a space in its
-//! target, a URI past 64 KiB, an oversized head). hyper answers those with an empty 4xx and closes the
-//! connection; this wrapper around the socket recognises that answer (one of
-//! those statuses with only `connection`, `content-length: 0` and `date`;
-//! every handler answer has a `content-type`) and sends an error object in
-//! PostgREST's shape in its place.
+//! target, a URI past 64 KiB, an oversized head). hyper answers those with
+//! an empty 4xx and closes the connection; this wrapper around the socket
+//! recognises that answer (one of those statuses with only `connection`,
+//! `content-length: 0` and `date`; every handler answer has a
+//! `content-type`) and sends the component's error for it in its place.
+//! `RawAnswers` holds those answers, and the 408 for a head not received in
+//! time (`connection_watch`), rendered once per configuration.
 
 use std::io::IoSlice;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use hyper::rt::{Read, ReadBufCursor, Write};
 
+use crate::component::wit;
+
+/// Whole HTTP/1.1 answers written on the socket outside hyper, each closing
+/// the connection.
+pub struct RawAnswers {
+    malformed: Vec<u8>,
+    uri_too_long: Vec<u8>,
+    too_large: Vec<u8>,
+    /// A request head not received in time.
+    pub timed_out: Vec<u8>,
+}
+
+impl RawAnswers {
+    /// The answers `render` gives for each fault of a request head.
+    pub fn new(render: impl Fn(&wit::HostError) -> wit::HttpResponse) -> RawAnswers {
+        let answer = |fault| closing_answer(&render(&wit::HostError::RequestHead(fault)));
+        RawAnswers {
+            malformed: answer(wit::HeadFault::Malformed),
+            uri_too_long: answer(wit::HeadFault::UriTooLong),
+            too_large: answer(wit::HeadFault::TooLarge),
+            timed_out: answer(wit::HeadFault::TimedOut),
+        }
+    }
+}
+
+/// `response` as bytes on the wire, with `connection: close`.
+fn closing_answer(response: &wit::HttpResponse) -> Vec<u8> {
+    let reason = hyper::StatusCode::from_u16(response.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut head = format!(
+        "HTTP/1.1 {} {reason}\r\nconnection: close\r\n",
+        response.status
+    );
+    for (name, value) in &response.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("content-length: {}\r\n\r\n", response.body.len()));
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(&response.body);
+    bytes
+}
+
 pub struct ParseErrorBodies<T> {
     inner: T,
+    answers: Arc<RawAnswers>,
     /// The replacement answer, and how much of it is written.
     replacement: Option<(Vec<u8>, usize)>,
 }
 
 impl<T> ParseErrorBodies<T> {
-    pub fn new(inner: T) -> Self {
+    pub fn new(inner: T, answers: Arc<RawAnswers>) -> Self {
         ParseErrorBodies {
             inner,
+            answers,
             replacement: None,
         }
     }
 }
 
-/// The JSON answer replacing hyper's empty one, if `head` is one.
-fn replacement_for(head: &[u8]) -> Option<Vec<u8>> {
+/// The answer replacing hyper's empty one, if `head` is one.
+fn replacement_for(head: &[u8], answers: &RawAnswers) -> Option<Vec<u8>> {
     // Every response head passes through here: rule out all but a 4xx
     // before looking for the head's end.
     if !head.starts_with(b"HTTP/1.1 4") {
@@ -41,47 +90,16 @@ fn replacement_for(head: &[u8]) -> Option<Vec<u8>> {
     // Exactly hyper's empty answer: these statuses, and no field but these.
     let hypers_field =
         |f: &str| f == "connection: close" || f == "content-length: 0" || f.starts_with("date: ");
-    let known = [
-        "400 Bad Request",
-        "414 URI Too Long",
-        "431 Request Header Fields Too Large",
-    ];
-    if !known.contains(&status) || !fields.split("\r\n").all(hypers_field) {
+    if !fields.split("\r\n").all(hypers_field) {
         return None;
     }
-    let (message, hint) = match &status[..3] {
-        "414" => (
-            "The request URI is longer than 65534 bytes",
-            "Send large filters in a request body, e.g. to a function under /rpc",
-        ),
-        "431" => (
-            "The request head is too large",
-            "Send fewer or smaller headers",
-        ),
-        _ => (
-            "The request is not valid HTTP/1.1",
-            "Percent-encode spaces in the URL",
-        ),
+    let answer = match status {
+        "400 Bad Request" => &answers.malformed,
+        "414 URI Too Long" => &answers.uri_too_long,
+        "431 Request Header Fields Too Large" => &answers.too_large,
+        _ => return None,
     };
-    Some(closing_answer(status, "PGRSTX01", message, hint))
-}
-
-/// A whole HTTP/1.1 answer written on the socket, outside hyper: `status`
-/// (code and reason), an error object in PostgREST's shape, and
-/// `connection: close`.
-pub fn closing_answer(status: &str, code: &str, message: &str, hint: &str) -> Vec<u8> {
-    let body = serde_json::json!({
-        "code": code,
-        "message": message,
-        "details": null,
-        "hint": hint,
-    })
-    .to_string();
-    format!(
-        "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    Some(answer.clone())
 }
 
 impl<T: Write + Unpin> ParseErrorBodies<T> {
@@ -109,7 +127,7 @@ impl<T: Write + Unpin> Write for ParseErrorBodies<T> {
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         if this.replacement.is_none() {
-            match replacement_for(buf) {
+            match replacement_for(buf, &this.answers) {
                 Some(answer) => this.replacement = Some((answer, 0)),
                 None => return Pin::new(&mut this.inner).poll_write(cx, buf),
             }
@@ -126,7 +144,9 @@ impl<T: Write + Unpin> Write for ParseErrorBodies<T> {
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         let first = bufs.iter().find(|b| !b.is_empty());
-        if this.replacement.is_none() && first.is_none_or(|b| replacement_for(b).is_none()) {
+        if this.replacement.is_none()
+            && first.is_none_or(|b| replacement_for(b, &this.answers).is_none())
+        {
             return Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         }
         let first = first.map_or(&[][..], |b| &b[..]);
@@ -162,26 +182,40 @@ impl<T: Read + Unpin> Read for ParseErrorBodies<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::replacement_for;
+    use super::*;
+
+    /// Answers whose body names the fault, to see which one was picked.
+    fn answers() -> RawAnswers {
+        RawAnswers::new(|err| wit::HttpResponse {
+            status: 400,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: format!("{err:?}").into_bytes(),
+        })
+    }
 
     #[test]
     fn only_hypers_empty_4xx_heads_are_replaced() {
+        let answers = answers();
         let hyper_400 =
             b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
-        let replaced = String::from_utf8(replacement_for(hyper_400).unwrap()).unwrap();
+        let replaced = String::from_utf8(replacement_for(hyper_400, &answers).unwrap()).unwrap();
         let (head, body) = replaced.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
+        assert!(head.contains("connection: close\r\ncontent-type: application/json\r\n"));
         assert!(head.contains(&format!("content-length: {}", body.len())));
-        let body: serde_json::Value = serde_json::from_str(body).unwrap();
-        assert_eq!(body["code"], "PGRSTX01");
+        assert_eq!(body, "HostError::RequestHead(HeadFault::Malformed)");
+        let hyper_414 =
+            b"HTTP/1.1 414 URI Too Long\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+        let replaced = String::from_utf8(replacement_for(hyper_414, &answers).unwrap()).unwrap();
+        assert!(replaced.ends_with("UriTooLong)"), "{replaced}");
 
         let handler_400 = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-        assert_eq!(replacement_for(handler_400), None);
+        assert_eq!(replacement_for(handler_400, &answers), None);
         let chunked_404 = b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n";
-        assert_eq!(replacement_for(chunked_404), None);
+        assert_eq!(replacement_for(chunked_404, &answers), None);
         let ok = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
-        assert_eq!(replacement_for(ok), None);
+        assert_eq!(replacement_for(ok, &answers), None);
         // A body chunk that happens to start like a head is not one: no blank line.
-        assert_eq!(replacement_for(b"HTTP/1.1 400 x"), None);
+        assert_eq!(replacement_for(b"HTTP/1.1 400 x", &answers), None);
     }
 }

@@ -383,6 +383,14 @@ async fn minimal_verbosity_drops_details_and_hint() {
         r.body,
         json!({"code": "PGRSTX02", "message": "The request body is too large"})
     );
+    // A request line hyper refuses, answered on the socket outside hyper.
+    let answer = raw_answer_from(server.addr, b"GET /a b HTTP/1.1\r\nHost: t\r\n\r\n").await;
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head");
+    assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(body).expect("JSON"),
+        json!({"code": "PGRSTX01", "message": "The request is not valid HTTP/1.1"})
+    );
 }
 
 /// `client-error-verbosity = minimal` also shapes the errors the host finds

@@ -123,6 +123,10 @@ fn host_errors() -> Vec<c::HostError> {
         c::HostError::BodyTimeout(60),
         c::HostError::BodyInterrupted,
         c::HostError::BodiesInFlight,
+        c::HostError::RequestHead(c::HeadFault::Malformed),
+        c::HostError::RequestHead(c::HeadFault::UriTooLong),
+        c::HostError::RequestHead(c::HeadFault::TooLarge),
+        c::HostError::RequestHead(c::HeadFault::TimedOut),
     ]
 }
 
@@ -423,6 +427,7 @@ fn run_node(cases: &[Case], introspection: &[String]) -> (Value, Vec<Value>) {
             c::HostError::BodyTimeout(s) => json!({"tag": "body-timeout", "val": s}),
             c::HostError::BodyInterrupted => json!({"tag": "body-interrupted"}),
             c::HostError::BodiesInFlight => json!({"tag": "bodies-in-flight"}),
+            c::HostError::RequestHead(fault) => json!({"tag": "request-head", "val": head_fault(*fault)}),
         }).collect::<Vec<_>>(),
         "cases": cases.iter().map(Case::json).collect::<Vec<_>>(),
     });
@@ -573,6 +578,12 @@ impl Translator for Wasmtime {
             c::HostError::BodyTimeout(s) => wit::HostError::BodyTimeout(s),
             c::HostError::BodyInterrupted => wit::HostError::BodyInterrupted,
             c::HostError::BodiesInFlight => wit::HostError::BodiesInFlight,
+            c::HostError::RequestHead(fault) => wit::HostError::RequestHead(match fault {
+                c::HeadFault::Malformed => wit::HeadFault::Malformed,
+                c::HeadFault::UriTooLong => wit::HeadFault::UriTooLong,
+                c::HeadFault::TooLarge => wit::HeadFault::TooLarge,
+                c::HeadFault::TimedOut => wit::HeadFault::TimedOut,
+            }),
         };
         // The host renders with the configuration a generation holds.
         assert_eq!(
@@ -618,6 +629,16 @@ impl Translator for Wasmtime {
             hint: err.hint.clone(),
         };
         from_wit::response(self.call(|i| i.respond_error(context, &err)))
+    }
+}
+
+/// A head fault's WIT name (jco's enum value).
+fn head_fault(fault: c::HeadFault) -> &'static str {
+    match fault {
+        c::HeadFault::Malformed => "malformed",
+        c::HeadFault::UriTooLong => "uri-too-long",
+        c::HeadFault::TooLarge => "too-large",
+        c::HeadFault::TimedOut => "timed-out",
     }
 }
 

@@ -174,6 +174,16 @@ pub enum HostError {
     BodyTimeout(u32),
     BodyInterrupted,
     BodiesInFlight,
+    RequestHead(HeadFault),
+}
+
+/// Why a request head was refused before any handler ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadFault {
+    Malformed,
+    UriTooLong,
+    TooLarge,
+    TimedOut,
 }
 
 pub use crate::config::{LogLevel, LogQuery};

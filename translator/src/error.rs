@@ -13,17 +13,35 @@
 
 use std::collections::BTreeMap;
 
-use crate::contract::{DbError, HostError, HttpResponse};
+use crate::contract::{DbError, HeadFault, HostError, HttpResponse};
 use crate::haskell_show;
 use serde_json::{Value, json};
 
-/// `ApiError::Host`.
+/// `ApiError::Host` with details.
 fn host(status: u16, code: &'static str, message: &'static str, details: &str) -> ApiError {
     ApiError::Host {
         status,
         code,
         message,
-        details: details.to_string(),
+        details: Some(details.to_string()),
+        hint: None,
+    }
+}
+
+/// `ApiError::Host` for a request head refused before any handler: what to
+/// do differently is the hint.
+fn head_refused(
+    status: u16,
+    code: &'static str,
+    message: &'static str,
+    hint: &'static str,
+) -> ApiError {
+    ApiError::Host {
+        status,
+        code,
+        message,
+        details: None,
+        hint: Some(hint),
     }
 }
 
@@ -173,7 +191,8 @@ pub enum ApiError {
         status: u16,
         code: &'static str,
         message: &'static str,
-        details: String,
+        details: Option<String>,
+        hint: Option<&'static str>,
     },
 
     // ----- Errors PostgreSQL raised -----
@@ -400,6 +419,30 @@ impl ApiError {
                 "PGRSTX04",
                 "Too many request bytes are in flight",
                 "Other requests' bodies fill the server's buffers; retry later",
+            ),
+            HostError::RequestHead(HeadFault::Malformed) => head_refused(
+                400,
+                "PGRSTX01",
+                "The request is not valid HTTP/1.1",
+                "Percent-encode spaces in the URL",
+            ),
+            HostError::RequestHead(HeadFault::UriTooLong) => head_refused(
+                414,
+                "PGRSTX01",
+                "The request URI is longer than 65534 bytes",
+                "Send large filters in a request body, e.g. to a function under /rpc",
+            ),
+            HostError::RequestHead(HeadFault::TooLarge) => head_refused(
+                431,
+                "PGRSTX01",
+                "The request head is too large",
+                "Send fewer or smaller headers",
+            ),
+            HostError::RequestHead(HeadFault::TimedOut) => head_refused(
+                408,
+                "PGRSTX03",
+                "The request head was not received in time",
+                "Send the request head at once",
             ),
         }
     }
@@ -640,7 +683,7 @@ impl ApiError {
         use ApiError::*;
         let text = match self {
             DbConnection { details } | DbClient { details } => details.clone(),
-            Host { details, .. } => Some(details.clone()),
+            Host { details, .. } => details.clone(),
             ParseError { details, .. } => Some(details.clone()),
             InvalidRange(e) => Some(match e {
                 RangeError::NegativeLimit => {
@@ -731,6 +774,7 @@ impl ApiError {
     fn hint(&self) -> Option<String> {
         use ApiError::*;
         match self {
+            Host { hint, .. } => hint.map(str::to_string),
             UnacceptableSchema { exposed, .. } => Some(format!(
                 "Only the following schemas are exposed: {}",
                 exposed.join(", ")

@@ -65,6 +65,12 @@ impl wit::Guest for Component {
             wit::HostError::BodyTimeout(s) => c::HostError::BodyTimeout(s),
             wit::HostError::BodyInterrupted => c::HostError::BodyInterrupted,
             wit::HostError::BodiesInFlight => c::HostError::BodiesInFlight,
+            wit::HostError::RequestHead(fault) => c::HostError::RequestHead(match fault {
+                wit::HeadFault::Malformed => c::HeadFault::Malformed,
+                wit::HeadFault::UriTooLong => c::HeadFault::UriTooLong,
+                wit::HeadFault::TooLarge => c::HeadFault::TooLarge,
+                wit::HeadFault::TimedOut => c::HeadFault::TimedOut,
+            }),
         };
         response(engine::render_host_error(&config, &err))
     }
