@@ -54,6 +54,23 @@ pub struct QueryParams {
     pub rpc_args: Vec<(String, String)>,
 }
 
+/// An empty query string: every row and column, unfiltered.
+impl Default for QueryParams {
+    fn default() -> QueryParams {
+        QueryParams {
+            raw: Vec::new(),
+            select: vec![SelectItem::star()],
+            filters: Vec::new(),
+            logic: Vec::new(),
+            order: Vec::new(),
+            ranges: Vec::new(),
+            on_conflict: None,
+            columns: None,
+            rpc_args: Vec::new(),
+        }
+    }
+}
+
 impl QueryParams {
     /// The filters on the root resource (used by UPDATE/DELETE).
     pub fn root_filters(&self) -> impl Iterator<Item = &Filter> {
