@@ -14,13 +14,13 @@ pub mod ast;
 mod cursor;
 mod filter;
 mod order;
-pub mod payload;
+pub(crate) mod payload;
 pub mod preferences;
-pub mod profile;
+pub(crate) mod profile;
 pub mod query_params;
 pub mod range;
 mod select;
-pub mod target;
+pub(crate) mod target;
 
 #[cfg(test)]
 mod query_params_tests;
