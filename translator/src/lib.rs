@@ -12,7 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api_request;
-pub mod app;
+pub(crate) mod app;
 pub mod auth;
 pub mod config;
 pub mod contract;
@@ -21,7 +21,7 @@ pub mod engine;
 pub mod error;
 mod haskell_show;
 pub mod openapi;
-pub mod plan;
-pub mod query;
+pub(crate) mod plan;
+pub(crate) mod query;
 pub mod response;
 pub mod schema_cache;

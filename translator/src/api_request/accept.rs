@@ -83,7 +83,7 @@ impl PlanOption {
         PlanOption::Wal,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PlanOption::Analyze => "analyze",
             PlanOption::Verbose => "verbose",
@@ -219,7 +219,7 @@ pub fn negotiate(
 /// What negotiation chose: a type pgrest builds itself, or a handler of the
 /// database's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Choice<H> {
+pub(crate) enum Choice<H> {
     Builtin(MediaType),
     Handler(H),
     /// A plan whose `for` type a handler builds.
@@ -230,7 +230,7 @@ pub enum Choice<H> {
 /// name) before the built-in types: PostgREST's custom media type handlers,
 /// which can override `application/json`, `text/csv` and `*/*` but never
 /// the `vnd.pgrst` types.
-pub fn negotiate_with<H>(
+pub(crate) fn negotiate_with<H>(
     accepts: &[MediaType],
     produces: &[MediaType],
     plan_enabled: bool,

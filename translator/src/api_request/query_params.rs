@@ -18,9 +18,7 @@
 //!   hold no control characters, and `limit`/`offset` must be integers
 //!   (README, "Strict query grammar").
 
-use super::ast::{
-    Filter, LogicTree, OrderTerm, PathFilter, PathLogic, PathOrder, PathRange, SelectItem,
-};
+use super::ast::{Filter, LogicTree, PathFilter, PathLogic, PathOrder, PathRange, SelectItem};
 use super::cursor::{Cursor, ErrorPosition, PResult};
 use super::{filter, order, select};
 use crate::error::ApiError;
@@ -54,39 +52,35 @@ pub struct QueryParams {
     pub rpc_args: Vec<(String, String)>,
 }
 
+/// An empty query string: every row and column, unfiltered.
+impl Default for QueryParams {
+    fn default() -> QueryParams {
+        QueryParams {
+            raw: Vec::new(),
+            select: vec![SelectItem::star()],
+            filters: Vec::new(),
+            logic: Vec::new(),
+            order: Vec::new(),
+            ranges: Vec::new(),
+            on_conflict: None,
+            columns: None,
+            rpc_args: Vec::new(),
+        }
+    }
+}
+
 impl QueryParams {
     /// The filters on the root resource (used by UPDATE/DELETE).
-    pub fn root_filters(&self) -> impl Iterator<Item = &Filter> {
+    pub(crate) fn root_filters(&self) -> impl Iterator<Item = &Filter> {
         self.filters
             .iter()
             .filter(|f| f.path.is_empty())
             .map(|f| &f.filter)
     }
 
-    /// The filters on embedded resources.
-    pub fn embedded_filters(&self) -> impl Iterator<Item = &PathFilter> {
-        self.filters.iter().filter(|f| !f.path.is_empty())
-    }
-
     /// `limit`/`offset` of the level at `path` (empty: root).
-    pub fn range(&self, path: &[String]) -> Option<&PathRange> {
+    pub(crate) fn range(&self, path: &[String]) -> Option<&PathRange> {
         self.ranges.iter().find(|r| r.path == path)
-    }
-
-    /// Order terms of the level at `path`, in input order.
-    pub fn order_at<'a>(&'a self, path: &'a [String]) -> impl Iterator<Item = &'a OrderTerm> {
-        self.order
-            .iter()
-            .filter(move |o| o.path == path)
-            .flat_map(|o| o.terms.iter())
-    }
-
-    /// Logic trees of the level at `path`.
-    pub fn logic_at<'a>(&'a self, path: &'a [String]) -> impl Iterator<Item = &'a LogicTree> {
-        self.logic
-            .iter()
-            .filter(move |l| l.path == path)
-            .map(|l| &l.tree)
     }
 }
 
@@ -116,7 +110,7 @@ pub enum ParamKind {
 
 impl ParamKind {
     /// As in PostgREST's message: `failed to parse <this> (<value>)`.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ParamKind::Select => "select parameter",
             ParamKind::OnConflict => "on_conflict parameter",
@@ -148,7 +142,7 @@ pub struct QueryParamError {
 impl QueryParamError {
     /// PostgREST's exact message:
     /// `"failed to parse filter (eq)" (line 1, column 4)`.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         format!(
             "\"failed to parse {} ({})\" (line {}, column {})",
             self.kind.label(),
@@ -171,7 +165,7 @@ impl From<QueryParamError> for ApiError {
 /// Parses a raw (percent-encoded) query string, without the leading `?`, for
 /// a request that is not an RPC read.
 // `ApiError` is the crate's one error type; boxing it here alone would not help.
-pub fn parse_query(query: &str) -> Result<QueryParams, ApiError> {
+pub(crate) fn parse_query(query: &str) -> Result<QueryParams, ApiError> {
     parse_query_with(query, ParseOptions::default()).map_err(ApiError::from)
 }
 
@@ -400,7 +394,7 @@ fn error(c: &Cursor, kind: ParamKind, value: &str) -> QueryParamError {
 }
 
 /// Splits on `&` and `;` and decodes both sides (`+` is a space).
-pub fn split_query(query: &str) -> Vec<(String, Option<String>)> {
+pub(crate) fn split_query(query: &str) -> Vec<(String, Option<String>)> {
     let query = query.strip_prefix('?').unwrap_or(query);
     if query.is_empty() {
         return Vec::new();
@@ -418,7 +412,7 @@ pub fn split_query(query: &str) -> Vec<(String, Option<String>)> {
 /// from its decoded pairs ([`QueryParams::raw`]): sorted by name, the values
 /// of a repeated name joined by `,`, and every byte but ASCII letters,
 /// digits and `-_.~` percent-encoded.
-pub fn canonical(pairs: &[(String, Option<String>)]) -> String {
+pub(crate) fn canonical(pairs: &[(String, Option<String>)]) -> String {
     use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
     const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
         .remove(b'-')
@@ -452,7 +446,7 @@ pub fn canonical(pairs: &[(String, Option<String>)]) -> String {
 
 /// Percent-decoding as `application/x-www-form-urlencoded`: `+` is a space,
 /// `%XX` a byte, a `%` without two hex digits stays; invalid UTF-8 → U+FFFD.
-pub fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

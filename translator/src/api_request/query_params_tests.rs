@@ -4,6 +4,28 @@ use super::ast::*;
 use super::query_params::*;
 use crate::error::ApiError;
 
+/// Views of the parsed parameters by level, which only these tests need
+/// (the plan walks the lists itself).
+impl QueryParams {
+    fn embedded_filters(&self) -> impl Iterator<Item = &PathFilter> {
+        self.filters.iter().filter(|f| !f.path.is_empty())
+    }
+
+    fn order_at<'a>(&'a self, path: &'a [String]) -> impl Iterator<Item = &'a OrderTerm> {
+        self.order
+            .iter()
+            .filter(move |o| o.path == path)
+            .flat_map(|o| o.terms.iter())
+    }
+
+    fn logic_at<'a>(&'a self, path: &'a [String]) -> impl Iterator<Item = &'a LogicTree> {
+        self.logic
+            .iter()
+            .filter(move |l| l.path == path)
+            .map(|l| &l.tree)
+    }
+}
+
 fn ok(q: &str) -> QueryParams {
     match parse_query_with(q, ParseOptions::default()) {
         Ok(p) => p,

@@ -2,19 +2,15 @@
 //! pipeline (ApiRequest -> Plan -> Query -> Response) driven in order.
 
 use crate::api_request::preferences::TxPreference;
-use crate::api_request::profile::{self, Profile};
-use crate::api_request::query_params::QueryParams;
-use crate::api_request::range;
-use crate::api_request::target::{self, Target};
+use crate::api_request::{self, Action, ApiRequest};
 use crate::auth;
 use crate::config::role_settings::Isolation;
-use crate::config::{Config, OpenApiMode, TxEndMode};
+use crate::config::{Config, TxEndMode};
 use crate::contract::{
     Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TxEnd,
 };
 use crate::contract::{Param, RowUse};
 use crate::error::ApiError;
-use crate::plan::mutate::Mutation;
 use crate::query;
 use crate::response::{self, Context, Kind};
 use crate::schema_cache::SchemaCache;
@@ -45,43 +41,23 @@ fn try_plan(
     req: &HttpRequest,
     auth: &auth::AuthResult,
 ) -> Result<Outcome, ApiError> {
-    let target = target::parse(&req.path)?;
-    let name = match target {
-        // Functions take their own verbs.
-        Target::Routine(name) => {
-            let profile = request_profile(config, req)?;
-            return rpc::call(config, cache, req, auth, &profile, &name, false);
+    let api = ApiRequest::parse(config, cache, req)?;
+    match api.action {
+        Action::RelationRead { table, head } => {
+            read::read(config, cache, auth, api, table, head).map(Outcome::Run)
         }
-        Target::Root if config.openapi_mode == OpenApiMode::Disabled => {
-            return Err(ApiError::OpenApiDisabled);
+        Action::RelationWrite { table, mutation } => {
+            write::write(config, cache, auth, api, table, mutation).map(Outcome::Run)
         }
-        // `db-root-spec`: the function answers `/` as `/rpc/<name>` would
-        // (a `schema.` prefix is ignored, as in PostgREST: the request's
-        // schema is searched).
-        Target::Root if config.db_root_spec.is_some() => {
-            let spec = config.db_root_spec.as_deref().unwrap_or_default();
-            let name = spec.split_once('.').map_or(spec, |(_, name)| name);
-            let profile = request_profile(config, req)?;
-            return rpc::call(config, cache, req, auth, &profile, name, true);
-        }
-        Target::Root => {
-            let action = action(&req.method)?;
-            let profile = request_profile(config, req)?;
-            return root::root(config, req, auth, &profile, action);
-        }
-        Target::Relation(name) => name,
-    };
-    let (action, profile, table) = relation(config, cache, req, &name)?;
-    match action {
-        Action::Read { head } => {
-            read::read(config, cache, req, auth, &profile, table, head).map(Outcome::Run)
-        }
-        Action::Write(mutation) => {
-            write::write(config, cache, req, auth, &profile, table, mutation).map(Outcome::Run)
-        }
-        Action::Options => Ok(Outcome::Reply(options::allow(&options::table_methods(
+        Action::RelationInfo(table) => Ok(Outcome::Reply(options::allow(&options::table_methods(
             table,
         )))),
+        Action::Call(ref call) => {
+            let call = call.clone();
+            rpc::call(config, cache, auth, api, &call)
+        }
+        Action::SchemaRead { head } => root::root(config, auth, &api, head),
+        Action::SchemaInfo => Ok(Outcome::Reply(options::allow("OPTIONS,GET,HEAD"))),
     }
 }
 
@@ -95,81 +71,8 @@ pub fn screen(
     req: &HttpRequest,
     auth: Result<auth::AuthResult, ApiError>,
 ) -> Option<HttpResponse> {
-    let checked = auth.and_then(|_| match target::parse(&req.path)? {
-        Target::Relation(name) => relation(config, cache, req, &name).map(|_| ()),
-        _ => Ok(()),
-    });
+    let checked = auth.and_then(|_| api_request::screen(config, cache, req));
     checked.err().map(|err| err.to_response())
-}
-
-/// A request to a table or view: what it does, in which schema, to which.
-fn relation<'c>(
-    config: &Config,
-    cache: &'c SchemaCache,
-    req: &HttpRequest,
-    name: &str,
-) -> Result<(Action, Profile, &'c crate::schema_cache::Table), ApiError> {
-    let action = action(&req.method)?;
-    let profile = request_profile(config, req)?;
-    let schema = profile.schema.as_str();
-    let table = cache.table(schema, name).ok_or_else(|| {
-        ApiError::table_not_found(schema, name, cache.closest_table(schema, name))
-    })?;
-    Ok((action, profile, table))
-}
-
-/// The schema a request addresses (`Accept-Profile` / `Content-Profile`).
-fn request_profile(config: &Config, req: &HttpRequest) -> Result<Profile, ApiError> {
-    profile::select(
-        &config.db_schemas,
-        &req.method,
-        req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    )
-}
-
-/// What a method does to a resource.
-fn action(method: &str) -> Result<Action, ApiError> {
-    Ok(match method {
-        "GET" => Action::Read { head: false },
-        "HEAD" => Action::Read { head: true },
-        "POST" => Action::Write(Mutation::Insert),
-        "PATCH" => Action::Write(Mutation::Update),
-        "PUT" => Action::Write(Mutation::SingleUpsert),
-        "DELETE" => Action::Write(Mutation::Delete),
-        "OPTIONS" => Action::Options,
-        other => {
-            return Err(ApiError::UnsupportedMethod {
-                method: other.to_string(),
-            });
-        }
-    })
-}
-
-enum Action {
-    Read { head: bool },
-    Write(Mutation),
-    Options,
-}
-
-/// The values of one request header, in order (names are lowercase).
-fn header_values<'a>(req: &'a HttpRequest, name: &'a str) -> impl Iterator<Item = &'a str> {
-    req.headers
-        .iter()
-        .filter(move |(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-/// The rows a read asks for: `Range` (GET only), the top-level
-/// `limit`/`offset` and `db-max-rows` combined.
-fn page(config: &Config, req: &HttpRequest, params: &QueryParams) -> Result<range::Page, ApiError> {
-    let top = params.range(&[]);
-    range::page(
-        &req.method,
-        header_values(req, "range").next(),
-        top.and_then(|r| r.limit),
-        top.and_then(|r| r.offset),
-        config.db_max_rows,
-    )
 }
 
 pub fn respond(config: &Config, cache: &SchemaCache, context: &[u8], results: &[Rows]) -> Answer {
@@ -207,26 +110,22 @@ pub fn respond_error(context: &[u8], err: &DbError) -> HttpResponse {
 /// call.
 fn settings(
     config: &Config,
-    req: &HttpRequest,
     auth: &auth::AuthResult,
-    profile: &Profile,
-    timezone: Option<&str>,
+    api: &ApiRequest,
 ) -> impl Iterator<Item = Statement> {
-    settings_with(config, req, auth, profile, timezone, &[])
+    settings_with(config, auth, api, &[])
 }
 
 /// `settings`, with a called function's hoisted settings (set after the
 /// time zone, before the app settings, as PostgREST orders them).
 fn settings_with(
     config: &Config,
-    req: &HttpRequest,
     auth: &auth::AuthResult,
-    profile: &Profile,
-    timezone: Option<&str>,
+    api: &ApiRequest,
     function_settings: &[(String, String)],
 ) -> impl Iterator<Item = Statement> {
     let mut search_path = Vec::with_capacity(1 + config.db_extra_search_path.len());
-    search_path.push(profile.schema.as_str());
+    search_path.push(api.profile.schema.as_str());
     search_path.extend(config.db_extra_search_path.iter().map(String::as_str));
     let app_settings: Vec<(&str, &str)> = config
         .app_settings
@@ -238,10 +137,10 @@ fn settings_with(
         role_settings: config.role_settings.settings(&auth.role),
         search_path,
         claims_json: &auth.claims_json,
-        method: &req.method,
-        path: &req.path,
-        headers: &req.headers,
-        timezone,
+        method: &api.http.method,
+        path: &api.http.path,
+        headers: &api.http.headers,
+        timezone: api.preferences.timezone.as_deref(),
         app_settings: &app_settings,
         function_settings,
     });

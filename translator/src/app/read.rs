@@ -1,18 +1,19 @@
 //! `GET`/`HEAD` on a table or view.
 
-use super::{begin, explain, header_values, legacy_warning, page, settings, tx_end};
+use super::{begin, explain, legacy_warning, settings, tx_end};
+use crate::api_request::ApiRequest;
 use crate::api_request::accept::{self, Choice, MediaType};
 use crate::api_request::ast::SelectItem;
-use crate::api_request::preferences::{Count as PreferCount, Preferences};
-use crate::api_request::profile::Profile;
+use crate::api_request::preferences::Count as PreferCount;
 use crate::api_request::query_params;
 use crate::auth;
 use crate::config::Config;
-use crate::contract::{HttpRequest, Plan};
+use crate::contract::Plan;
 use crate::error::ApiError;
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
-use crate::query::read::{BodyShape, Count, Output};
+use crate::query::body::{BodyShape, Output};
+use crate::query::read::Count;
 use crate::query::sql::qualified;
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
@@ -22,25 +23,20 @@ use crate::schema_cache::{AggregateHandler, SchemaCache, Table};
 pub(super) fn read(
     config: &Config,
     cache: &SchemaCache,
-    req: &HttpRequest,
     auth: &auth::AuthResult,
-    profile: &Profile,
+    mut api: ApiRequest,
     table: &Table,
     head: bool,
 ) -> Result<Plan, ApiError> {
-    let params = query_params::parse_query(&req.query)?;
-    let prefs = Preferences::parse(header_values(req, "prefer"));
-    let page = page(config, req, &params)?;
+    let page = api.page(config.db_max_rows)?;
+    let params = std::mem::take(&mut api.query);
     let canonical = query_params::canonical(&params.raw);
-    let limits = Limits {
-        max_rows: config.db_max_rows,
-        aggregates: config.db_aggregates_enabled,
-        legacy_target_names: config.url_use_legacy_target_names,
-    };
     let default_select = params.select == [SelectItem::star()];
-    let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
-    let body = negotiate_body(config, cache, req, table, default_select)?;
+    let limits = Limits::of(config);
+    let read = ReadPlan::new(cache, &api.profile.schema, table, params, page, limits)?;
+    let body = negotiate_body(config, cache, &api.accept, table, default_select)?;
     let negotiated = body.negotiated;
+    let prefs = &api.preferences;
     prefs.check_strict()?;
 
     let (count, total) = counting(prefs.count, config.db_max_rows);
@@ -53,9 +49,11 @@ pub(super) fn read(
     )?;
 
     let warning = legacy_warning(&read.legacy_target_names);
-    let settings = settings(config, req, auth, profile, prefs.timezone.as_deref());
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    let opening = [begin(config, auth, true)].into_iter().chain(settings);
+    let opening = [begin(config, auth, true)]
+        .into_iter()
+        .chain(settings(config, auth, &api));
+    let profile = &api.profile;
     if let MediaType::Plan(p) = &negotiated {
         return Ok(explain::plan(
             p,
@@ -115,17 +113,14 @@ pub(super) struct Body {
 pub(super) fn negotiate_body(
     config: &Config,
     cache: &SchemaCache,
-    req: &HttpRequest,
+    accepted: &[MediaType],
     table: &Table,
     default_select: bool,
 ) -> Result<Body, ApiError> {
     let produces = accept::relation_read_types();
-    let choice = accept::negotiate_with(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &produces,
-        config.db_plan_enabled,
-        |media| cache.media_handler(&table.schema, &table.name, media, default_select),
-    )?;
+    let choice = accept::negotiate_with(accepted, &produces, config.db_plan_enabled, |media| {
+        cache.media_handler(&table.schema, &table.name, media, default_select)
+    })?;
     Ok(match choice {
         Choice::Builtin(negotiated) => {
             let media = accept::body_type(&negotiated, &produces);

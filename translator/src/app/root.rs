@@ -1,42 +1,27 @@
 //! `/`: the OpenAPI document (GET/HEAD) and its `Allow` (OPTIONS).
 
-use super::{Action, begin, header_values, settings, tx_end};
+use super::{begin, settings, tx_end};
+use crate::api_request::ApiRequest;
 use crate::api_request::accept::{self, MediaType};
-use crate::api_request::preferences::Preferences;
-use crate::api_request::profile::Profile;
 use crate::auth;
 use crate::config::{Config, OpenApiMode};
-use crate::contract::{HttpRequest, Outcome, Param, Plan, RowUse, Statement};
+use crate::contract::{Outcome, Param, Plan, RowUse, Statement};
 use crate::error::ApiError;
 use crate::response::openapi::OpenApiContext;
 use crate::response::{Context, Kind};
 
+/// GET/HEAD `/`.
 pub(super) fn root(
     config: &Config,
-    req: &HttpRequest,
     auth: &auth::AuthResult,
-    profile: &Profile,
-    action: Action,
+    api: &ApiRequest,
+    head: bool,
 ) -> Result<Outcome, ApiError> {
-    let head = match action {
-        Action::Options => return Ok(Outcome::Reply(super::options::allow("OPTIONS,GET,HEAD"))),
-        Action::Read { head } => head,
-        Action::Write(_) => {
-            return Err(ApiError::UnsupportedMethod {
-                method: req.method.clone(),
-            });
-        }
-    };
-    accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &[MediaType::OpenApi, MediaType::Json],
-        false,
-    )?;
+    accept::negotiate(&api.accept, &[MediaType::OpenApi, MediaType::Json], false)?;
     let follow_privileges = config.openapi_mode == OpenApiMode::FollowPrivileges;
-    let schema = Param::Text(profile.schema.clone());
+    let schema = Param::Text(api.profile.schema.clone());
     let mut statements = vec![begin(config, auth, true)];
-    let timezone = Preferences::parse(header_values(req, "prefer")).timezone;
-    statements.extend(settings(config, req, auth, profile, timezone.as_deref()));
+    statements.extend(settings(config, auth, api));
     statements.push(Statement {
         sql: SCHEMA_COMMENT.to_string(),
         params: vec![schema.clone()],
@@ -57,10 +42,10 @@ pub(super) fn root(
         authenticated: auth.authenticated,
         warning: None,
         kind: Kind::OpenApi(OpenApiContext {
-            schema: profile.schema.clone(),
+            schema: api.profile.schema.clone(),
             head,
             follow_privileges,
-            content_profile: profile.negotiated.then(|| profile.schema.clone()),
+            content_profile: api.profile.negotiated.then(|| api.profile.schema.clone()),
         }),
     };
     Ok(Outcome::Run(Plan {

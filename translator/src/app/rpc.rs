@@ -2,24 +2,21 @@
 //! table's.
 
 use super::read::{Body, counting, negotiate_body};
-use super::{
-    Isolation, begin_with, explain, header_values, legacy_warning, options, page, settings_with,
-    tx_end,
-};
+use super::{Isolation, begin_with, explain, legacy_warning, options, settings_with, tx_end};
 use crate::api_request::accept::{self, MediaType};
+use crate::api_request::arguments;
 use crate::api_request::ast::SelectItem;
-use crate::api_request::payload::{self, BodyJson};
-use crate::api_request::preferences::{Count as PreferCount, Handling, Preferences};
-use crate::api_request::profile::Profile;
-use crate::api_request::query_params::{self, ParseOptions};
+use crate::api_request::preferences::{Count as PreferCount, Handling};
+use crate::api_request::{ApiRequest, Call, Invoke, RequestBody};
 use crate::auth;
 use crate::config::Config;
-use crate::contract::{HttpRequest, Outcome, Param, Plan, TxEnd};
+use crate::contract::{Outcome, Param, Plan, TxEnd};
 use crate::error::{ApiError, RpcPayload};
 use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
-use crate::query::read::{BodyShape, Count, Output, ScalarBody, Source};
+use crate::query::body::{BodyShape, Output, ScalarBody};
+use crate::query::read::{Count, Source};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
 use crate::schema_cache::{Routine, SchemaCache};
@@ -27,35 +24,22 @@ use crate::schema_cache::{Routine, SchemaCache};
 pub(super) fn call(
     config: &Config,
     cache: &SchemaCache,
-    req: &HttpRequest,
     auth: &auth::AuthResult,
-    profile: &Profile,
-    name: &str,
-    root_spec: bool,
+    mut api: ApiRequest,
+    call: &Call,
 ) -> Result<Outcome, ApiError> {
-    let (post, head) = match req.method.as_str() {
-        "GET" | "OPTIONS" => (false, false),
-        "HEAD" => (false, true),
-        "POST" => (true, false),
-        other => {
-            return Err(ApiError::InvalidRpcMethod {
-                method: other.to_string(),
-            });
-        }
+    let post = call.invoke == Invoke::Post;
+    let head = call.invoke == Invoke::Head;
+    let args = match api.body.take() {
+        Some(RequestBody::Arguments(args)) => args,
+        _ => arguments::from_query(std::mem::take(&mut api.query.rpc_args)),
     };
-    let mut params = query_params::parse_query_with(&req.query, ParseOptions { rpc_read: !post })
-        .map_err(ApiError::from)?;
-    let args = if post {
-        body_arguments(req)?
-    } else {
-        query_arguments(std::mem::take(&mut params.rpc_args))
-    };
-    let schema = profile.schema.as_str();
+    let schema = api.profile.schema.as_str();
     let resolved = call::resolve(
         cache,
         &CallRequest {
             schema,
-            name,
+            name: &call.name,
             keys: &args.keys,
             payload: args.payload,
             post,
@@ -63,7 +47,7 @@ pub(super) fn call(
     )?;
     let routine = resolved.routine;
     // OPTIONS finds the function as a GET would, then lists its verbs.
-    if req.method == "OPTIONS" {
+    if call.invoke == Invoke::Options {
         return Ok(Outcome::Reply(options::allow(options::routine_methods(
             routine,
         ))));
@@ -72,7 +56,7 @@ pub(super) fn call(
         routine,
         args: if resolved.whole_body {
             CallArgs::Single(match args.payload {
-                RpcPayload::Bytes => Param::Bytes(req.body.clone()),
+                RpcPayload::Bytes => Param::Bytes(api.http.body.clone()),
                 _ => Param::RequestBody,
             })
         } else {
@@ -83,8 +67,9 @@ pub(super) fn call(
         },
     };
 
-    let prefs = Preferences::parse(header_values(req, "prefer"));
-    let page = page(config, req, &params)?;
+    let page = api.page(config.db_max_rows)?;
+    let params = std::mem::take(&mut api.query);
+    let prefs = &api.preferences;
     // The relation the call's rows are read as, and the body's media type
     // when they are scalars (`None`: rows of a table or of columns).
     let (table, body, scalar_media) = match plan.row_table(cache) {
@@ -92,11 +77,11 @@ pub(super) fn call(
         // handlers included).
         Some(table) => {
             let default_select = params.select == [SelectItem::star()];
-            let body = negotiate_body(config, cache, req, &table, default_select)?;
+            let body = negotiate_body(config, cache, &api.accept, &table, default_select)?;
             (table, body, None)
         }
         None => {
-            let (body, media) = scalar_body(config, req, routine, root_spec)?;
+            let (body, media) = scalar_body(config, &api.accept, routine, call.root_spec)?;
             (plan.scalar_table(), body, Some(media))
         }
     };
@@ -119,12 +104,7 @@ pub(super) fn call(
         other => counting(other, config.db_max_rows),
     };
 
-    let limits = Limits {
-        max_rows: config.db_max_rows,
-        aggregates: config.db_aggregates_enabled,
-        legacy_target_names: config.url_use_legacy_target_names,
-    };
-    let read = ReadPlan::new(cache, schema, &table, params, page, limits)?;
+    let read = ReadPlan::new(cache, schema, &table, params, page, Limits::of(config))?;
     let output = match &scalar_media {
         // One composite value is an object, not an array of one.
         None if !routine.returns_set && body.output.shape == BodyShape::JsonArray => Output {
@@ -157,14 +137,8 @@ pub(super) fn call(
         );
     let opening = [begin_with(read_only, isolation)]
         .into_iter()
-        .chain(settings_with(
-            config,
-            req,
-            auth,
-            profile,
-            prefs.timezone.as_deref(),
-            &hoisted,
-        ));
+        .chain(settings_with(config, auth, &api, &hoisted));
+    let profile = &api.profile;
     if let MediaType::Plan(p) = &negotiated {
         return Ok(Outcome::Run(explain::plan(
             p, opening, main, tx_end, auth, profile, warning,
@@ -207,7 +181,7 @@ pub(super) fn call(
 /// `scalar_output` turns into the scalar one).
 fn scalar_body(
     config: &Config,
-    req: &HttpRequest,
+    accepted: &[MediaType],
     routine: &Routine,
     root_spec: bool,
 ) -> Result<(Body, MediaType), ApiError> {
@@ -220,11 +194,7 @@ fn scalar_body(
     if root_spec {
         produces.push(MediaType::OpenApi);
     }
-    let negotiated = accept::negotiate(
-        &accept::parse_accept(header_values(req, "accept").next()),
-        &produces,
-        config.db_plan_enabled,
-    )?;
+    let negotiated = accept::negotiate(accepted, &produces, config.db_plan_enabled)?;
     let media = accept::body_type(&negotiated, &produces);
     let (shape, strip_nulls) = match &media {
         MediaType::Object { stripped } => (BodyShape::JsonObject, *stripped),
@@ -279,92 +249,4 @@ fn hoisted_settings(config: &Config, routine: &Routine) -> Vec<(String, String)>
 /// The function's `SET` clauses as (name, value).
 fn set_clauses(routine: &Routine) -> impl Iterator<Item = (&str, &str)> {
     routine.settings.iter().filter_map(|s| s.split_once('='))
-}
-
-/// The arguments a request passes, before the function is known.
-struct Arguments {
-    /// Their names, sorted and distinct.
-    keys: Vec<String>,
-    payload: RpcPayload,
-    /// A body's JSON object, or the query string's (name, value) pairs.
-    source: ArgSource,
-}
-
-enum ArgSource {
-    Body(BodyJson),
-    Query(Vec<(String, String)>),
-}
-
-impl Arguments {
-    /// The JSON object `json_to_record` reads. Query values are strings
-    /// (PostgreSQL parses them as the argument's type); a repeated name is
-    /// an array for a variadic argument, else its last value counts.
-    fn json(&self, routine: &Routine) -> BodyJson {
-        match &self.source {
-            ArgSource::Body(json) => json.clone(),
-            ArgSource::Query(pairs) => {
-                let mut object = serde_json::Map::new();
-                for name in &self.keys {
-                    let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
-                    let variadic = routine.args.iter().any(|a| &a.name == name && a.variadic);
-                    let value = if variadic {
-                        serde_json::Value::from(values.cloned().collect::<Vec<_>>())
-                    } else {
-                        values
-                            .next_back()
-                            .cloned()
-                            .map_or(serde_json::Value::Null, Into::into)
-                    };
-                    object.insert(name.clone(), value);
-                }
-                BodyJson::Text(serde_json::Value::Object(object).to_string())
-            }
-        }
-    }
-}
-
-fn query_arguments(pairs: Vec<(String, String)>) -> Arguments {
-    let mut keys: Vec<String> = pairs.iter().map(|(k, _)| k.clone()).collect();
-    keys.sort();
-    keys.dedup();
-    Arguments {
-        keys,
-        payload: RpcPayload::Named,
-        source: ArgSource::Query(pairs),
-    }
-}
-
-/// A POST body: a JSON object (empty: `{}`), a form, or a raw body for a
-/// single unnamed argument.
-fn body_arguments(req: &HttpRequest) -> Result<Arguments, ApiError> {
-    let content_type = req
-        .header("content-type")
-        .map_or(MediaType::Json, MediaType::decode);
-    let raw = |payload| Arguments {
-        keys: Vec::new(),
-        payload,
-        source: ArgSource::Body(BodyJson::Request),
-    };
-    Ok(match content_type {
-        MediaType::TextPlain => raw(RpcPayload::Text),
-        MediaType::TextXml => raw(RpcPayload::Xml),
-        MediaType::OctetStream => raw(RpcPayload::Bytes),
-        MediaType::Json if req.body.iter().all(u8::is_ascii_whitespace) => Arguments {
-            keys: Vec::new(),
-            payload: RpcPayload::Json,
-            source: ArgSource::Body(BodyJson::Text("{}".into())),
-        },
-        other => {
-            let parsed = payload::parse(&other, &req.body, None)?;
-            Arguments {
-                keys: parsed.keys,
-                payload: if other == MediaType::Json {
-                    RpcPayload::Json
-                } else {
-                    RpcPayload::Named
-                },
-                source: ArgSource::Body(parsed.json),
-            }
-        }
-    })
 }

@@ -1,19 +1,17 @@
 //! `POST`/`PATCH`/`PUT`/`DELETE` on a table or view.
 
 use super::read::negotiate_body;
-use super::{begin, explain, header_values, legacy_warning, settings, tx_end};
+use super::{begin, explain, legacy_warning, settings, tx_end};
 use crate::api_request::accept::MediaType;
 use crate::api_request::ast::SelectItem;
-use crate::api_request::payload;
 use crate::api_request::preferences::{
     Count as PreferCount, Handling, Missing, Preferences, Representation,
 };
-use crate::api_request::profile::Profile;
-use crate::api_request::query_params;
 use crate::api_request::range::Page;
+use crate::api_request::{ApiRequest, RequestBody};
 use crate::auth;
 use crate::config::Config;
-use crate::contract::{HttpRequest, Plan, TxEnd};
+use crate::contract::{Plan, TxEnd};
 use crate::error::ApiError;
 use crate::plan::mutate::{MutatePlan, Mutation};
 use crate::plan::read::{Limits, ReadPlan};
@@ -26,38 +24,20 @@ use crate::schema_cache::{SchemaCache, Table};
 pub(super) fn write(
     config: &Config,
     cache: &SchemaCache,
-    req: &HttpRequest,
     auth: &auth::AuthResult,
-    profile: &Profile,
+    mut api: ApiRequest,
     table: &Table,
     mutation: Mutation,
 ) -> Result<Plan, ApiError> {
-    let params = query_params::parse_query(&req.query)?;
-    let prefs = Preferences::parse(header_values(req, "prefer"));
-    if mutation == Mutation::SingleUpsert
-        && params
-            .raw
-            .iter()
-            .any(|(k, v)| v.is_some() && (k == "limit" || k == "offset"))
-    {
-        return Err(ApiError::PutLimitNotAllowed);
-    }
-    let payload = match mutation {
-        Mutation::Delete => None,
-        _ => {
-            let content_type = req
-                .header("content-type")
-                .map_or(MediaType::Json, MediaType::decode);
-            let columns = match mutation {
-                Mutation::Insert | Mutation::Update => params.columns.as_deref(),
-                _ => None,
-            };
-            Some(payload::parse(&content_type, &req.body, columns)?)
-        }
+    let params = std::mem::take(&mut api.query);
+    let payload = match api.body.take() {
+        Some(RequestBody::Rows(rows)) => Some(rows),
+        _ => None,
     };
     let default_select = params.select == [SelectItem::star()];
-    let body = negotiate_body(config, cache, req, table, default_select)?;
+    let body = negotiate_body(config, cache, &api.accept, table, default_select)?;
     let negotiated = body.negotiated;
+    let prefs = &api.preferences;
     prefs.check_strict()?;
 
     let applies_defaults = matches!(mutation, Mutation::Insert | Mutation::Update)
@@ -70,16 +50,12 @@ pub(super) fn write(
         prefs.resolution,
         applies_defaults,
     )?;
-    let limits = Limits {
-        max_rows: config.db_max_rows,
-        aggregates: config.db_aggregates_enabled,
-        legacy_target_names: config.url_use_legacy_target_names,
-    };
     let page = Page {
         limit: None,
         offset: 0,
     };
-    let read = ReadPlan::new(cache, &profile.schema, table, params, page, limits)?;
+    let limits = Limits::of(config);
+    let read = ReadPlan::new(cache, &api.profile.schema, table, params, page, limits)?;
     let returning = match prefs.representation {
         Some(Representation::Full) => Returning::Body(body.output),
         Some(Representation::HeadersOnly) if mutation == Mutation::Insert => Returning::Location,
@@ -90,13 +66,10 @@ pub(super) fn write(
     let warning = legacy_warning(&read.legacy_target_names);
 
     let (tx_end, tx_overridable) = tx_end(config.db_tx_end, prefs.tx);
-    let opening = [begin(config, auth, false)].into_iter().chain(settings(
-        config,
-        req,
-        auth,
-        profile,
-        prefs.timezone.as_deref(),
-    ));
+    let opening = [begin(config, auth, false)]
+        .into_iter()
+        .chain(settings(config, auth, &api));
+    let profile = &api.profile;
     if let MediaType::Plan(p) = &negotiated {
         return Ok(explain::plan(
             p, opening, statement, tx_end, auth, profile, warning,
@@ -125,7 +98,7 @@ pub(super) fn write(
             }) && mutation == Mutation::Insert,
             max_affected,
             location_path: format!("/{}", table.name),
-            preference_applied: applied(&prefs, mutation, &plan, tx_overridable).applied_header(),
+            preference_applied: applied(prefs, mutation, &plan, tx_overridable).applied_header(),
             content_profile: profile.negotiated.then(|| profile.schema.clone()),
             commit: tx_end == TxEnd::Commit,
         }),

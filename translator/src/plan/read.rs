@@ -100,6 +100,16 @@ pub struct Limits {
     pub legacy_target_names: bool,
 }
 
+impl Limits {
+    pub fn of(config: &crate::config::Config) -> Limits {
+        Limits {
+            max_rows: config.db_max_rows,
+            aggregates: config.db_aggregates_enabled,
+            legacy_target_names: config.url_use_legacy_target_names,
+        }
+    }
+}
+
 impl<'a> ReadPlan<'a> {
     /// `page`: the top-level rows asked for (`limit`/`offset`, `Range`,
     /// `db-max-rows`), already combined. `schema`: the request's schema,

@@ -11,7 +11,8 @@
 //! The parent is only referred to by `parent` (its qualifier), so the same
 //! joins hang off a table, an alias or a CTE row such as `pgrst_source`.
 
-use super::read::{SelectList, close_aggregate, level, open_aggregate, output_name, type_name};
+use super::fragment::{SelectList, close_aggregate, open_aggregate, output_name, type_name};
+use super::read::level;
 use super::sql::{Params, Separated, ident, push_all, push_column, push_ident, push_qualified};
 use crate::error::ApiError;
 use crate::plan::read::{Condition, Embed, ReadPlan, SelectField};

@@ -1,8 +1,10 @@
 //! SQL generation: every identifier quoted, every value a parameter.
 
+pub mod body;
 pub mod call;
 mod embed;
 pub mod explain;
+mod fragment;
 pub mod mutate;
 pub mod read;
 pub mod settings;

@@ -7,7 +7,9 @@
 //! and `json_to_recordset` types each key as its column, so PostgreSQL
 //! validates every value and a failing row writes nothing.
 
-use super::read::{Output, body, push_filters, representation};
+use super::body::{Output, body};
+use super::fragment::push_filters;
+use super::read::representation;
 use super::sql::{
     Params, Separated, ident, push_all, push_ident, push_list, qualified, text_array,
 };
