@@ -47,7 +47,10 @@ const FUNCTIONS: &str = r#"[
 
 fn engine() -> Engine {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "web_anon".to_string())];
-    let config = engine::resolve_config(None, &env, &[]).expect("config");
+    let config = engine::resolve_config(None, &env, &[], &[])
+        .and_then(|r| r.resolved())
+        .expect("config")
+        .config;
     let statements = engine::introspection(&config, 160_000)
         .expect("introspection statements")
         .len();
