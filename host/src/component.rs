@@ -294,7 +294,7 @@ impl Instance {
         headers: &[(String, String)],
         claims: Option<&wit::Verified>,
         now: i64,
-    ) -> wasmtime::Result<Option<wit::HttpResponse>> {
+    ) -> wasmtime::Result<Option<wit::Reply>> {
         let engine = self.engine;
         self.call(0, |api, store| {
             api.call_screen(store, engine, method, path, headers, claims, now)

@@ -15,7 +15,7 @@ use crate::connection_watch::InFlight;
 use crate::db::{Db, Failure, Finish};
 use crate::metrics::Metrics;
 use crate::recovery::Recovery;
-use crate::timing::{ServerTiming, Stage, reply_stage};
+use crate::timing::{ServerTiming, Stage};
 use crate::token_cache::TokenCache;
 
 pub struct AppState {
@@ -237,9 +237,9 @@ async fn serve(
             Ok(None) => {}
             Ok(Some(reply)) => {
                 timing.record(Stage::Jwt, checked);
-                timing.record(reply_stage(reply.status, &reply.headers), started.elapsed());
+                timing.record(reply.stage.into(), started.elapsed());
                 received.skip_body(&state.limits);
-                return response(&generation, reply);
+                return response(&generation, reply.response);
             }
             Err(trap) => return component_failure(&generation, trap),
         }
@@ -272,13 +272,13 @@ async fn serve(
     let planning = started.elapsed();
     let mut plan = match planned {
         Ok(wit::Outcome::Reply(reply)) => {
-            let stage = reply_stage(reply.status, &reply.headers);
+            let stage = Stage::from(reply.stage);
             if stage == Stage::Jwt {
                 // A token refused for its claims: PostgREST stops before parsing.
                 timing.forget(Stage::Parse);
             }
             timing.record(stage, planning);
-            return response(&generation, reply);
+            return response(&generation, reply.response);
         }
         Ok(wit::Outcome::Run(plan)) => plan,
         Err(trap) => return component_failure(&generation, trap),

@@ -10,12 +10,12 @@
 //! - `transaction`: the database exchange, the pool wait included;
 //! - `response`: the `respond` call.
 //!
-//! Answers `plan` gives without the database are attributed by their kind:
-//! a success (OPTIONS) is the response stage, as in PostgREST; a request
-//! error (PGRST1xx in `Proxy-Status`) ends the parse stage, a JWT error
-//! (PGRST3xx: expired, wrong audience…) the jwt stage, others the plan.
+//! An answer `plan` or `screen` gives without the database names the stage
+//! it ends (the component attributes it as PostgREST does).
 
 use std::time::Duration;
+
+use crate::component::wit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -61,23 +61,14 @@ impl ServerTiming {
     }
 }
 
-/// The stage a reply of `plan` ends, from its status and `Proxy-Status`
-/// error code (see the module comment).
-pub fn reply_stage(status: u16, headers: &[(String, String)]) -> Stage {
-    if status < 400 {
-        return Stage::Response;
-    }
-    let code = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("proxy-status"))
-        .and_then(|(_, v)| v.split("error=").nth(1))
-        .unwrap_or("");
-    if code.starts_with("PGRST1") {
-        Stage::Parse
-    } else if code.starts_with("PGRST3") {
-        Stage::Jwt
-    } else {
-        Stage::Plan
+impl From<wit::Stage> for Stage {
+    fn from(stage: wit::Stage) -> Stage {
+        match stage {
+            wit::Stage::Jwt => Stage::Jwt,
+            wit::Stage::Parse => Stage::Parse,
+            wit::Stage::Plan => Stage::Plan,
+            wit::Stage::Response => Stage::Response,
+        }
     }
 }
 
@@ -95,20 +86,5 @@ mod tests {
         assert_eq!(t.header().unwrap(), "jwt;dur=0.1, transaction;dur=2.3");
         assert_eq!(t.forget(Stage::Transaction), Duration::from_micros(2_345));
         assert_eq!(t.header().unwrap(), "jwt;dur=0.1");
-    }
-
-    #[test]
-    fn replies_end_the_stage_of_their_error() {
-        let with = |code: &str| {
-            vec![(
-                "proxy-status".to_string(),
-                format!("PostgREST; error={code}"),
-            )]
-        };
-        assert_eq!(reply_stage(200, &[]), Stage::Response);
-        assert_eq!(reply_stage(400, &with("PGRST100")), Stage::Parse);
-        assert_eq!(reply_stage(404, &with("PGRST205")), Stage::Plan);
-        assert_eq!(reply_stage(401, &with("PGRST303")), Stage::Jwt);
-        assert_eq!(reply_stage(500, &[]), Stage::Plan);
     }
 }

@@ -36,7 +36,15 @@ pub fn statement(s: wit::Statement) -> c::Statement {
 
 pub fn outcome(o: wit::Outcome) -> c::Outcome {
     match o {
-        wit::Outcome::Reply(r) => c::Outcome::Reply(response(r)),
+        wit::Outcome::Reply(r) => c::Outcome::Reply(c::Reply {
+            response: response(r.response),
+            stage: match r.stage {
+                wit::Stage::Jwt => c::Stage::Jwt,
+                wit::Stage::Parse => c::Stage::Parse,
+                wit::Stage::Plan => c::Stage::Plan,
+                wit::Stage::Response => c::Stage::Response,
+            },
+        }),
         wit::Outcome::Run(p) => c::Outcome::Run(c::Plan {
             statements: p.statements.into_iter().map(statement).collect(),
             tx_end: match p.tx_end {

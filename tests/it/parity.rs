@@ -784,7 +784,15 @@ fn statements_json(statements: &[c::Statement]) -> Value {
 
 fn outcome_json(o: &c::Outcome) -> Value {
     match o {
-        c::Outcome::Reply(r) => json!({"reply": response_json(r)}),
+        c::Outcome::Reply(r) => {
+            let stage = match r.stage {
+                c::Stage::Jwt => "jwt",
+                c::Stage::Parse => "parse",
+                c::Stage::Plan => "plan",
+                c::Stage::Response => "response",
+            };
+            json!({"reply": response_json(&r.response), "stage": stage})
+        }
         c::Outcome::Run(p) => {
             let tx_end = match p.tx_end {
                 c::TxEnd::Commit => "commit",

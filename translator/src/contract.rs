@@ -67,10 +67,35 @@ pub struct Plan {
     pub context: Vec<u8>,
 }
 
+/// The `Server-Timing` stage an answer given without the database ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Jwt,
+    Parse,
+    Plan,
+    Response,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub response: HttpResponse,
+    pub stage: Stage,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Run(Plan),
-    Reply(HttpResponse),
+    Reply(Reply),
+}
+
+impl Outcome {
+    /// A successful answer given without the database (OPTIONS).
+    pub fn answered(response: HttpResponse) -> Outcome {
+        Outcome::Reply(Reply {
+            response,
+            stage: Stage::Response,
+        })
+    }
 }
 
 /// Rows of one statement, columns as text.

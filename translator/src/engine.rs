@@ -8,7 +8,7 @@ use crate::config::role_settings::RoleSettings;
 use crate::config::{Config, ErrorVerbosity, files, in_database};
 use crate::contract::{
     Answer, AnswerBody, ConfigResolution, CorsAnswer, DbError, HostError, HttpRequest,
-    HttpResponse, Outcome, ResolvedConfig, Rows, Statement, TokenCheck, Verified,
+    HttpResponse, Outcome, Reply, ResolvedConfig, Rows, Statement, TokenCheck, Verified,
 };
 use crate::error::{ApiError, minimal_body};
 use crate::schema_cache::{self, SchemaCache};
@@ -123,7 +123,10 @@ impl Engine {
             req,
             auth::authenticate(&self.config, &self.jwt, claims, now_epoch_seconds),
         ) {
-            Outcome::Reply(response) => Outcome::Reply(self.client_error(response)),
+            Outcome::Reply(reply) => Outcome::Reply(Reply {
+                response: self.client_error(reply.response),
+                ..reply
+            }),
             run => run,
         }
     }
@@ -135,14 +138,17 @@ impl Engine {
         req: &HttpRequest,
         claims: Option<&Verified>,
         now_epoch_seconds: i64,
-    ) -> Option<HttpResponse> {
+    ) -> Option<Reply> {
         app::screen(
             &self.config,
             &self.cache,
             req,
             auth::authenticate(&self.config, &self.jwt, claims, now_epoch_seconds),
         )
-        .map(|response| self.client_error(response))
+        .map(|reply| Reply {
+            response: self.client_error(reply.response),
+            ..reply
+        })
     }
 
     pub fn respond(&self, context: &[u8], results: &[Rows]) -> Answer {

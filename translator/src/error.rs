@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::contract::{DbError, HeadFault, HostError, HttpResponse};
+use crate::contract::{DbError, HeadFault, HostError, HttpResponse, Reply, Stage};
 use crate::haskell_show;
 use serde_json::{Value, json};
 
@@ -862,6 +862,24 @@ impl ApiError {
     /// charset=utf-8`, `Proxy-Status: PostgREST; error=<code>`, then the
     /// error's own headers — `WWW-Authenticate` on 401s, or the headers of a
     /// [`ApiError::Raised`] error. Content-Length is left to the host.
+    /// The answer with the `Server-Timing` stage it ends, by PostgREST's
+    /// error groups: a request error (PGRST1xx) ends the parse, a JWT
+    /// error (PGRST3xx) the jwt stage, the rest the plan.
+    pub fn to_reply(&self) -> Reply {
+        let code = self.code();
+        let stage = if code.starts_with("PGRST1") {
+            Stage::Parse
+        } else if code.starts_with("PGRST3") {
+            Stage::Jwt
+        } else {
+            Stage::Plan
+        };
+        Reply {
+            response: self.to_response(),
+            stage,
+        }
+    }
+
     pub fn to_response(&self) -> HttpResponse {
         let mut headers = vec![
             (

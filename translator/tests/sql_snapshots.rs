@@ -81,8 +81,8 @@ fn planned(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body
         Outcome::Run(plan) => plan,
         Outcome::Reply(reply) => panic!(
             "not planned: {} {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
+            reply.response.status,
+            String::from_utf8_lossy(&reply.response.body)
         ),
     };
     let mut out = String::new();

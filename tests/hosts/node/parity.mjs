@@ -121,7 +121,9 @@ const cases = input.cases.map((c) => {
     }
   }
   const outcome = engine.plan(req, claims, now);
-  if (outcome.tag === 'reply') return { cors, token, outcome: { reply: response(outcome.val) } };
+  if (outcome.tag === 'reply') {
+    return { cors, token, outcome: { reply: response(outcome.val.response), stage: outcome.val.stage } };
+  }
   const plan = outcome.val;
   const used = plan.statements.filter((s) => s.rows !== 'ignore').length;
   return {

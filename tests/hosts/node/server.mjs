@@ -93,7 +93,7 @@ async function serve(req, headers) {
     if (check.tag === 'valid') claims = check.val;
   }
   const outcome = engine.plan(request, claims, BigInt(Math.floor(Date.now() / 1000)));
-  if (outcome.tag === 'reply') return outcome.val;
+  if (outcome.tag === 'reply') return outcome.val.response;
   return execute(outcome.val, body);
 }
 

@@ -124,7 +124,7 @@ impl wit::GuestEngine for Engine {
                 },
                 context: p.context,
             }),
-            c::Outcome::Reply(r) => wit::Outcome::Reply(response(r)),
+            c::Outcome::Reply(r) => wit::Outcome::Reply(reply(r)),
         }
     }
 
@@ -135,7 +135,7 @@ impl wit::GuestEngine for Engine {
         headers: Vec<(String, String)>,
         claims: Option<wit::Verified>,
         now_epoch_seconds: i64,
-    ) -> Option<wit::HttpResponse> {
+    ) -> Option<wit::Reply> {
         let _call = ALLOCATOR.call();
         let req = c::HttpRequest {
             method,
@@ -146,7 +146,7 @@ impl wit::GuestEngine for Engine {
         };
         self.0
             .screen(&req, claims.map(verified_in).as_ref(), now_epoch_seconds)
-            .map(response)
+            .map(reply)
     }
 
     fn respond(&self, context: Vec<u8>, results: Vec<wit::Rows>) -> wit::Answer {
@@ -273,6 +273,18 @@ fn host_settings(s: c::HostSettings) -> wit::HostSettings {
             max_connections: s.limits.max_connections,
             max_body_bytes: s.limits.max_body_bytes,
             body_bytes_in_flight: s.limits.body_bytes_in_flight,
+        },
+    }
+}
+
+fn reply(r: c::Reply) -> wit::Reply {
+    wit::Reply {
+        response: response(r.response),
+        stage: match r.stage {
+            c::Stage::Jwt => wit::Stage::Jwt,
+            c::Stage::Parse => wit::Stage::Parse,
+            c::Stage::Plan => wit::Stage::Plan,
+            c::Stage::Response => wit::Stage::Response,
         },
     }
 }

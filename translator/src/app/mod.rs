@@ -7,7 +7,7 @@ use crate::auth;
 use crate::config::role_settings::Isolation;
 use crate::config::{Config, TxEndMode};
 use crate::contract::{
-    Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Rows, Statement, TxEnd,
+    Answer, AnswerBody, DbError, HttpRequest, HttpResponse, Outcome, Reply, Rows, Statement, TxEnd,
 };
 use crate::contract::{Param, RowUse};
 use crate::error::ApiError;
@@ -32,7 +32,7 @@ pub fn plan(
 ) -> Outcome {
     auth.and_then(|auth| try_plan(config, cache, req, &auth))
         .and_then(|outcome| nul::refuse(&outcome, &req.body).map(|()| outcome))
-        .unwrap_or_else(|err| Outcome::Reply(err.to_response()))
+        .unwrap_or_else(|err| Outcome::Reply(err.to_reply()))
 }
 
 fn try_plan(
@@ -49,15 +49,15 @@ fn try_plan(
         Action::RelationWrite { table, mutation } => {
             write::write(config, cache, auth, api, table, mutation).map(Outcome::Run)
         }
-        Action::RelationInfo(table) => Ok(Outcome::Reply(options::allow(&options::table_methods(
-            table,
-        )))),
+        Action::RelationInfo(table) => Ok(Outcome::answered(options::allow(
+            &options::table_methods(table),
+        ))),
         Action::Call(ref call) => {
             let call = call.clone();
             rpc::call(config, cache, auth, api, &call)
         }
         Action::SchemaRead { head } => root::root(config, auth, &api, head),
-        Action::SchemaInfo => Ok(Outcome::Reply(options::allow("OPTIONS,GET,HEAD"))),
+        Action::SchemaInfo => Ok(Outcome::answered(options::allow("OPTIONS,GET,HEAD"))),
     }
 }
 
@@ -70,9 +70,9 @@ pub fn screen(
     cache: &SchemaCache,
     req: &HttpRequest,
     auth: Result<auth::AuthResult, ApiError>,
-) -> Option<HttpResponse> {
+) -> Option<Reply> {
     let checked = auth.and_then(|_| api_request::screen(config, cache, req));
-    checked.err().map(|err| err.to_response())
+    checked.err().map(|err| err.to_reply())
 }
 
 pub fn respond(config: &Config, cache: &SchemaCache, context: &[u8], results: &[Rows]) -> Answer {

@@ -48,7 +48,7 @@ pub(super) fn call(
     let routine = resolved.routine;
     // OPTIONS finds the function as a GET would, then lists its verbs.
     if call.invoke == Invoke::Options {
-        return Ok(Outcome::Reply(options::allow(options::routine_methods(
+        return Ok(Outcome::answered(options::allow(options::routine_methods(
             routine,
         ))));
     }
