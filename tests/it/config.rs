@@ -33,6 +33,36 @@ pub(crate) fn binary(args: &[&str]) -> Command {
     cmd
 }
 
+/// A running binary, killed when dropped: a test that fails leaves no server
+/// behind (one would retry its vanished database forever).
+pub(crate) struct Spawned(Child);
+
+impl Spawned {
+    pub(crate) fn start(cmd: &mut Command) -> Spawned {
+        Spawned(cmd.spawn().expect("pgrest-host starts"))
+    }
+}
+
+impl std::ops::Deref for Spawned {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Spawned {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn output(cmd: &mut Command) -> (Output, String, String) {
     let out = cmd.output().expect("pgrest-host runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -276,12 +306,12 @@ async fn the_binary_serves_a_config_file_with_environment_overrides() {
             uri_file.display()
         ),
     );
-    let mut child = binary(&[file.to_str().unwrap()])
-        .env("PGRST_DB_SCHEMAS", "test")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("pgrest-host starts");
+    let mut child = Spawned::start(
+        binary(&[file.to_str().unwrap()])
+            .env("PGRST_DB_SCHEMAS", "test")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    );
     let lines = lines_of(&mut child);
     let listening = next_line(&lines, |l| l.starts_with("pgrest listening on "));
     let base = listening

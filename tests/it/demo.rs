@@ -9,6 +9,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::config::Spawned;
 use crate::harness::{client, send};
 
 /// The URL and `-H` headers of a printed `curl '<url>' -H '<header>'` line.
@@ -27,20 +28,20 @@ fn parse_curl(line: &str) -> (String, Vec<(String, String)>) {
 
 #[tokio::test]
 async fn demo_mode_serves_its_examples_and_cleans_up() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pgrest-host"))
-        .env_clear()
-        .envs(std::env::vars().filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "PATH" | "HOME" | "XDG_CACHE_HOME" | "PG_BIN_DIR"
-            )
-        }))
-        .env("PGRST_SERVER_PORT", "0")
-        .env("PGRST_SERVER_HOST", "127.0.0.1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starting pgrest-host");
+    let mut child = Spawned::start(
+        Command::new(env!("CARGO_BIN_EXE_pgrest-host"))
+            .env_clear()
+            .envs(std::env::vars().filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "PATH" | "HOME" | "XDG_CACHE_HOME" | "PG_BIN_DIR"
+                )
+            }))
+            .env("PGRST_SERVER_PORT", "0")
+            .env("PGRST_SERVER_HOST", "127.0.0.1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    );
     let pid = Pid::from_raw(child.id() as i32);
     let stdout = child.stdout.take().expect("stdout");
     let lines = tokio::task::spawn_blocking(move || {

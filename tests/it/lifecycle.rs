@@ -9,7 +9,7 @@ use nix::unistd::Pid;
 use pgrest_throwaway_pg::Cluster;
 use serde_json::json;
 
-use crate::config::{binary, lines_of, next_line, temp_file};
+use crate::config::{Spawned, binary, lines_of, next_line, temp_file};
 use crate::harness::{Reply, Server, client, own_cluster_env, send};
 
 /// Polls `url` (up to 30 s) until `done` holds for its reply.
@@ -102,11 +102,11 @@ async fn the_binary_reloads_on_notify_and_signals() {
         )
     };
     let file = temp_file(&dir, "pgrest.conf", &config(1));
-    let mut child = binary(&[file.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("pgrest-host starts");
+    let mut child = Spawned::start(
+        binary(&[file.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    );
     let pid = Pid::from_raw(child.id() as i32);
     let lines = lines_of(&mut child);
     let listening = next_line(&lines, |l| l.starts_with("pgrest listening on "));

@@ -3,7 +3,7 @@
 //! metrics on the admin server, `log-query`, and
 //! `db-pool-automatic-recovery = false`.
 
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use pgrest_throwaway_pg::Cluster;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::config::{binary, lines_from, lines_of, next_line, temp_file};
+use crate::config::{Spawned, binary, lines_from, lines_of, next_line, temp_file};
 use crate::harness::{Reply, Server, base_env, client, get_with, own_cluster_env, request, send};
 
 const EXPOSED: &str = "Content-Encoding, Content-Location, Content-Range, Content-Type, \
@@ -314,13 +314,13 @@ async fn metrics_count_requests_by_status_and_jwt_cache_use() {
 }
 
 /// The real binary with `env`, its stdout and stderr lines, and its URL.
-pub(crate) fn spawn(env: Vec<(String, String)>) -> (Child, Receiver<String>, String) {
-    let mut child = binary(&[])
-        .envs(env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pgrest-host starts");
+pub(crate) fn spawn(env: Vec<(String, String)>) -> (Spawned, Receiver<String>, String) {
+    let mut child = Spawned::start(
+        binary(&[])
+            .envs(env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let out = lines_of(&mut child);
     let err = lines_from(child.stderr.take().expect("piped stderr"));
     let listening = next_line(&out, |l| l.starts_with("pgrest listening on "));
@@ -444,11 +444,11 @@ async fn server_timing_follows_a_config_reload() {
         )
     };
     let file = temp_file(&dir, "pgrest.conf", &config(false));
-    let mut child = binary(&[file.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("pgrest-host starts");
+    let mut child = Spawned::start(
+        binary(&[file.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    );
     let out = lines_of(&mut child);
     let listening = next_line(&out, |l| l.starts_with("pgrest listening on "));
     let url = format!("{}/t", listening.trim_start_matches("pgrest listening on "));
