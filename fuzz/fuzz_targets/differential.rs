@@ -12,8 +12,10 @@ use std::sync::{Arc, LazyLock};
 use libfuzzer_sys::fuzz_target;
 use pgrest_host::component::{Compiled, Generation, wit};
 use pgrest_translator::contract as c;
-use pgrest_translator::engine::{self, Engine};
+use pgrest_translator::engine::Engine;
 
+// Shared with the parity test, which uses all of it.
+#[allow(dead_code)]
 #[path = "../../tests/it/from_wit.rs"]
 mod from_wit;
 
