@@ -5,19 +5,19 @@
 pub mod admin;
 pub mod cli;
 pub mod component;
-pub mod connection_watch;
+mod connection_watch;
 pub mod db;
 pub mod demo;
-pub mod listener;
-pub mod log;
-pub mod metrics;
-pub mod parse_errors;
-pub mod recovery;
-pub mod request_body;
-pub mod request_targets;
-pub mod server;
+mod listener;
+mod log;
+mod metrics;
+mod parse_errors;
+mod recovery;
+mod request_body;
+mod request_targets;
+mod server;
 pub mod settings;
-pub mod timing;
+mod timing;
 pub mod token_cache;
 
 use std::net::SocketAddr;
@@ -254,7 +254,7 @@ pub async fn load_component() -> Result<Arc<Compiled>, String> {
 /// on; on failure the last good one keeps serving. With `db-config` on, the
 /// configuration is read again first, in-database settings and all, as
 /// PostgREST's schema cache loads do; otherwise it stays the same.
-pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
+pub(crate) async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
     let statements = db_config_statements(current.compiled(), current.config())?;
     if !statements.is_empty() {
@@ -268,7 +268,7 @@ pub async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
 /// at start-up (pool, ports, log level) keep their values until a restart;
 /// the per-request switches (Server-Timing, log-query, automatic recovery)
 /// follow.
-pub async fn reload_config(state: &AppState) -> Result<(), String> {
+pub(crate) async fn reload_config(state: &AppState) -> Result<(), String> {
     let current = state.generation.read().expect("generation lock").clone();
     let statements = db_config_statements(current.compiled(), current.config())?;
     reload_config_reading(state, &current, &statements).await
