@@ -236,7 +236,7 @@ async fn configure(
     db.set_prepared_statements(resolved.host.db_prepared_statements);
     let connection = Connection {
         db,
-        connect: tls.connector(&pg_config)?,
+        connect: tls.connector(&pg_config).map_err(|e| e.to_string())?,
         pg_config,
     };
     Ok((resolved, connection))

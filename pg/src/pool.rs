@@ -13,7 +13,7 @@ use std::time::Duration;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult, TimeoutType};
 
 use crate::connection::{Conn, Error};
-use crate::tls::PgConnect;
+use crate::tls::{PgConnect, SettingsError};
 
 /// Opens connections for the pool, and checks them as they come back out.
 struct Manager {
@@ -61,14 +61,14 @@ impl Pool {
         connect: PgConnect,
         size: usize,
         wait: Duration,
-    ) -> Result<Pool, String> {
+    ) -> Result<Pool, SettingsError> {
         managed::Pool::builder(Manager { connect, config })
             .max_size(size)
             .wait_timeout(Some(wait))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map(Pool)
-            .map_err(|e| format!("building the connection pool: {e}"))
+            .map_err(|e| SettingsError::Pool(e.to_string()))
     }
 
     /// A connection: an idle one, else a new one while under `size`.

@@ -4,6 +4,9 @@
 //! names each prefixed with `!` for every method but those. Unset, every
 //! method is allowed.
 
+use crate::connection::Error;
+use crate::tls::SettingsError;
+
 /// An authentication request of the server, as `require_auth` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Method {
@@ -53,7 +56,8 @@ impl Default for RequireAuth {
 
 impl RequireAuth {
     /// Parses the setting with libpq's rules and messages; empty is unset.
-    pub(crate) fn parse(value: &str) -> Result<RequireAuth, String> {
+    pub(crate) fn parse(value: &str) -> Result<RequireAuth, SettingsError> {
+        let refused = |message: String| Err(SettingsError::RequireAuth(message));
         if value.is_empty() {
             return Ok(RequireAuth::default());
         }
@@ -72,14 +76,14 @@ impl RequireAuth {
                     name
                 }
                 Some(_) if !negated => {
-                    return Err(format!(
+                    return refused(format!(
                         "negative require_auth method \"{item}\" cannot be mixed with \
                          non-negative methods"
                     ));
                 }
                 Some(name) => name,
                 None if negated => {
-                    return Err(format!(
+                    return refused(format!(
                         "require_auth method \"{item}\" cannot be mixed with negative methods"
                     ));
                 }
@@ -95,7 +99,7 @@ impl RequireAuth {
                     rule.required = negated;
                     continue;
                 }
-                _ => return Err(format!("invalid require_auth value: \"{name}\"")),
+                _ => return refused(format!("invalid require_auth value: \"{name}\"")),
             };
             let bit = method.bit();
             let already = if negated {
@@ -104,7 +108,7 @@ impl RequireAuth {
                 rule.allowed & bit != 0
             };
             if already {
-                return Err(format!(
+                return refused(format!(
                     "require_auth method \"{name}\" is specified more than once"
                 ));
             }
@@ -114,7 +118,7 @@ impl RequireAuth {
     }
 
     /// Whether the server may ask for `method`; the error is libpq's.
-    pub(crate) fn check(&self, method: Method) -> Result<(), String> {
+    pub(crate) fn check(&self, method: Method) -> Result<(), Error> {
         if self.allowed & method.bit() != 0 {
             Ok(())
         } else {
@@ -124,7 +128,7 @@ impl RequireAuth {
 
     /// Whether the server may accept the client after `authenticated`
     /// (an exchange the client completed).
-    pub(crate) fn check_ok(&self, authenticated: bool) -> Result<(), String> {
+    pub(crate) fn check_ok(&self, authenticated: bool) -> Result<(), Error> {
         if self.required && !authenticated {
             Err(self.failed("server did not complete authentication"))
         } else {
@@ -132,11 +136,11 @@ impl RequireAuth {
         }
     }
 
-    fn failed(&self, reason: &str) -> String {
-        format!(
+    fn failed(&self, reason: &str) -> Error {
+        Error::Connect(format!(
             "authentication method requirement \"{}\" failed: {reason}",
             self.text.as_deref().unwrap_or_default()
-        )
+        ))
     }
 }
 
@@ -160,12 +164,12 @@ mod tests {
         assert!(rule.check(Method::ScramSha256).is_ok());
         assert!(rule.check(Method::Md5).is_ok());
         assert_eq!(
-            rule.check(Method::Password).unwrap_err(),
+            rule.check(Method::Password).unwrap_err().to_string(),
             "authentication method requirement \"scram-sha-256, md5\" failed: server \
              requested a cleartext password"
         );
         assert_eq!(
-            rule.check_ok(false).unwrap_err(),
+            rule.check_ok(false).unwrap_err().to_string(),
             "authentication method requirement \"scram-sha-256, md5\" failed: server did \
              not complete authentication"
         );
@@ -210,7 +214,8 @@ mod tests {
             ("scram", "invalid require_auth value: \"scram\""),
             ("md5,", "invalid require_auth value: \"\""),
         ] {
-            assert_eq!(RequireAuth::parse(value).unwrap_err(), message, "{value}");
+            let err = RequireAuth::parse(value).unwrap_err();
+            assert_eq!(err.to_string(), message, "{value}");
         }
     }
 }

@@ -261,7 +261,7 @@ impl Auth<'_> {
         loop {
             let message = conn.message().await?;
             if let Some(method) = requested_method(&message) {
-                self.require_auth.check(method).map_err(Error::Connect)?;
+                self.require_auth.check(method)?;
                 if binding == ChannelBinding::Require && method != Method::ScramSha256 {
                     return Err(refused(
                         "channel binding required but not supported by server's authentication \
@@ -277,9 +277,7 @@ impl Auth<'_> {
                              the password (no AuthenticationSASLFinal)",
                         ));
                     }
-                    self.require_auth
-                        .check_ok(finished)
-                        .map_err(Error::Connect)?;
+                    self.require_auth.check_ok(finished)?;
                     if binding == ChannelBinding::Require
                         && !scram.as_ref().is_some_and(|s| s.channel_bound)
                     {

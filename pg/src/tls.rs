@@ -42,8 +42,36 @@ pub(crate) enum SslMode {
     VerifyFull,
 }
 
+/// A connection setting that cannot be used, worded as libpq words it where
+/// libpq has the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid sslmode value: {0:?}")]
+    SslMode(String),
+    /// libpq's message for a `require_auth` it refuses.
+    #[error("{0}")]
+    RequireAuth(String),
+    #[error("sslrootcert=system is not supported; name a PEM file of trusted roots")]
+    SystemRoots,
+    #[error(
+        "sslmode={0} needs a root certificate: set sslrootcert (or PGSSLROOTCERT) to a PEM \
+         file, or create ~/.postgresql/root.crt"
+    )]
+    NoRoots(&'static str),
+    #[error("reading root certificate file {}: {reason}", .path.display())]
+    UnreadableRoots { path: PathBuf, reason: String },
+    #[error("root certificate file {}: {reason}", .path.display())]
+    BadRoot { path: PathBuf, reason: String },
+    #[error("root certificate file {} holds no certificate", .0.display())]
+    NoRootInFile(PathBuf),
+    #[error("TLS setup: {0}")]
+    Tls(String),
+    #[error("building the connection pool: {0}")]
+    Pool(String),
+}
+
 impl SslMode {
-    fn parse(value: &str) -> Result<SslMode, String> {
+    fn parse(value: &str) -> Result<SslMode, SettingsError> {
         Ok(match value {
             "disable" => SslMode::Disable,
             "allow" => SslMode::Allow,
@@ -51,7 +79,7 @@ impl SslMode {
             "require" => SslMode::Require,
             "verify-ca" => SslMode::VerifyCa,
             "verify-full" => SslMode::VerifyFull,
-            _ => return Err(format!("invalid sslmode value: {value:?}")),
+            _ => return Err(SettingsError::SslMode(value.to_string())),
         })
     }
 }
@@ -163,7 +191,10 @@ fn split_key_values(conninfo: &str) -> Result<(String, Vec<(String, String)>), S
 impl TlsOptions {
     /// From the connection string's parameters, else libpq's `PGSSLMODE`,
     /// `PGSSLROOTCERT` and `PGREQUIREAUTH`; `prefer` by default.
-    pub fn new(params: &[(String, String)], env: &[(String, String)]) -> Result<Self, String> {
+    pub fn new(
+        params: &[(String, String)],
+        env: &[(String, String)],
+    ) -> Result<Self, SettingsError> {
         let get = |key: &str, var: &str| {
             params
                 .iter()
@@ -195,7 +226,7 @@ impl TlsOptions {
     }
 
     /// The pool's connector: rustls set up for this mode.
-    pub fn connector(&self, config: &tokio_postgres::Config) -> Result<PgConnect, String> {
+    pub fn connector(&self, config: &tokio_postgres::Config) -> Result<PgConnect, SettingsError> {
         let unix_only = !config.get_hosts().is_empty()
             && config
                 .get_hosts()
@@ -210,7 +241,7 @@ impl TlsOptions {
         let provider = verifier.provider.clone();
         let client = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS setup: {e}"))?
+            .map_err(|e| SettingsError::Tls(e.to_string()))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
@@ -221,27 +252,18 @@ impl TlsOptions {
         })
     }
 
-    fn verifier(&self, mode: SslMode) -> Result<PgVerifier, String> {
+    fn verifier(&self, mode: SslMode) -> Result<PgVerifier, SettingsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verify = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull);
         let roots = match &self.root_cert {
-            Some(path) if path.as_os_str() == "system" => {
-                return Err(
-                    "sslrootcert=system is not supported; name a PEM file of trusted roots"
-                        .to_string(),
-                );
-            }
+            Some(path) if path.as_os_str() == "system" => return Err(SettingsError::SystemRoots),
             Some(path) => Some(Arc::new(read_roots(path)?)),
             None if verify => {
-                return Err(format!(
-                    "sslmode={} needs a root certificate: set sslrootcert (or PGSSLROOTCERT) \
-                     to a PEM file, or create ~/.postgresql/root.crt",
-                    if mode == SslMode::VerifyCa {
-                        "verify-ca"
-                    } else {
-                        "verify-full"
-                    },
-                ));
+                return Err(SettingsError::NoRoots(if mode == SslMode::VerifyCa {
+                    "verify-ca"
+                } else {
+                    "verify-full"
+                }));
             }
             None => None,
         };
@@ -249,7 +271,7 @@ impl TlsOptions {
             (Some(roots), SslMode::VerifyFull) => Some(
                 WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
                     .build()
-                    .map_err(|e| format!("TLS setup: {e}"))?,
+                    .map_err(|e| SettingsError::Tls(e.to_string()))?,
             ),
             _ => None,
         };
@@ -262,21 +284,23 @@ impl TlsOptions {
     }
 }
 
-fn read_roots(path: &Path) -> Result<RootCertStore, String> {
+fn read_roots(path: &Path) -> Result<RootCertStore, SettingsError> {
+    let bad = |reason: String| SettingsError::BadRoot {
+        path: path.to_path_buf(),
+        reason,
+    };
     let mut roots = RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("reading root certificate file {}: {e}", path.display()))?;
+    let certs =
+        CertificateDer::pem_file_iter(path).map_err(|e| SettingsError::UnreadableRoots {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
     for cert in certs {
-        let cert = cert.map_err(|e| format!("root certificate file {}: {e}", path.display()))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("root certificate file {}: {e}", path.display()))?;
+        let cert = cert.map_err(|e| bad(e.to_string()))?;
+        roots.add(cert).map_err(|e| bad(e.to_string()))?;
     }
     if roots.is_empty() {
-        return Err(format!(
-            "root certificate file {} holds no certificate",
-            path.display()
-        ));
+        return Err(SettingsError::NoRootInFile(path.to_path_buf()));
     }
     Ok(roots)
 }
@@ -467,14 +491,14 @@ mod tests {
             }
         );
         let err = TlsOptions::new(&params(&[("sslmode", "on")]), &[]).unwrap_err();
-        assert_eq!(err, "invalid sslmode value: \"on\"");
+        assert_eq!(err.to_string(), "invalid sslmode value: \"on\"");
         let from_env = params(&[("PGREQUIREAUTH", "md5")]);
         let o = TlsOptions::new(&params(&[("require_auth", "scram-sha-256")]), &from_env).unwrap();
         assert_eq!(o.require_auth, RequireAuth::parse("scram-sha-256").unwrap());
         let o = TlsOptions::new(&[], &from_env).unwrap();
         assert_eq!(o.require_auth, RequireAuth::parse("md5").unwrap());
         let err = TlsOptions::new(&params(&[("require_auth", "md4")]), &[]).unwrap_err();
-        assert_eq!(err, "invalid require_auth value: \"md4\"");
+        assert_eq!(err.to_string(), "invalid require_auth value: \"md4\"");
     }
 
     #[test]
@@ -486,7 +510,7 @@ mod tests {
                 root_cert: None,
                 require_auth: RequireAuth::default(),
             };
-            let err = options.connector(&config).err().unwrap();
+            let err = options.connector(&config).err().unwrap().to_string();
             assert!(err.contains("needs a root certificate"), "{err}");
         }
         let missing = TlsOptions {
@@ -494,7 +518,7 @@ mod tests {
             root_cert: Some("/nonexistent/ca.pem".into()),
             require_auth: RequireAuth::default(),
         };
-        let err = missing.connector(&config).err().unwrap();
+        let err = missing.connector(&config).err().unwrap().to_string();
         assert!(err.contains("/nonexistent/ca.pem"), "{err}");
     }
 }

@@ -48,8 +48,8 @@ impl Db {
         wait: Duration,
         prepare: bool,
     ) -> Result<Db, String> {
-        let connect = tls.connector(&config)?;
-        let pool = Pool::new(config, connect, size, wait)?;
+        let connect = tls.connector(&config).map_err(|e| e.to_string())?;
+        let pool = Pool::new(config, connect, size, wait).map_err(|e| e.to_string())?;
         Ok(Db { pool, prepare })
     }
 
