@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::harness::{Reply, Server, base_env, client, eventually, send, shared, superuser};
 use crate::{auth, jco};
@@ -290,6 +291,24 @@ async fn node_host_answers_like_pgrest_host() {
             "{method} {path} {headers:?} {body}: the Node host (left) differs from pgrest-host (right)"
         );
     }
+
+    // A refusal the head decides comes before the body (`screen`): a body
+    // declared and never sent still gets its 404.
+    let addr = node_base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = "POST /nope HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n";
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .expect("head written");
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("answered before the body")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(answer.contains("PGRST205"), "{answer}");
 
     // Absolute checks, so both hosts breaking the same way still fails.
     let get = |path| request(node_base, "GET", path, &[]);

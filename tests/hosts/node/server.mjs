@@ -76,15 +76,8 @@ async function handle(req, res) {
 }
 
 async function serve(req, headers) {
-  const body = await readBody(req);
   const q = req.url.indexOf('?');
-  const request = {
-    method: req.method,
-    path: q < 0 ? req.url : req.url.slice(0, q),
-    query: q < 0 ? '' : req.url.slice(q + 1),
-    headers,
-    body,
-  };
+  const path = q < 0 ? req.url : req.url.slice(0, q);
   let claims;
   const authorization = headers.find(([name]) => name === 'authorization');
   if (authorization) {
@@ -92,7 +85,16 @@ async function serve(req, headers) {
     if (check.tag === 'invalid') return check.val;
     if (check.tag === 'valid') claims = check.val;
   }
-  const outcome = engine.plan(request, claims, BigInt(Math.floor(Date.now() / 1000)));
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  // Refusals the head decides are answered before the body is read.
+  const hasBody = headers.some(([name]) => name === 'content-length' || name === 'transfer-encoding');
+  if (hasBody) {
+    const refused = engine.screen(req.method, path, headers, claims, now);
+    if (refused !== undefined) return refused.response;
+  }
+  const body = await readBody(req);
+  const request = { method: req.method, path, query: q < 0 ? '' : req.url.slice(q + 1), headers, body };
+  const outcome = engine.plan(request, claims, now);
   if (outcome.tag === 'reply') return outcome.val.response;
   return execute(outcome.val, body);
 }
