@@ -173,6 +173,17 @@ async fn connections_past_the_cap_wait_until_one_closes() {
 }
 
 #[tokio::test]
+async fn a_malformed_chunk_is_400_pgrstx05() {
+    let mut stream = connect(shared()).await;
+    let request = "POST /w_body HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.expect("written");
+    let answer = until_closed(&mut stream).await;
+    let (status, code) = status_and_code(&answer);
+    assert_eq!(status, "HTTP/1.1 400 Bad Request", "{answer}");
+    assert_eq!(code, "PGRSTX05");
+}
+
+#[tokio::test]
 async fn a_declared_body_over_the_limit_gets_413_before_it_is_sent() {
     // Only the head is sent: the answer cannot wait for the body.
     let mut stream = connect(shared()).await;

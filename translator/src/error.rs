@@ -410,7 +410,7 @@ impl ApiError {
             ),
             HostError::BodyInterrupted => host(
                 400,
-                "PGRSTX03",
+                "PGRSTX05",
                 "The request body was interrupted",
                 "The connection broke or a chunk was malformed",
             ),
