@@ -186,7 +186,7 @@ pub enum ApiError {
     /// read (not a server error); `message` describes it.
     Internal { message: String },
     /// A failure a host reports that PostgREST has no code for (see
-    /// `from_host`): PGRSTX00 (500), PGRSTX02-04 (a request body refused).
+    /// `from_host`): PGRSTX00 (500), PGRSTX02-05 (a request body refused).
     Host {
         status: u16,
         code: &'static str,
