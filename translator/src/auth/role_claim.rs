@@ -15,11 +15,13 @@
 //!
 //! Gaps left versus PostgREST:
 //! - `search()` patterns are the `regex` crate's (as RFC 9535's I-Regexp);
-//!   PostgREST's are POSIX ones (regex-tdfa), so e.g. `\p{Lu}` or `\d` match
-//!   here only.
+//!   PostgREST's are POSIX ones (regex-tdfa), so e.g. `\p{Lu}` matches here only.
 //! - `search()` with an argument that selects several nodes (`@.*`) is
 //!   refused at startup, as RFC 9535 types it; PostgREST accepts it and
 //!   finds no match.
+//! - A JSONPath whose brackets and parentheses nest more than
+//!   [`MAX_NESTING`] deep is refused at startup (its parse time doubles with
+//!   each nested filter); PostgREST reads it.
 //! - PostgREST's startup error goes on with its parser's position and
 //!   expectations (`(line 1, column 1): unexpected ...`); only the first
 //!   part is given here.
@@ -79,38 +81,54 @@ impl RoleClaimKey {
     }
 }
 
+/// How deep brackets and parentheses may nest in a JSONPath key. The
+/// parser's time doubles with each filter nested in another and its stack
+/// grows with each level (small in a WASI component); real keys nest a few
+/// levels (`$.g[?(@.a == 1 && search(@.b, "x"))]` is 4).
+const MAX_NESTING: usize = 8;
+
 fn json_path(text: &str) -> Option<JsonPath> {
-    if !calls_only_search(text) {
+    if !screened(text) {
         return None;
     }
     JsonPath::parse(text).ok()
 }
 
-/// Whether every function a JSONPath calls is `search`. A call is a name
-/// right before `(` outside string literals: RFC 9535 allows no blank
-/// between them, and a name before `(` means nothing else.
-fn calls_only_search(text: &str) -> bool {
+/// Whether a JSONPath nests at most [`MAX_NESTING`] deep and calls no
+/// function but `search`. Both are read outside string literals; a call is
+/// a name right before `(` (RFC 9535 allows no blank between them, and a
+/// name before `(` means nothing else).
+fn screened(text: &str) -> bool {
     let mut quote = None;
     let mut escaped = false;
+    let mut depth = 0usize;
     for (at, c) in text.char_indices() {
         match quote {
             Some(_) if escaped => escaped = false,
             Some(_) if c == '\\' => escaped = true,
             Some(open) if c == open => quote = None,
             Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == '(' => {
-                let before = &text[..at];
-                let name = before.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
-                let name = &before[name.len()..];
-                if !name.is_empty() && name != "search" {
-                    return false;
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' | '[' => {
+                    depth += 1;
+                    if depth > MAX_NESTING || (c == '(' && calls_another_function(&text[..at])) {
+                        return false;
+                    }
                 }
-            }
-            None => {}
+                ')' | ']' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
         }
     }
     true
+}
+
+/// Whether `before`, the text before a `(`, ends with a function name other
+/// than `search`.
+fn calls_another_function(before: &str) -> bool {
+    let rest = before.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    !matches!(&before[rest.len()..], "" | "search")
 }
 
 fn select_legacy<'a>(steps: &[LegacyStep], root: &'a Value) -> Option<&'a Value> {
@@ -458,6 +476,25 @@ mod tests {
                 LegacyOp::Equals,
                 "x".into()
             )]))
+        );
+    }
+
+    /// A key nested deeper than [`MAX_NESTING`] is refused before the
+    /// parser could spend its time or stack on it.
+    #[test]
+    fn deeply_nested_keys_are_refused() {
+        let parens = |depth| format!("$[?{}@{}]", "(".repeat(depth), ")".repeat(depth));
+        let filters = |depth| format!("$.a{}", "[?@".repeat(depth) + &"]".repeat(depth));
+        assert!(RoleClaimKey::parse(&parens(MAX_NESTING - 1)).is_ok());
+        assert!(RoleClaimKey::parse(&filters(MAX_NESTING)).is_ok());
+        for key in [parens(MAX_NESTING), filters(MAX_NESTING + 1), parens(5000)] {
+            assert!(refused(&key), "{key}");
+        }
+        // Brackets inside a string literal do not count.
+        let quoted = format!("$['{}']", "[".repeat(100));
+        assert_eq!(
+            role(&quoted, json!({"[".repeat(100): "deep"})),
+            Some(json!("deep"))
         );
     }
 
