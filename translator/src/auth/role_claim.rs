@@ -94,8 +94,8 @@ fn json_path(text: &str) -> Option<JsonPath> {
     JsonPath::parse(text).ok()
 }
 
-/// Whether a JSONPath nests at most [`MAX_NESTING`] deep and calls no
-/// function but `search`. Both are read outside string literals; a call is
+/// Whether a JSONPath nests at most [`MAX_NESTING`] deep, calls no
+/// function but `search` and has only well-formed `\u` escapes. Both are read outside string literals; a call is
 /// a name right before `(` (RFC 9535 allows no blank between them, and a
 /// name before `(` means nothing else).
 fn screened(text: &str) -> bool {
@@ -104,7 +104,15 @@ fn screened(text: &str) -> bool {
     let mut depth = 0usize;
     for (at, c) in text.char_indices() {
         match quote {
-            Some(_) if escaped => escaped = false,
+            Some(_) if escaped => {
+                escaped = false;
+                // serde_json_path panics on a `\u` not followed by four
+                // characters; anything but four hex digits is invalid anyway.
+                let hex = text.as_bytes().get(at + 1..at + 5);
+                if c == 'u' && !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                    return false;
+                }
+            }
             Some(_) if c == '\\' => escaped = true,
             Some(open) if c == open => quote = None,
             Some(_) => {}
@@ -476,6 +484,24 @@ mod tests {
                 LegacyOp::Equals,
                 "x".into()
             )]))
+        );
+    }
+
+    /// A `\u` escape without four hex digits is refused, not handed to
+    /// serde_json_path, which panics on some (found by the `jwt` fuzz target).
+    #[test]
+    fn a_unicode_escape_needs_four_hex_digits() {
+        for key in [
+            "$[\"X\\u\u{a4}?\n@",
+            r#"$['\u"#,
+            r#"$["\u12"]"#,
+            r#"$["\uZZZZ"]"#,
+        ] {
+            assert!(refused(key), "{key}");
+        }
+        assert_eq!(
+            role(r#"$["\u00e9"]"#, json!({"\u{e9}": "e"})),
+            Some(json!("e"))
         );
     }
 
