@@ -442,6 +442,34 @@ async fn base64_secret_nested_role_claim_and_no_anonymous_role() {
     }
 }
 
+/// A JSONPath `search()` filter picks the first role it matches; no match is
+/// the anonymous role, and a function PostgREST lacks stops the start.
+#[tokio::test]
+async fn role_claim_key_with_a_search_filter() {
+    let key = r#"$.app.roles[?search(@, "^Al")]"#;
+    let server = server_with(&[
+        ("PGRST_JWT_SECRET", SECRET),
+        ("PGRST_JWT_ROLE_CLAIM_KEY", key),
+    ]);
+    let token = hs256(json!({"role": "ignored", "app": {"roles": ["other", "Alice", "Alan"]}}));
+    let r = get_as(&server, "/auth_info?select=role", &token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([{"role": "Alice"}]));
+    let token = hs256(json!({"app": {"roles": ["other"]}}));
+    let r = get_as(&server, "/auth_info?select=role", &token).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, json!([{"role": "Web Anon"}]));
+
+    let key = r#"$.app.roles[?match(@, "Al.*")]"#;
+    let mut env = base_env();
+    env.push(("PGRST_JWT_ROLE_CLAIM_KEY".into(), key.into()));
+    let err = pgrest_host::start(env)
+        .await
+        .err()
+        .expect("a refused start");
+    assert_eq!(err, format!("failed to parse role-claim-key value ({key})"));
+}
+
 #[tokio::test]
 async fn jwks_keys_selected_by_kid() {
     let ec256 = generate(&rcgen::PKCS_ECDSA_P256_SHA256);
