@@ -539,7 +539,7 @@ impl Renderer {
                 response
             }
             Err(e) => {
-                eprintln!("translator component failed rendering {err:?}: {e:?}");
+                tracing::error!("translator component failed rendering {err:?}: {e:?}");
                 last_resort()
             }
         }
@@ -580,7 +580,7 @@ fn spawn_epoch_ticker(engine: EngineWeak) {
         });
     // Without the thread no deadline ever passes; calls still run.
     if let Err(e) = ticker {
-        eprintln!("pgrest: no translator deadline, the epoch thread failed to start: {e}");
+        tracing::error!("pgrest: no translator deadline, the epoch thread failed to start: {e}");
     }
 }
 

@@ -304,7 +304,7 @@ fn log_config_warnings(compiled: &Compiled, config: &[u8]) -> Result<(), String>
         .config_warnings(config)
         .map_err(|e| format!("translator: {e:?}"))??;
     for warning in warnings {
-        eprintln!("Warning: {warning}");
+        tracing::warn!("Warning: {warning}");
     }
     Ok(())
 }
@@ -344,7 +344,7 @@ async fn with_db_settings(
                     })
                     .collect();
             }
-            Err(e) => eprintln!("Failed reading the in-database configuration: {e}"),
+            Err(e) => tracing::error!("Failed reading the in-database configuration: {e}"),
         }
     }
     settings::resolve_config(compiled, config_file, env, &db_settings)
@@ -486,11 +486,7 @@ async fn handle_logged(
     if let Some(line) = line
         && level.logs_status(status)
     {
-        let size = response.body().size_hint().exact();
-        println!(
-            "{}",
-            line.format(status, size, std::time::SystemTime::now())
-        );
+        line.log(status, response.body().size_hint().exact());
     }
     Ok(response)
 }

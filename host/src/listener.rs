@@ -26,17 +26,17 @@ pub async fn run(
             Ok(mut listening) => {
                 delay = 1;
                 set_listening(&state, true);
-                eprintln!("Listening for notifications on the \"{channel}\" channel");
+                tracing::info!("Listening for notifications on the \"{channel}\" channel");
                 while let Ok((on, payload)) = listening.next().await {
                     if on == channel {
                         handle(&state, &payload).await;
                     }
                 }
                 set_listening(&state, false);
-                eprintln!("The \"{channel}\" listener lost its connection");
+                tracing::warn!("The \"{channel}\" listener lost its connection");
                 crate::server::recover(&state);
             }
-            Err(e) => eprintln!("Failed listening on \"{channel}\": {e}"),
+            Err(e) => tracing::error!("Failed listening on \"{channel}\": {e}"),
         }
         tokio::time::sleep(Duration::from_secs(delay)).await;
         delay = (delay * 2).min(MAX_DELAY_SECS);
@@ -57,8 +57,8 @@ async fn handle(state: &AppState, payload: &str) {
         _ => return,
     };
     match result {
-        Ok(()) => eprintln!("Reloaded the {what} after a notification"),
+        Ok(()) => tracing::info!("Reloaded the {what} after a notification"),
         // The last good generation keeps serving.
-        Err(e) => eprintln!("Failed reloading the {what}: {e}"),
+        Err(e) => tracing::error!("Failed reloading the {what}: {e}"),
     }
 }

@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use pgrest_host::cli::{self, Command};
+use pgrest_host::log;
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Worker (and blocking) thread stacks: component calls run on them, and
@@ -14,6 +15,7 @@ use tokio::signal::unix::{SignalKind, signal};
 const THREAD_STACK: usize = 8 << 20;
 
 fn main() -> ExitCode {
+    log::install();
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(THREAD_STACK)
@@ -103,7 +105,7 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
-    println!("pgrest listening on http://{}", server.addr);
+    tracing::info!(target: log::ADDRESS, "pgrest listening on http://{}", server.addr);
     if let Some(cluster) = &demo {
         print!("{}", pgrest_host::demo::examples(server.addr, cluster));
     }
@@ -132,8 +134,8 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
             _ = usr2.recv() => ("config", server.reload_config().await),
         };
         match reloaded {
-            (what, Ok(())) => eprintln!("Reloaded the {what}"),
-            (what, Err(e)) => eprintln!("Failed reloading the {what}: {e}"),
+            (what, Ok(())) => tracing::info!("Reloaded the {what}"),
+            (what, Err(e)) => tracing::error!("Failed reloading the {what}: {e}"),
         }
     }
     server.shutdown().await;
@@ -142,6 +144,6 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
 }
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("pgrest: {msg}");
+    tracing::error!("pgrest: {msg}");
     ExitCode::FAILURE
 }

@@ -33,7 +33,7 @@ impl Recovery {
         {
             return self.retry_after();
         }
-        eprintln!("Database connection lost. Attempting to reconnect...");
+        tracing::error!("Database connection lost. Attempting to reconnect...");
         let recovery = self.clone();
         tokio::spawn(async move {
             loop {
@@ -41,13 +41,13 @@ impl Recovery {
                 tokio::time::sleep(Duration::from_secs(delay)).await;
                 match attempt().await {
                     Ok(()) => {
-                        eprintln!("Connection successful; schema cache reloaded");
+                        tracing::info!("Connection successful; schema cache reloaded");
                         recovery.delay_secs.store(0, Ordering::Release);
                         return;
                     }
                     Err(why) => {
                         let next = (delay * 2).min(MAX_DELAY_SECS);
-                        eprintln!("Reconnection failed ({why}); retrying in {next} s");
+                        tracing::warn!("Reconnection failed ({why}); retrying in {next} s");
                         recovery.delay_secs.store(next, Ordering::Release);
                     }
                 }

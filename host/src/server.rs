@@ -323,10 +323,10 @@ async fn serve(
     if let Some(took) = responding {
         timing.record(Stage::Response, took);
     }
-    if !queries.is_empty() && state.log_level.logs_status(response.status().as_u16()) {
-        let at = crate::log::log_time(SystemTime::now());
+    let status = response.status().as_u16();
+    if state.log_level.logs_status(status) {
         for sql in queries {
-            eprintln!("{at}: {sql}");
+            crate::log::query(status, &sql);
         }
     }
     response
@@ -354,7 +354,7 @@ pub fn recover(state: &Arc<AppState>) -> u64 {
             let first = fatal.is_none();
             if first {
                 let message = "Automatic recovery disabled, exiting.";
-                eprintln!("{}: {message}", crate::log::log_time(SystemTime::now()));
+                tracing::error!(target: crate::log::STAMPED, "{message}");
                 *fatal = Some(message.to_string());
             }
             first
@@ -460,7 +460,7 @@ fn body_refused(
 /// A trap or instantiation failure in the component: a bug, not a client
 /// mistake. The instance was dropped; the next request gets a fresh one.
 fn component_failure(generation: &Generation, err: wasmtime::Error) -> HttpResponse {
-    eprintln!("translator component failed: {err:?}");
+    tracing::error!("translator component failed: {err:?}");
     rendered(
         generation,
         wit::HostError::TranslatorFailed(err.to_string()),

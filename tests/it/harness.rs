@@ -128,6 +128,7 @@ impl Server {
 
     /// Starts a server, or returns why it could not start.
     pub fn try_start(env: Vec<(String, String)>) -> Result<Server, String> {
+        pgrest_host::log::install();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
