@@ -9,7 +9,7 @@ mod connection_watch;
 pub mod db;
 pub mod demo;
 mod listener;
-mod log;
+pub mod log;
 mod metrics;
 mod parse_errors;
 mod recovery;
