@@ -13,6 +13,36 @@
 //! (`$$` is a literal `$`). Keys keep their spelling; unknown keys are the
 //! caller's business. Errors carry the line and column.
 
+/// Why a config file cannot be read, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("config file, line {line}, column {column}: {expected}, found {found}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        expected: String,
+        found: String,
+    },
+    #[error("config file, line {line}: `import` is not supported; put all options in one file")]
+    Import { line: usize },
+    #[error("config file, line {line}: {problem}")]
+    Interpolation {
+        line: usize,
+        problem: InterpolationError,
+    },
+}
+
+/// A `$(NAME)` or `$` in a string that cannot be replaced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InterpolationError {
+    #[error("unterminated $( in {0:?}")]
+    Unterminated(String),
+    #[error("no such variable: '{0}'")]
+    NoSuchVariable(String),
+    #[error("a lone $ in {0:?} (write $$ for a literal $)")]
+    LoneDollar(String),
+}
+
 /// A value as written in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -33,7 +63,7 @@ pub struct Binding {
 
 /// Parses a whole file into its bindings, in file order (a later binding of
 /// the same key wins), with `$(NAME)` interpolated from earlier keys or `env`.
-pub fn parse(text: &str, env: &[(String, String)]) -> Result<Vec<Binding>, String> {
+pub fn parse(text: &str, env: &[(String, String)]) -> Result<Vec<Binding>, FileError> {
     let mut p = Parser {
         src: text,
         pos: 0,
@@ -43,8 +73,11 @@ pub fn parse(text: &str, env: &[(String, String)]) -> Result<Vec<Binding>, Strin
     let bindings = p.out;
     let mut done: Vec<Binding> = Vec::with_capacity(bindings.len());
     for b in bindings {
-        let value = interpolate_value(b.value, &done, env)
-            .map_err(|e| format!("config file, line {}: {e}", b.line))?;
+        let value =
+            interpolate_value(b.value, &done, env).map_err(|problem| FileError::Interpolation {
+                line: b.line,
+                problem,
+            })?;
         done.push(Binding { value, ..b });
     }
     Ok(done)
@@ -80,7 +113,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn error(&self, what: &str) -> String {
+    fn error(&self, what: &str) -> FileError {
         let before = &self.src[..self.pos];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -89,7 +122,12 @@ impl<'a> Parser<'a> {
             Some('\n' | '\r') => "end of line".to_string(),
             Some(c) => format!("{c:?}"),
         };
-        format!("config file, line {line}, column {column}: {what}, found {found}")
+        FileError::Syntax {
+            line,
+            column,
+            expected: what.to_string(),
+            found,
+        }
     }
 
     fn line(&self) -> usize {
@@ -125,7 +163,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Directives up to the end of input, or up to `}` inside a group.
-    fn directives(&mut self, prefix: &str, in_group: bool) -> Result<(), String> {
+    fn directives(&mut self, prefix: &str, in_group: bool) -> Result<(), FileError> {
         loop {
             self.skip_lines();
             match self.peek() {
@@ -144,7 +182,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn directive(&mut self, prefix: &str) -> Result<(), String> {
+    fn directive(&mut self, prefix: &str) -> Result<(), FileError> {
         if self.eat("#;") {
             // Parse the next directive for its syntax, then drop what it bound.
             let kept = self.out.len();
@@ -158,9 +196,7 @@ impl<'a> Parser<'a> {
         let line = self.line();
         let ident = self.ident()?;
         if ident == "import" {
-            return Err(format!(
-                "config file, line {line}: `import` is not supported; put all options in one file"
-            ));
+            return Err(FileError::Import { line });
         }
         let key = format!("{prefix}{ident}");
         self.skip_lines();
@@ -181,7 +217,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A letter, then letters, digits, `_` or `-`; dots separate parts.
-    fn ident(&mut self) -> Result<String, String> {
+    fn ident(&mut self) -> Result<String, FileError> {
         let start = self.pos;
         loop {
             if !self.peek().is_some_and(char::is_alphabetic) {
@@ -199,7 +235,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self) -> Result<Value, String> {
+    fn value(&mut self) -> Result<Value, FileError> {
         for (word, b) in [
             ("on", true),
             ("off", false),
@@ -268,7 +304,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A double-quoted string with `\" \\ \n \t \r \uXXXX` escapes; it may span lines.
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, FileError> {
         self.bump();
         let mut s = String::new();
         loop {
@@ -299,7 +335,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The four hex digits after `\u`, with a UTF-16 surrogate pair as two escapes.
-    fn unicode_escape(&mut self) -> Result<char, String> {
+    fn unicode_escape(&mut self) -> Result<char, FileError> {
         let high = self.hex4()?;
         if !(0xd800..=0xdfff).contains(&high) {
             return char::from_u32(high).ok_or_else(|| self.error("invalid \\u escape"));
@@ -314,15 +350,16 @@ impl<'a> Parser<'a> {
         Err(self.error("invalid UTF-16 surrogates in \\u escapes"))
     }
 
-    fn hex4(&mut self) -> Result<u32, String> {
+    fn hex4(&mut self) -> Result<u32, FileError> {
         let digits = self
             .rest()
             .get(..4)
             .filter(|d| d.chars().all(|c| c.is_ascii_hexdigit()));
+        let expected = "expected four hex digits after \\u";
         let Some(digits) = digits else {
-            return Err(self.error("expected four hex digits after \\u"));
+            return Err(self.error(expected));
         };
-        let code = u32::from_str_radix(digits, 16).map_err(|e| e.to_string())?;
+        let code = u32::from_str_radix(digits, 16).map_err(|_| self.error(expected))?;
         self.pos += 4;
         Ok(code)
     }
@@ -332,7 +369,7 @@ fn interpolate_value(
     value: Value,
     earlier: &[Binding],
     env: &[(String, String)],
-) -> Result<Value, String> {
+) -> Result<Value, InterpolationError> {
     Ok(match value {
         Value::Str(s) => Value::Str(interpolate(&s, earlier, env)?),
         Value::List(items) => Value::List(
@@ -347,7 +384,11 @@ fn interpolate_value(
 
 /// Replaces `$(NAME)` by the latest earlier binding of key NAME, else the
 /// environment variable NAME; `$$` is a literal `$`.
-fn interpolate(s: &str, earlier: &[Binding], env: &[(String, String)]) -> Result<String, String> {
+fn interpolate(
+    s: &str,
+    earlier: &[Binding],
+    env: &[(String, String)],
+) -> Result<String, InterpolationError> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -359,7 +400,7 @@ fn interpolate(s: &str, earlier: &[Binding], env: &[(String, String)]) -> Result
         } else if let Some(after) = rest.strip_prefix('(') {
             let end = after
                 .find(')')
-                .ok_or_else(|| format!("unterminated $( in {s:?}"))?;
+                .ok_or_else(|| InterpolationError::Unterminated(s.to_string()))?;
             let name = &after[..end];
             let found = earlier
                 .iter()
@@ -372,11 +413,11 @@ fn interpolate(s: &str, earlier: &[Binding], env: &[(String, String)]) -> Result
                         .find(|(k, _)| k == name)
                         .map(|(_, v)| v.clone())
                 })
-                .ok_or_else(|| format!("no such variable: '{name}'"))?;
+                .ok_or_else(|| InterpolationError::NoSuchVariable(name.to_string()))?;
             out.push_str(&found);
             rest = &after[end + 1..];
         } else {
-            return Err(format!("a lone $ in {s:?} (write $$ for a literal $)"));
+            return Err(InterpolationError::LoneDollar(s.to_string()));
         }
     }
     out.push_str(rest);

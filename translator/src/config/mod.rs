@@ -306,7 +306,7 @@ impl Config {
         db_settings: &[(String, String)],
     ) -> Result<Config, String> {
         let bindings = match file_text {
-            Some(text) => file::parse(text, env)?,
+            Some(text) => file::parse(text, env).map_err(|e| e.to_string())?,
             None => Vec::new(),
         };
         let src = Sources::new(&bindings, env, db_settings);

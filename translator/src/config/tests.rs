@@ -655,3 +655,24 @@ fn client_limit_options() {
     // One body must fit in what all bodies may hold.
     assert!(from_env(&[("PGRST_SERVER_MAX_BODY_BYTES", "300000000")]).is_err());
 }
+
+#[test]
+fn file_errors_say_where_and_what() {
+    use super::file::{self, FileError, InterpolationError};
+    let err = file::parse("a = 1\nb = \"x", &[]).unwrap_err();
+    assert!(
+        matches!(&err, FileError::Syntax { line: 2, expected, .. } if expected == "unterminated string"),
+        "{err:?}"
+    );
+    assert_eq!(
+        file::parse("a = 1\nb = \"$(NOPE)\"", &[]).unwrap_err(),
+        FileError::Interpolation {
+            line: 2,
+            problem: InterpolationError::NoSuchVariable("NOPE".into())
+        }
+    );
+    assert_eq!(
+        file::parse("import \"x.conf\"", &[]).unwrap_err(),
+        FileError::Import { line: 1 }
+    );
+}
