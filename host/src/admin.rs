@@ -32,9 +32,26 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) {
     }
 }
 
+/// Why `--ready` could not learn the admin server's answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("connecting to the admin server at {host}:{port}: {source}")]
+    Connect {
+        host: String,
+        port: u16,
+        source: std::io::Error,
+    },
+    #[error("asking the admin server: {0}")]
+    Ask(std::io::Error),
+    #[error("reading the admin server's answer: {0}")]
+    Read(std::io::Error),
+    #[error("the admin server's answer is not HTTP")]
+    NotHttp,
+}
+
 /// `--ready`: the status of `/ready` on the admin server at `host:port`
 /// (any-address forms probe the loopback address).
-pub async fn probe(host: &str, port: u16) -> Result<u16, String> {
+pub async fn probe(host: &str, port: u16) -> Result<u16, ProbeError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = match host {
         "0.0.0.0" => "127.0.0.1",
@@ -43,22 +60,26 @@ pub async fn probe(host: &str, port: u16) -> Result<u16, String> {
     };
     let mut stream = tokio::net::TcpStream::connect((host, port))
         .await
-        .map_err(|e| format!("connecting to the admin server at {host}:{port}: {e}"))?;
+        .map_err(|source| ProbeError::Connect {
+            host: host.to_string(),
+            port,
+            source,
+        })?;
     let request = format!("GET /ready HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream
         .write_all(request.as_bytes())
         .await
-        .map_err(|e| format!("asking the admin server: {e}"))?;
+        .map_err(ProbeError::Ask)?;
     let mut answer = Vec::new();
     stream
         .read_to_end(&mut answer)
         .await
-        .map_err(|e| format!("reading the admin server's answer: {e}"))?;
+        .map_err(ProbeError::Read)?;
     String::from_utf8_lossy(&answer)
         .split(' ')
         .nth(1)
         .and_then(|status| status.parse().ok())
-        .ok_or_else(|| "the admin server's answer is not HTTP".to_string())
+        .ok_or(ProbeError::NotHttp)
 }
 
 /// Not recovering, and the database reachable: through the listener's

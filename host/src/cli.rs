@@ -49,8 +49,17 @@ pub fn version() -> String {
     )
 }
 
+/// Arguments the binary does not take, worded as PostgREST words them.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CliError {
+    #[error("Invalid option `{0}'")]
+    Option(String),
+    #[error("Invalid argument `{0}'")]
+    Argument(String),
+}
+
 /// Parses the arguments after the program name.
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
+pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, CliError> {
     let mut cli = Cli {
         command: Command::Run,
         config_file: None,
@@ -64,10 +73,10 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
             "--dump-schema" => Command::DumpSchema,
             "--ready" => Command::Ready,
             flag if flag.starts_with('-') && flag.len() > 1 => {
-                return Err(format!("Invalid option `{flag}'"));
+                return Err(CliError::Option(flag.to_string()));
             }
             _ if cli.config_file.is_some() => {
-                return Err(format!("Invalid argument `{arg}'"));
+                return Err(CliError::Argument(arg));
             }
             _ => {
                 cli.config_file = Some(PathBuf::from(arg));
@@ -86,7 +95,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
 mod tests {
     use super::*;
 
-    fn parse_args(args: &[&str]) -> Result<Cli, String> {
+    fn parse_args(args: &[&str]) -> Result<Cli, CliError> {
         parse(args.iter().map(|a| a.to_string()))
     }
 
@@ -121,11 +130,11 @@ mod tests {
     #[test]
     fn bad_arguments() {
         assert_eq!(
-            parse_args(&["--nope"]).unwrap_err(),
+            parse_args(&["--nope"]).unwrap_err().to_string(),
             "Invalid option `--nope'"
         );
         assert_eq!(
-            parse_args(&["a.conf", "b.conf"]).unwrap_err(),
+            parse_args(&["a.conf", "b.conf"]).unwrap_err().to_string(),
             "Invalid argument `b.conf'"
         );
     }

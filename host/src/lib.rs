@@ -17,6 +17,7 @@ mod request_body;
 mod request_targets;
 mod server;
 pub mod settings;
+mod setup_error;
 mod timing;
 pub mod token_cache;
 
@@ -33,6 +34,7 @@ use tokio::sync::{Semaphore, watch};
 use component::{Compiled, Generation};
 use db::Db;
 use server::AppState;
+pub use setup_error::SetupError;
 
 /// A server running on the current tokio runtime.
 pub struct Running {
@@ -69,19 +71,19 @@ impl Running {
     }
 
     /// Reloads the schema cache (SIGUSR1).
-    pub async fn reload_schema_cache(&self) -> Result<(), String> {
+    pub async fn reload_schema_cache(&self) -> Result<(), SetupError> {
         reload_schema_cache(&self.state).await
     }
 
     /// Reloads the configuration and then the schema cache (SIGUSR2).
-    pub async fn reload_config(&self) -> Result<(), String> {
+    pub async fn reload_config(&self) -> Result<(), SetupError> {
         reload_config(&self.state).await
     }
 }
 
 /// Starts serving with the configuration in `env` (PGRST_* and libpq PG*
 /// variables, as a process environment would hold them).
-pub async fn start(env: Vec<(String, String)>) -> Result<Running, String> {
+pub async fn start(env: Vec<(String, String)>) -> Result<Running, SetupError> {
     start_with_file(None, env).await
 }
 
@@ -89,24 +91,19 @@ pub async fn start(env: Vec<(String, String)>) -> Result<Running, String> {
 pub async fn start_with_file(
     config_file: Option<&Path>,
     env: Vec<(String, String)>,
-) -> Result<Running, String> {
+) -> Result<Running, SetupError> {
     let (settings, connection, generation) = connect_and_load(config_file, &env).await?;
-    let listener = TcpListener::bind(settings.bind_addr())
-        .await
-        .map_err(|e| format!("binding {:?}: {e}", settings.bind_addr()))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let listener = bind("", settings.bind_addr()).await?;
+    let addr = listener
+        .local_addr()
+        .expect("a bound socket has an address");
     let admin = match settings.admin_bind_addr() {
-        Some(bind) => Some(
-            TcpListener::bind(&bind)
-                .await
-                .map_err(|e| format!("binding the admin server {bind:?}: {e}"))?,
-        ),
+        Some(bind_addr) => Some(bind("the admin server ", bind_addr).await?),
         None => None,
     };
     let admin_addr = admin
         .as_ref()
-        .map(|l| l.local_addr().map_err(|e| e.to_string()))
-        .transpose()?;
+        .map(|l| l.local_addr().expect("a bound socket has an address"));
     let state = Arc::new(AppState {
         generation: RwLock::new(Arc::new(generation.loaded)),
         db: connection.db,
@@ -161,16 +158,26 @@ pub async fn start_with_file(
     })
 }
 
+async fn bind(server: &'static str, addr: (String, u16)) -> Result<TcpListener, SetupError> {
+    TcpListener::bind(&addr)
+        .await
+        .map_err(|source| SetupError::Bind {
+            server,
+            addr,
+            source,
+        })
+}
+
 /// The loaded schema cache as JSON (`--dump-schema`).
 pub async fn dump_schema(
     config_file: Option<&Path>,
     env: Vec<(String, String)>,
-) -> Result<String, String> {
+) -> Result<String, SetupError> {
     let (_, _, generation) = connect_and_load(config_file, &env).await?;
     generation
         .loaded
         .with_instance(|instance| instance.dump_schema())
-        .map_err(|e| format!("translator: {e:?}"))
+        .map_err(SetupError::Translator)
 }
 
 /// The pool, and how to open a connection of one's own (the listener's).
@@ -190,7 +197,7 @@ struct Loaded {
 async fn connect_and_load(
     config_file: Option<&Path>,
     env: &[(String, String)],
-) -> Result<(settings::HostSettings, Connection, Loaded), String> {
+) -> Result<(settings::HostSettings, Connection, Loaded), SetupError> {
     let compiled = load_component().await?;
     let (resolved, connection) = configure(&compiled, config_file, env).await?;
     let settings = resolved.host.clone();
@@ -204,12 +211,13 @@ async fn connect_and_load(
 pub async fn dump_config(
     config_file: Option<&Path>,
     env: &[(String, String)],
-) -> Result<String, String> {
+) -> Result<String, SetupError> {
     let compiled = load_component().await?;
     let (resolved, _) = configure(&compiled, config_file, env).await?;
     compiled
         .dump_config(&resolved.config)
-        .map_err(|e| format!("translator: {e:?}"))?
+        .map_err(SetupError::Translator)?
+        .map_err(SetupError::Refused)
 }
 
 /// Opens the pool with the configuration of the file and environment (the
@@ -219,7 +227,7 @@ async fn configure(
     compiled: &Compiled,
     config_file: Option<&Path>,
     env: &[(String, String)],
-) -> Result<(settings::ResolvedConfig, Connection), String> {
+) -> Result<(settings::ResolvedConfig, Connection), SetupError> {
     let resolved = settings::resolve_config(compiled, config_file, env, &[])?;
     let base = &resolved.host;
     let (pg_config, tls) = base.pg_config(env)?;
@@ -236,25 +244,24 @@ async fn configure(
     db.set_prepared_statements(resolved.host.db_prepared_statements);
     let connection = Connection {
         db,
-        connect: tls.connector(&pg_config).map_err(|e| e.to_string())?,
+        connect: tls.connector(&pg_config)?,
         pg_config,
     };
     Ok((resolved, connection))
 }
 
 /// The translator component, compiled (or loaded from the cache).
-pub async fn load_component() -> Result<Arc<Compiled>, String> {
+pub async fn load_component() -> Result<Arc<Compiled>, SetupError> {
     tokio::task::spawn_blocking(Compiled::new)
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("loading the translator component: {e:?}"))
+        .await?
+        .map_err(SetupError::Component)
 }
 
 /// Reloads the schema cache into a new generation, and serves it from now
 /// on; on failure the last good one keeps serving. With `db-config` on, the
 /// configuration is read again first, in-database settings and all, as
 /// PostgREST's schema cache loads do; otherwise it stays the same.
-pub(crate) async fn reload_schema_cache(state: &AppState) -> Result<(), String> {
+pub(crate) async fn reload_schema_cache(state: &AppState) -> Result<(), SetupError> {
     let current = state.generation.read().expect("generation lock").clone();
     let statements = db_config_statements(current.compiled(), current.config())?;
     if !statements.is_empty() {
@@ -268,7 +275,7 @@ pub(crate) async fn reload_schema_cache(state: &AppState) -> Result<(), String> 
 /// at start-up (pool, ports, log level) keep their values until a restart;
 /// the per-request switches (Server-Timing, log-query, automatic recovery)
 /// follow.
-pub(crate) async fn reload_config(state: &AppState) -> Result<(), String> {
+pub(crate) async fn reload_config(state: &AppState) -> Result<(), SetupError> {
     let current = state.generation.read().expect("generation lock").clone();
     let statements = db_config_statements(current.compiled(), current.config())?;
     reload_config_reading(state, &current, &statements).await
@@ -279,7 +286,7 @@ async fn reload_config_reading(
     state: &AppState,
     current: &Generation,
     statements: &[component::wit::Statement],
-) -> Result<(), String> {
+) -> Result<(), SetupError> {
     let source = &state.config_source;
     let resolved = with_db_settings(
         current.compiled(),
@@ -299,10 +306,11 @@ async fn reload_config_reading(
 }
 
 /// Logs what the translator warns about a configuration it accepted.
-fn log_config_warnings(compiled: &Compiled, config: &[u8]) -> Result<(), String> {
+fn log_config_warnings(compiled: &Compiled, config: &[u8]) -> Result<(), SetupError> {
     let warnings = compiled
         .config_warnings(config)
-        .map_err(|e| format!("translator: {e:?}"))??;
+        .map_err(SetupError::Translator)?
+        .map_err(SetupError::Refused)?;
     for warning in warnings {
         tracing::warn!("Warning: {warning}");
     }
@@ -315,10 +323,11 @@ fn log_config_warnings(compiled: &Compiled, config: &[u8]) -> Result<(), String>
 fn db_config_statements(
     compiled: &Compiled,
     config: &[u8],
-) -> Result<Vec<component::wit::Statement>, String> {
+) -> Result<Vec<component::wit::Statement>, SetupError> {
     compiled
         .db_config_statements(config)
-        .map_err(|e| format!("translator: {e:?}"))?
+        .map_err(SetupError::Translator)?
+        .map_err(SetupError::Refused)
 }
 
 /// Resolves the configuration from the file, `env` and the in-database
@@ -330,7 +339,7 @@ async fn with_db_settings(
     env: &[(String, String)],
     statements: &[component::wit::Statement],
     db: &Db,
-) -> Result<settings::ResolvedConfig, String> {
+) -> Result<settings::ResolvedConfig, SetupError> {
     let mut db_settings = Vec::new();
     if !statements.is_empty() {
         match db.read_rows(statements).await {
@@ -353,7 +362,7 @@ async fn with_db_settings(
 async fn swap_generation(
     state: &AppState,
     resolved: settings::ResolvedConfig,
-) -> Result<(), String> {
+) -> Result<(), SetupError> {
     let compiled = state
         .generation
         .read()
@@ -378,19 +387,19 @@ async fn load_generation(
     compiled: &Arc<Compiled>,
     resolved: settings::ResolvedConfig,
     db: &Db,
-) -> Result<Loaded, String> {
+) -> Result<Loaded, SetupError> {
     let started = std::time::Instant::now();
     let version = db.server_version_num().await?;
     let statements = compiled
         .introspection(&resolved.config, version)
-        .map_err(|e| format!("translator: {e:?}"))??;
+        .map_err(SetupError::Translator)?
+        .map_err(SetupError::Refused)?;
     let texts = db.read_texts(&statements).await?;
     let took = started.elapsed();
     let compiled = compiled.clone();
     let loaded = tokio::task::spawn_blocking(move || Generation::new(compiled, resolved, texts))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("{e:?}"))?;
+        .await?
+        .map_err(|e| SetupError::Refused(format!("{e:?}")))?;
     Ok(Loaded { loaded, took })
 }
 

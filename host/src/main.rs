@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(runtime) => runtime.block_on(serve()),
-        Err(e) => fail(&format!("starting the runtime: {e}")),
+        Err(e) => fail(format!("starting the runtime: {e}")),
     }
 }
 
@@ -46,7 +46,7 @@ async fn serve() -> ExitCode {
                     println!("{json}");
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(&e),
+                Err(e) => fail(e),
             };
         }
         Command::Ready => return ready(cli.config_file.as_deref(), &env).await,
@@ -61,7 +61,7 @@ async fn dump_config(file: Option<&std::path::Path>, env: &[(String, String)]) -
             print!("{text}");
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&e),
+        Err(e) => fail(e),
     }
 }
 
@@ -76,15 +76,15 @@ async fn ready(file: Option<&std::path::Path>, env: &[(String, String)]) -> Exit
     let (host, port) = match settings.map(|s| s.admin_bind_addr()) {
         Ok(Some(addr)) => addr,
         Ok(None) => return fail("--ready needs admin-server-port"),
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     match pgrest_host::admin::probe(&host, port).await {
         Ok(200) => {
             println!("OK: http://{host}:{port}/ready");
             ExitCode::SUCCESS
         }
-        Ok(status) => fail(&format!("http://{host}:{port}/ready answered {status}")),
-        Err(e) => fail(&e),
+        Ok(status) => fail(format!("http://{host}:{port}/ready answered {status}")),
+        Err(e) => fail(e),
     }
 }
 
@@ -95,15 +95,15 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
                 env.extend(vars);
                 Some(cluster)
             }
-            Ok(Err(e)) => return fail(&format!("starting the demo database: {e}")),
-            Err(e) => return fail(&e.to_string()),
+            Ok(Err(e)) => return fail(format!("starting the demo database: {e}")),
+            Err(e) => return fail(e),
         }
     } else {
         None
     };
     let server = match pgrest_host::start_with_file(file, env).await {
         Ok(s) => s,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(e),
     };
     tracing::info!(target: log::ADDRESS, "pgrest listening on http://{}", server.addr);
     if let Some(cluster) = &demo {
@@ -143,7 +143,7 @@ async fn run(file: Option<&std::path::Path>, mut env: Vec<(String, String)>) -> 
     code
 }
 
-fn fail(msg: &str) -> ExitCode {
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
     tracing::error!("pgrest: {msg}");
     ExitCode::FAILURE
 }

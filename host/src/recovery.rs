@@ -24,7 +24,7 @@ impl Recovery {
     pub fn start<F, Fut>(self: &Arc<Self>, attempt: F) -> u64
     where
         F: Fn() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), String>> + Send,
+        Fut: Future<Output = Result<(), crate::SetupError>> + Send,
     {
         if self
             .delay_secs
@@ -80,7 +80,7 @@ mod tests {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             async move {
                 if n < 3 {
-                    Err(format!("down {n}"))
+                    Err(crate::SetupError::Database(format!("down {n}")))
                 } else {
                     Ok(())
                 }

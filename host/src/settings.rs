@@ -10,6 +10,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::SetupError;
 use crate::component::Compiled;
 use crate::component::wit::{BindAddress, ConfigResolution};
 pub use crate::component::wit::{ClientLimits, HostSettings, LogLevel, LogQuery, ResolvedConfig};
@@ -22,18 +23,22 @@ pub fn resolve_config(
     config_file: Option<&Path>,
     env: &[(String, String)],
     db_settings: &[(String, String)],
-) -> Result<ResolvedConfig, String> {
+) -> Result<ResolvedConfig, SetupError> {
     let file_text = config_file
         .map(|path| {
-            std::fs::read_to_string(path)
-                .map_err(|e| format!("reading config file {}: {e}", path.display()))
+            std::fs::read_to_string(path).map_err(|source| SetupError::Read {
+                what: "config file",
+                path: path.display().to_string(),
+                source,
+            })
         })
         .transpose()?;
     let mut files: Vec<(String, String)> = Vec::new();
     loop {
         let resolution = compiled
             .resolve_config(file_text.as_deref(), env, db_settings, &files)
-            .map_err(|e| format!("translator: {e:?}"))??;
+            .map_err(SetupError::Translator)?
+            .map_err(SetupError::Refused)?;
         let paths = match resolution {
             ConfigResolution::Resolved(resolved) => return Ok(resolved),
             ConfigResolution::ReadFiles(paths) => paths,
@@ -42,10 +47,18 @@ pub fn resolve_config(
         // would never resolve.
         for path in paths {
             if files.iter().any(|(read, _)| *read == path) {
-                return Err(format!("the configuration keeps asking for {path}"));
+                return Err(SetupError::FileLoop(path));
             }
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("reading the file {path}: {e}"))?;
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(source) => {
+                    return Err(SetupError::Read {
+                        what: "the file",
+                        path,
+                        source,
+                    });
+                }
+            };
             files.push((path, text));
         }
     }
@@ -94,12 +107,12 @@ impl HostSettings {
     pub fn pg_config(
         &self,
         env: &[(String, String)],
-    ) -> Result<(tokio_postgres::Config, TlsOptions), String> {
-        let (conninfo, tls_params) =
-            tls::split_conninfo(&self.db_uri).map_err(|e| format!("invalid db-uri: {e}"))?;
+    ) -> Result<(tokio_postgres::Config, TlsOptions), SetupError> {
+        let invalid = |e| SetupError::DbUri(Box::new(e));
+        let (conninfo, tls_params) = tls::split_conninfo(&self.db_uri).map_err(invalid)?;
         let mut config: tokio_postgres::Config = conninfo
             .parse()
-            .map_err(|e| format!("invalid db-uri: {e}"))?;
+            .map_err(|e| SetupError::DbUri(Box::new(e)))?;
         let var = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         if config.get_hosts().is_empty() {
             config.host(var("PGHOST").unwrap_or("/var/run/postgresql"));
@@ -109,7 +122,7 @@ impl HostSettings {
         {
             config.port(
                 port.parse()
-                    .map_err(|_| format!("invalid PGPORT {port:?}"))?,
+                    .map_err(|_| SetupError::PgPort(port.to_string()))?,
             );
         }
         if config.get_user().is_none()
@@ -130,7 +143,7 @@ impl HostSettings {
         if config.get_application_name().is_none() {
             config.application_name(var("PGAPPNAME").unwrap_or("pgrest"));
         }
-        let tls = TlsOptions::new(&tls_params, env).map_err(|e| format!("invalid db-uri: {e}"))?;
+        let tls = TlsOptions::new(&tls_params, env).map_err(invalid)?;
         Ok((config, tls))
     }
 }

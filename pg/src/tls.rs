@@ -68,6 +68,10 @@ pub enum SettingsError {
     Tls(String),
     #[error("building the connection pool: {0}")]
     Pool(String),
+    #[error("invalid connection string: missing \"=\" after {0:?}")]
+    MissingEquals(String),
+    #[error("invalid connection string: unterminated quoted value")]
+    UnterminatedQuote,
 }
 
 impl SslMode {
@@ -97,7 +101,7 @@ const TLS_KEYS: [&str; 3] = ["sslmode", "sslrootcert", "require_auth"];
 
 /// Splits a connection string (URI or `key=value` form) into what
 /// tokio-postgres parses and the TLS parameters handled here.
-pub fn split_conninfo(conninfo: &str) -> Result<(String, Vec<(String, String)>), String> {
+pub fn split_conninfo(conninfo: &str) -> Result<(String, Vec<(String, String)>), SettingsError> {
     if conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://") {
         Ok(split_uri(conninfo))
     } else {
@@ -138,7 +142,7 @@ fn split_uri(uri: &str) -> (String, Vec<(String, String)>) {
 
 /// libpq's `key = value` form: values unquoted or single-quoted, with
 /// backslash escapes in both.
-fn split_key_values(conninfo: &str) -> Result<(String, Vec<(String, String)>), String> {
+fn split_key_values(conninfo: &str) -> Result<(String, Vec<(String, String)>), SettingsError> {
     let mut kept = Vec::new();
     let mut tls = Vec::new();
     let mut chars = conninfo.char_indices().peekable();
@@ -156,9 +160,7 @@ fn split_key_values(conninfo: &str) -> Result<(String, Vec<(String, String)>), S
         }
         skip_ws(&mut chars);
         if chars.next().is_none_or(|(_, c)| c != '=') {
-            return Err(format!(
-                "invalid connection string: missing \"=\" after {key:?}"
-            ));
+            return Err(SettingsError::MissingEquals(key));
         }
         skip_ws(&mut chars);
         let quoted = chars.next_if(|(_, c)| *c == '\'').is_some();
@@ -176,7 +178,7 @@ fn split_key_values(conninfo: &str) -> Result<(String, Vec<(String, String)>), S
             }
         }
         if !closed {
-            return Err("invalid connection string: unterminated quoted value".to_string());
+            return Err(SettingsError::UnterminatedQuote);
         }
         let end = chars.peek().map_or(conninfo.len(), |(i, _)| *i);
         if TLS_KEYS.contains(&key.as_str()) {

@@ -466,7 +466,8 @@ async fn role_claim_key_with_a_search_filter() {
     let err = pgrest_host::start(env)
         .await
         .err()
-        .expect("a refused start");
+        .expect("a refused start")
+        .to_string();
     assert_eq!(err, format!("failed to parse role-claim-key value ({key})"));
 }
 
@@ -630,7 +631,7 @@ async fn a_reload_to_a_jwks_without_keys_keeps_the_last_good_one() {
         json!({"keys": [{"kty": "RSA", "n": RSA_N, "e": "AQAB", "use": "verify"}]}).to_string(),
     )
     .unwrap();
-    let err = running.reload_config().await.unwrap_err();
+    let err = running.reload_config().await.unwrap_err().to_string();
     assert!(
         err.starts_with("jwt-secret: the JWKS holds no key pgrest can verify tokens with"),
         "{err}"

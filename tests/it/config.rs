@@ -349,7 +349,10 @@ fn invalid_configuration_is_refused_at_start() {
     let mut env = base_env();
     env.push(("PGRST_DB_SCHEMAS".into(), "test,pg_catalog".into()));
     let err = rt.block_on(pgrest_host::start(env)).err().unwrap();
-    assert_eq!(err, "db-schemas does not allow schema: 'pg_catalog'");
+    assert_eq!(
+        err.to_string(),
+        "db-schemas does not allow schema: 'pg_catalog'"
+    );
 }
 
 fn pki() -> &'static Pki {

@@ -146,7 +146,7 @@ impl Server {
                         let _ = stop_rx.await;
                         running.shutdown().await;
                     }
-                    Err(e) => ready_tx.send(Err(e)).expect("test waits"),
+                    Err(e) => ready_tx.send(Err(e.to_string())).expect("test waits"),
                 }
             });
         });

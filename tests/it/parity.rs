@@ -465,23 +465,25 @@ impl Native {
             .expect("configuration");
         Native {
             engine: engine::Engine::load(&config.config, introspection)
-                .unwrap_or_else(|e| panic!("{}", stale(&e))),
+                .unwrap_or_else(|e| panic!("{}", stale(&e.to_string()))),
         }
     }
 }
 
 impl Translator for Native {
     fn resolve_config(&self, env: &[(String, String)]) -> Result<c::ResolvedConfig, String> {
-        engine::resolve_config(None, env, &[], &[]).and_then(|r| r.resolved())
+        engine::resolve_config(None, env, &[], &[])
+            .and_then(|r| r.resolved())
+            .map_err(|e| e.to_string())
     }
     fn introspection(&self, config: &[u8]) -> Result<Vec<c::Statement>, String> {
-        engine::introspection(config, SERVER_VERSION_NUM)
+        engine::introspection(config, SERVER_VERSION_NUM).map_err(|e| e.to_string())
     }
     fn db_config_statements(&self, config: &[u8]) -> Result<Vec<c::Statement>, String> {
-        engine::db_config_statements(config)
+        engine::db_config_statements(config).map_err(|e| e.to_string())
     }
     fn config_warnings(&self, config: &[u8]) -> Result<Vec<String>, String> {
-        engine::config_warnings(config)
+        engine::config_warnings(config).map_err(|e| e.to_string())
     }
     fn render_host_error(&self, config: &[u8], err: &c::HostError) -> c::HttpResponse {
         engine::render_host_error(config, err)

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::ConfigError;
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpRequest {
     pub method: String,
@@ -266,10 +268,10 @@ pub enum ConfigResolution {
 
 impl ConfigResolution {
     /// The configuration, for callers that give no `@filename` options.
-    pub fn resolved(self) -> Result<ResolvedConfig, String> {
+    pub fn resolved(self) -> Result<ResolvedConfig, ConfigError> {
         match self {
             ConfigResolution::Resolved(r) => Ok(*r),
-            ConfigResolution::ReadFiles(paths) => Err(format!("files to read: {paths:?}")),
+            ConfigResolution::ReadFiles(paths) => Err(ConfigError::Unread(paths)),
         }
     }
 }

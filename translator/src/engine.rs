@@ -5,20 +5,20 @@ use crate::app;
 use crate::auth;
 use crate::auth::jwt::JwtSettings;
 use crate::config::role_settings::RoleSettings;
-use crate::config::{Config, ErrorVerbosity, files, in_database};
+use crate::config::{Config, ConfigError, ErrorVerbosity, files, in_database};
 use crate::contract::{
     Answer, AnswerBody, ConfigResolution, CorsAnswer, DbError, HostError, HttpRequest,
     HttpResponse, Outcome, Reply, ResolvedConfig, Rows, Statement, TokenCheck, Verified,
 };
 use crate::error::{ApiError, minimal_body};
-use crate::schema_cache::{self, SchemaCache};
+use crate::schema_cache::{self, IntrospectionError, SchemaCache};
 
 pub fn resolve_config(
     file_text: Option<&str>,
     env: &[(String, String)],
     db_settings: &[(String, String)],
     files: &[(String, String)],
-) -> Result<ConfigResolution, String> {
+) -> Result<ConfigResolution, ConfigError> {
     Ok(match files::resolve(file_text, env, db_settings, files)? {
         files::Resolution::ReadFiles(paths) => ConfigResolution::ReadFiles(paths),
         files::Resolution::Resolved(config) => {
@@ -31,24 +31,28 @@ pub fn resolve_config(
 }
 
 /// `--dump-config`.
-pub fn dump_config(config: &[u8]) -> Result<String, String> {
+pub fn dump_config(config: &[u8]) -> Result<String, ConfigError> {
     Config::from_bytes(config).map(|config| config.dump())
 }
 
 /// What the operator should be told about a resolved configuration that
 /// is nonetheless usable (the JWKS keys `jwt-secret` skips).
-pub fn config_warnings(config: &[u8]) -> Result<Vec<String>, String> {
+pub fn config_warnings(config: &[u8]) -> Result<Vec<String>, ConfigError> {
     let config = Config::from_bytes(config)?;
-    Ok(JwtSettings::from_config(&config)?.warnings().to_vec())
+    let jwt = JwtSettings::from_config(&config).map_err(ConfigError::Jwt)?;
+    Ok(jwt.warnings().to_vec())
 }
 
 /// The statements that read the in-database configuration (none when
 /// `db-config` is off); their rows go back to `resolve_config`.
-pub fn db_config_statements(config: &[u8]) -> Result<Vec<Statement>, String> {
+pub fn db_config_statements(config: &[u8]) -> Result<Vec<Statement>, ConfigError> {
     Config::from_bytes(config).map(|config| in_database::statements(&config))
 }
 
-pub fn introspection(config: &[u8], server_version_num: u32) -> Result<Vec<Statement>, String> {
+pub fn introspection(
+    config: &[u8],
+    server_version_num: u32,
+) -> Result<Vec<Statement>, ConfigError> {
     let config = Config::from_bytes(config)?;
     Ok(schema_cache::introspection_statements(
         &config,
@@ -71,6 +75,15 @@ pub fn render_host_error(config: &[u8], err: &HostError) -> HttpResponse {
     response
 }
 
+/// Why a generation cannot load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Introspection(#[from] IntrospectionError),
+}
+
 /// Configuration and schema cache of one schema generation.
 pub struct Engine {
     config: Config,
@@ -79,16 +92,20 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn load(config: &[u8], introspection_results: &[String]) -> Result<Engine, String> {
+    pub fn load(config: &[u8], introspection_results: &[String]) -> Result<Engine, LoadError> {
         let mut config = Config::from_bytes(config)?;
         let [schema @ .., roles] = introspection_results else {
-            return Err("no introspection results".to_string());
+            return Err(IntrospectionError::Count {
+                expected: 8,
+                got: 0,
+            }
+            .into());
         };
         if config.db_config {
             config.role_settings = RoleSettings::load(roles)?;
         }
         Ok(Engine {
-            jwt: JwtSettings::from_config(&config)?,
+            jwt: JwtSettings::from_config(&config).map_err(ConfigError::Jwt)?,
             cache: SchemaCache::load(schema)?,
             config,
         })

@@ -17,9 +17,10 @@ mod failure;
 use std::time::Duration;
 
 use bytes::Bytes;
-use pgrest_pg::tls::TlsOptions;
+use pgrest_pg::tls::{SettingsError, TlsOptions};
 use pgrest_pg::{Lease, Pool, RowUse, Step, TxStatus, Value};
 
+use crate::SetupError;
 use crate::component::wit;
 pub use failure::Failure;
 pub use pgrest_pg::Executed;
@@ -47,9 +48,9 @@ impl Db {
         size: usize,
         wait: Duration,
         prepare: bool,
-    ) -> Result<Db, String> {
-        let connect = tls.connector(&config).map_err(|e| e.to_string())?;
-        let pool = Pool::new(config, connect, size, wait).map_err(|e| e.to_string())?;
+    ) -> Result<Db, SettingsError> {
+        let connect = tls.connector(&config)?;
+        let pool = Pool::new(config, connect, size, wait)?;
         Ok(Db { pool, prepare })
     }
 
@@ -101,7 +102,10 @@ impl Db {
 
     /// Runs statements as the connecting role in one read-only transaction and
     /// returns column 0 of each one's single row (schema introspection).
-    pub async fn read_texts(&self, statements: &[wit::Statement]) -> Result<Vec<String>, String> {
+    pub async fn read_texts(
+        &self,
+        statements: &[wit::Statement],
+    ) -> Result<Vec<String>, SetupError> {
         let values = values(statements, &[]);
         let steps = steps(statements, &values).map(|step| Step {
             rows: RowUse::Text,
@@ -110,10 +114,7 @@ impl Db {
         let results = self.read_only(steps, "COMMIT").await?;
         results
             .into_iter()
-            .map(|rows| {
-                first_text(rows)
-                    .ok_or_else(|| "an introspection query returned no text".to_string())
-            })
+            .map(|rows| first_text(rows).ok_or(SetupError::NoIntrospectionText))
             .collect()
     }
 
@@ -121,7 +122,10 @@ impl Db {
     /// rolled back at the end (what they `set_config` goes with it), and
     /// returns the rows of those that are not `ignore` (the in-database
     /// configuration).
-    pub async fn read_rows(&self, statements: &[wit::Statement]) -> Result<Vec<wit::Rows>, String> {
+    pub async fn read_rows(
+        &self,
+        statements: &[wit::Statement],
+    ) -> Result<Vec<wit::Rows>, SetupError> {
         let values = values(statements, &[]);
         self.read_only(steps(statements, &values), "ROLLBACK").await
     }
@@ -132,8 +136,11 @@ impl Db {
         &self,
         steps: impl Iterator<Item = Step<'a>>,
         end: &'a str,
-    ) -> Result<Vec<wit::Rows>, String> {
-        let mut lease = self.connection().await.map_err(|e| format!("{e:?}"))?;
+    ) -> Result<Vec<wit::Rows>, SetupError> {
+        let mut lease = self
+            .connection()
+            .await
+            .map_err(|e| SetupError::Database(Failure::Host(e).describe()))?;
         let steps: Vec<Step> = std::iter::once(Step::control("BEGIN READ ONLY"))
             .chain(steps)
             .chain(std::iter::once(Step::control(end)))
@@ -141,7 +148,7 @@ impl Db {
         let read = lease.conn().pipeline(&steps, false).await;
         lease.release(read.is_ok());
         read.map(|executed| executed.results)
-            .map_err(|e| Failure::from(e).describe())
+            .map_err(|e| SetupError::Database(Failure::from(e).describe()))
     }
 
     /// `db-prepared-statements`, once the in-database configuration is read.
@@ -151,13 +158,11 @@ impl Db {
 
     /// `server_version_num`, e.g. 150018. The first connection at startup:
     /// its error says why the database cannot be reached (TLS included).
-    pub async fn server_version_num(&self) -> Result<u32, String> {
-        let mut lease = self.connection().await.map_err(|e| match e {
-            wit::HostError::DbUnreachable(why) | wit::HostError::DbConnectionLost(why) => {
-                format!("could not connect to the database: {why}")
-            }
-            other => format!("could not connect to the database: {other:?}"),
-        })?;
+    pub async fn server_version_num(&self) -> Result<u32, SetupError> {
+        let mut lease = self
+            .connection()
+            .await
+            .map_err(|e| SetupError::Unreachable(Failure::Host(e).describe()))?;
         let step = Step {
             rows: RowUse::Text,
             ..Step::control("SELECT current_setting('server_version_num')")
@@ -165,14 +170,14 @@ impl Db {
         let executed = lease.conn().pipeline(&[step], false).await;
         lease.release(true);
         let text = executed
-            .map_err(|e| Failure::from(e).describe())?
+            .map_err(|e| SetupError::Database(Failure::from(e).describe()))?
             .results
             .into_iter()
             .next()
             .and_then(first_text)
             .unwrap_or_default();
         text.parse()
-            .map_err(|e| format!("server_version_num {text:?}: {e}"))
+            .map_err(|source| SetupError::ServerVersion { text, source })
     }
 }
 

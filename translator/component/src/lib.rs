@@ -22,7 +22,9 @@ impl wit::Guest for Component {
         db_settings: Vec<(String, String)>,
         files: Vec<(String, String)>,
     ) -> Result<wit::ConfigResolution, String> {
-        engine::resolve_config(file_text.as_deref(), &env, &db_settings, &files).map(|r| match r {
+        let resolution = engine::resolve_config(file_text.as_deref(), &env, &db_settings, &files)
+            .map_err(|e| e.to_string())?;
+        Ok(match resolution {
             c::ConfigResolution::ReadFiles(paths) => wit::ConfigResolution::ReadFiles(paths),
             c::ConfigResolution::Resolved(r) => {
                 let r = *r;
@@ -35,21 +37,23 @@ impl wit::Guest for Component {
     }
 
     fn dump_config(config: Vec<u8>) -> Result<String, String> {
-        engine::dump_config(&config)
+        engine::dump_config(&config).map_err(|e| e.to_string())
     }
 
     fn config_warnings(config: Vec<u8>) -> Result<Vec<String>, String> {
-        engine::config_warnings(&config)
+        engine::config_warnings(&config).map_err(|e| e.to_string())
     }
 
     fn db_config_statements(config: Vec<u8>) -> Result<Vec<wit::Statement>, String> {
         engine::db_config_statements(&config)
             .map(|stmts| stmts.into_iter().map(statement).collect())
+            .map_err(|e| e.to_string())
     }
 
     fn introspection(config: Vec<u8>, server_version_num: u32) -> Result<Vec<wit::Statement>, String> {
         engine::introspection(&config, server_version_num)
             .map(|stmts| stmts.into_iter().map(statement).collect())
+            .map_err(|e| e.to_string())
     }
 
     fn render_host_error(config: Vec<u8>, err: wit::HostError) -> wit::HttpResponse {
@@ -80,7 +84,9 @@ struct Engine(engine::Engine);
 
 impl wit::GuestEngine for Engine {
     fn load(config: Vec<u8>, results: Vec<String>) -> Result<wit::Engine, String> {
-        engine::Engine::load(&config, &results).map(|e| wit::Engine::new(Engine(e)))
+        engine::Engine::load(&config, &results)
+            .map(|e| wit::Engine::new(Engine(e)))
+            .map_err(|e| e.to_string())
     }
 
     fn cors(&self, method: String, headers: Vec<(String, String)>) -> wit::CorsAnswer {

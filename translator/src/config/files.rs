@@ -5,7 +5,7 @@
 //! other source but the database), `db-uri` trimmed and the secret without
 //! one trailing newline, as PostgREST reads them.
 
-use super::Config;
+use super::{Config, ConfigError};
 
 /// The options that may name a file, and the variable its contents become.
 const FILE_OPTIONS: [(&str, &str); 2] = [
@@ -27,7 +27,7 @@ pub fn resolve(
     env: &[(String, String)],
     db_settings: &[(String, String)],
     files: &[(String, String)],
-) -> Result<Resolution, String> {
+) -> Result<Resolution, ConfigError> {
     let config = Config::resolve(file_text, env, db_settings)?;
     let mut unread = Vec::new();
     let mut overrides = Vec::new();
@@ -103,7 +103,7 @@ mod tests {
     fn a_secret_read_from_a_file_is_checked() {
         let env = env(&[("PGRST_JWT_SECRET", "@/run/secret")]);
         let files = [("/run/secret".to_string(), "short\n".to_string())];
-        let err = resolve(None, &env, &[], &files).unwrap_err();
+        let err = resolve(None, &env, &[], &files).unwrap_err().to_string();
         assert!(err.contains("at least 32 characters"), "{err}");
     }
 }

@@ -8,6 +8,7 @@
 //! `db-uri` and `jwt-secret` may be `@filename` (see `files`).
 
 mod dump;
+mod error;
 mod file;
 pub(crate) mod files;
 mod host_settings;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::jwt::JwtSettings;
 
+pub use error::ConfigError;
 use role_settings::RoleSettings;
 use sources::Sources;
 
@@ -189,7 +191,7 @@ impl Default for Limits {
 }
 
 impl Limits {
-    fn resolve(src: &Sources) -> Result<Limits, String> {
+    fn resolve(src: &Sources) -> Result<Limits, ConfigError> {
         let d = Limits::default();
         let limits = Limits {
             server_read_header_timeout: src
@@ -212,9 +214,7 @@ impl Limits {
                 .unwrap_or(d.server_body_bytes_in_flight),
         };
         if limits.server_body_bytes_in_flight < limits.server_max_body_bytes {
-            return Err(
-                "server-body-bytes-in-flight must be at least server-max-body-bytes".to_string(),
-            );
+            return Err(ConfigError::BodyLimits);
         }
         Ok(limits)
     }
@@ -304,9 +304,9 @@ impl Config {
         file_text: Option<&str>,
         env: &[(String, String)],
         db_settings: &[(String, String)],
-    ) -> Result<Config, String> {
+    ) -> Result<Config, ConfigError> {
         let bindings = match file_text {
-            Some(text) => file::parse(text, env).map_err(|e| e.to_string())?,
+            Some(text) => file::parse(text, env)?,
             None => Vec::new(),
         };
         let src = Sources::new(&bindings, env, db_settings);
@@ -422,13 +422,13 @@ impl Config {
         if config.file_reference("jwt-secret").is_some() {
             check.jwt_secret = None;
         }
-        JwtSettings::from_config(&check)?;
+        JwtSettings::from_config(&check).map_err(ConfigError::Jwt)?;
         Ok(config)
     }
 
     /// The configuration as a host passed it back (see `to_bytes`).
-    pub fn from_bytes(bytes: &[u8]) -> Result<Config, String> {
-        serde_json::from_slice(bytes).map_err(|e| format!("invalid configuration: {e}"))
+    pub fn from_bytes(bytes: &[u8]) -> Result<Config, ConfigError> {
+        Ok(serde_json::from_slice(bytes)?)
     }
 
     /// The bytes hosts keep and pass back: JSON with PostgREST's option
@@ -458,69 +458,69 @@ fn list(value: &str) -> Vec<String> {
         .collect()
 }
 
-fn schemas(value: &str) -> Result<Vec<String>, String> {
+fn schemas(value: &str) -> Result<Vec<String>, ConfigError> {
     let schemas = list(value);
     for forbidden in ["pg_catalog", "information_schema"] {
         if schemas.iter().any(|s| s == forbidden) {
-            return Err(format!("db-schemas does not allow schema: '{forbidden}'"));
+            return Err(ConfigError::ForbiddenSchema(forbidden));
         }
     }
     if schemas.is_empty() {
-        return Err(format!("db-schemas names no schema: {value:?}"));
+        return Err(ConfigError::NoSchema(value.to_string()));
     }
     Ok(schemas)
 }
 
-fn tx_end(value: &str) -> Result<TxEndMode, String> {
+fn tx_end(value: &str) -> Result<TxEndMode, ConfigError> {
     Ok(match value {
         "commit" => TxEndMode::Commit,
         "commit-allow-override" => TxEndMode::CommitAllowOverride,
         "rollback" => TxEndMode::Rollback,
         "rollback-allow-override" => TxEndMode::RollbackAllowOverride,
-        _ => return Err("Invalid transaction termination. Check your configuration.".into()),
+        _ => return Err(ConfigError::Choice("transaction termination")),
     })
 }
 
-fn openapi_mode(value: &str) -> Result<OpenApiMode, String> {
+fn openapi_mode(value: &str) -> Result<OpenApiMode, ConfigError> {
     Ok(match value {
         "follow-privileges" => OpenApiMode::FollowPrivileges,
         "ignore-privileges" => OpenApiMode::IgnorePrivileges,
         "disabled" => OpenApiMode::Disabled,
-        _ => return Err("Invalid openapi-mode. Check your configuration.".into()),
+        _ => return Err(ConfigError::Choice("openapi-mode")),
     })
 }
 
-fn error_verbosity(value: &str) -> Result<ErrorVerbosity, String> {
+fn error_verbosity(value: &str) -> Result<ErrorVerbosity, ConfigError> {
     match value {
         "verbose" => Ok(ErrorVerbosity::Verbose),
         "minimal" => Ok(ErrorVerbosity::Minimal),
-        _ => Err("Invalid client-error-verbosity. Check your configuration.".into()),
+        _ => Err(ConfigError::Choice("client-error-verbosity")),
     }
 }
 
-fn log_level(value: &str) -> Result<LogLevel, String> {
+fn log_level(value: &str) -> Result<LogLevel, ConfigError> {
     Ok(match value {
         "crit" => LogLevel::Crit,
         "error" => LogLevel::Error,
         "warn" => LogLevel::Warn,
         "info" => LogLevel::Info,
         "debug" => LogLevel::Debug,
-        _ => return Err("Invalid logging level. Check your configuration.".into()),
+        _ => return Err(ConfigError::Choice("logging level")),
     })
 }
 
-fn log_query(value: &str) -> Result<LogQuery, String> {
+fn log_query(value: &str) -> Result<LogQuery, ConfigError> {
     Ok(match value {
         "disabled" => LogQuery::Disabled,
         "main-query" => LogQuery::MainQuery,
-        _ => return Err("Invalid SQL logging value. Check your configuration.".into()),
+        _ => return Err(ConfigError::Choice("SQL logging value")),
     })
 }
 
 /// `jwt-aud` is a StringOrURI (RFC 7519): with a `:`, it must be a URI.
-fn audience(value: String) -> Result<String, String> {
+fn audience(value: String) -> Result<String, ConfigError> {
     if value.contains(':') && !is_uri(&value) {
-        return Err("jwt-aud should be a string or a valid URI".to_string());
+        return Err(ConfigError::Audience);
     }
     Ok(value)
 }

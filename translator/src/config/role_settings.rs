@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::schema_cache::IntrospectionError;
+
 /// One row, one text column: `[{"role", "isolation", "settings": [[name, value]…]}]`.
 const SQL: &str = r#"
 WITH role_setting AS (
@@ -101,9 +103,8 @@ struct Row {
 
 impl RoleSettings {
     /// Reads the introspection statement's result.
-    pub fn load(json: &str) -> Result<RoleSettings, String> {
-        let rows: Vec<Row> = serde_json::from_str(json)
-            .map_err(|e| format!("invalid role settings introspection: {e}"))?;
+    pub fn load(json: &str) -> Result<RoleSettings, IntrospectionError> {
+        let rows: Vec<Row> = IntrospectionError::parse("role settings", json)?;
         Ok(RoleSettings(
             rows.into_iter()
                 .map(|r| {

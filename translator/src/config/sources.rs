@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use super::ConfigError;
 use super::file::{Binding, Value, text_of};
 use super::in_database::IN_DATABASE_OPTIONS;
 
@@ -100,7 +101,7 @@ impl<'a> Sources<'a> {
         file.chain(env).collect()
     }
 
-    pub fn int<T: FromStr>(&self, names: &[&str]) -> Result<Option<T>, String> {
+    pub fn int<T: FromStr>(&self, names: &[&str]) -> Result<Option<T>, ConfigError> {
         let Some((name, found)) = self.find(names) else {
             return Ok(None);
         };
@@ -115,7 +116,7 @@ impl<'a> Sources<'a> {
 
     /// `true`/`false`/`on`/`off` in the file; as text, any case of true/false
     /// (other characters ignored, as PostgREST does), or an integer (> 0 is true).
-    pub fn bool(&self, names: &[&str]) -> Result<Option<bool>, String> {
+    pub fn bool(&self, names: &[&str]) -> Result<Option<bool>, ConfigError> {
         let Some((name, found)) = self.find(names) else {
             return Ok(None);
         };
@@ -141,13 +142,14 @@ impl<'a> Sources<'a> {
     }
 }
 
-fn invalid(name: &str, found: &Found, expected: &str) -> String {
-    format!(
-        "invalid value for {name} ({}): {}; expected {expected}",
-        found.origin,
-        match &found.value {
+fn invalid(name: &str, found: &Found, expected: &'static str) -> ConfigError {
+    ConfigError::Value {
+        name: name.to_string(),
+        origin: found.origin.clone(),
+        value: match &found.value {
             Value::Str(s) => format!("{s:?}"),
             other => text_of(other),
-        }
-    )
+        },
+        expected,
+    }
 }

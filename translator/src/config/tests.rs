@@ -8,11 +8,11 @@ fn pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn from_file(text: &str) -> Result<Config, String> {
-    Config::resolve(Some(text), &[], &[])
+    Config::resolve(Some(text), &[], &[]).map_err(|e| e.to_string())
 }
 
 fn from_env(vars: &[(&str, &str)]) -> Result<Config, String> {
-    Config::resolve(None, &pairs(vars), &[])
+    Config::resolve(None, &pairs(vars), &[]).map_err(|e| e.to_string())
 }
 
 const SECRET: &str = "reallyreallyreallyreallyverysafe";
@@ -277,7 +277,7 @@ fn database_settings_override_environment_and_file() {
     assert!(c.db_config);
     let err = Config::resolve(None, &[], &pairs(&[("db_tx_end", "sometimes")])).unwrap_err();
     assert_eq!(
-        err,
+        err.to_string(),
         "Invalid transaction termination. Check your configuration."
     );
 }

@@ -1,7 +1,7 @@
 //! Where the document says the API lives: `openapi-server-proxy-uri` when
 //! set, else `server-host`/`server-port` over http.
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 
 /// The parts of a proxy URI the document uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,34 +14,33 @@ pub struct ProxyUri {
     pub base_path: String,
 }
 
-const MALFORMED: &str = "Malformed proxy uri, a correct example: https://example.com:8443/basePath";
-
 impl ProxyUri {
     /// `http(s)://host[:port][/path]`; anything else is refused at startup,
     /// as PostgREST does.
-    pub fn parse(uri: &str) -> Result<ProxyUri, String> {
-        let (scheme, rest) = uri.split_once("://").ok_or(MALFORMED)?;
+    pub fn parse(uri: &str) -> Result<ProxyUri, ConfigError> {
+        let (scheme, rest) = uri.split_once("://").ok_or(ConfigError::ProxyUri)?;
         let scheme = scheme.to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "http" => 80,
             "https" => 443,
-            _ => return Err(MALFORMED.into()),
+            _ => return Err(ConfigError::ProxyUri),
         };
         let (authority, path) = match rest.find(['/', '?', '#']) {
             Some(i) => rest.split_at(i),
             None => (rest, ""),
         };
         if path.contains(['?', '#']) || authority.contains('@') {
-            return Err(MALFORMED.into());
+            return Err(ConfigError::ProxyUri);
         }
         let (host, port) = match authority.rsplit_once(':') {
-            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
-                (host, port.parse::<u16>().map_err(|_| MALFORMED)?)
-            }
+            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => (
+                host,
+                port.parse::<u16>().map_err(|_| ConfigError::ProxyUri)?,
+            ),
             _ => (authority, default_port),
         };
         if host.is_empty() {
-            return Err(MALFORMED.into());
+            return Err(ConfigError::ProxyUri);
         }
         Ok(ProxyUri {
             scheme,
@@ -99,7 +98,10 @@ mod tests {
             "http://h:port/",
             "http://h/p?q",
         ] {
-            assert_eq!(ProxyUri::parse(bad).unwrap_err(), MALFORMED, "{bad}");
+            assert!(
+                matches!(ProxyUri::parse(bad), Err(ConfigError::ProxyUri)),
+                "{bad}"
+            );
         }
     }
 

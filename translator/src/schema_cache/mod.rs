@@ -116,9 +116,31 @@ impl AggregateHandler {
     }
 }
 
+/// Introspection results that are not what the statements return.
+#[derive(Debug, thiserror::Error)]
+pub enum IntrospectionError {
+    #[error("expected {expected} introspection results, got {got}")]
+    Count { expected: usize, got: usize },
+    #[error("invalid {what} introspection: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+}
+
+impl IntrospectionError {
+    /// One result's JSON, read as `T`.
+    pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+        what: &'static str,
+        text: &str,
+    ) -> Result<T, IntrospectionError> {
+        serde_json::from_str(text).map_err(|source| IntrospectionError::Json { what, source })
+    }
+}
+
 impl SchemaCache {
     /// Builds the cache from the introspection results, in statement order.
-    pub fn load(results: &[String]) -> Result<SchemaCache, String> {
+    pub fn load(results: &[String]) -> Result<SchemaCache, IntrospectionError> {
         let [
             tables,
             keys,
@@ -129,19 +151,18 @@ impl SchemaCache {
             casts,
         ] = results
         else {
-            return Err(format!(
-                "expected 7 introspection results, got {}",
-                results.len()
-            ));
+            return Err(IntrospectionError::Count {
+                expected: 7,
+                got: results.len(),
+            });
         };
-        fn parse<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, String> {
-            serde_json::from_str(text).map_err(|e| format!("invalid {what} introspection: {e}"))
-        }
-        let mut tables: Vec<Table> = parse("table", tables)?;
+        let mut tables: Vec<Table> = IntrospectionError::parse("table", tables)?;
         tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-        let keys: Vec<relationships::ForeignKey> = parse("foreign key", keys)?;
-        let view_columns: Vec<relationships::ViewColumn> = parse("view column", view_columns)?;
-        let computed: Vec<relationships::ComputedRel> = parse("function", computed)?;
+        let keys: Vec<relationships::ForeignKey> = IntrospectionError::parse("foreign key", keys)?;
+        let view_columns: Vec<relationships::ViewColumn> =
+            IntrospectionError::parse("view column", view_columns)?;
+        let computed: Vec<relationships::ComputedRel> =
+            IntrospectionError::parse("function", computed)?;
         let infos: Vec<relationships::RelationInfo> = tables
             .iter()
             .map(|t| relationships::RelationInfo {
@@ -153,9 +174,10 @@ impl SchemaCache {
         let relationships = relationships::derive(&infos, &keys, &view_columns, &computed);
         // After deriving: relationships are found from the tables' own keys.
         view_primary_keys(&mut tables, &view_columns);
-        let routines: Vec<Routine> = parse("function", routines)?;
-        let media_handlers: Vec<AggregateHandler> = parse("media handler", handlers)?;
-        let representations: Vec<Cast> = parse("representation", casts)?;
+        let routines: Vec<Routine> = IntrospectionError::parse("function", routines)?;
+        let media_handlers: Vec<AggregateHandler> =
+            IntrospectionError::parse("media handler", handlers)?;
+        let representations: Vec<Cast> = IntrospectionError::parse("representation", casts)?;
         for column in tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
             column.representation = Representation::of(&representations, &column.data_type);
         }
