@@ -12,8 +12,8 @@ mod error;
 mod file;
 pub(crate) mod files;
 mod host_settings;
-pub mod in_database;
-pub mod role_settings;
+pub(crate) mod in_database;
+pub(crate) mod role_settings;
 mod sources;
 #[cfg(test)]
 mod tests;

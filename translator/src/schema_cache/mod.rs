@@ -7,8 +7,8 @@ pub mod representation;
 mod routine;
 
 pub use introspection::statements as introspection_statements;
-pub use relationships::{Cardinality, Junction, QualifiedName, Relationship};
-pub use routine::{MediaHandler, ReturnColumn, Routine, RoutineArg};
+pub use relationships::{Cardinality, QualifiedName, Relationship};
+pub use routine::{Routine, RoutineArg};
 
 use representation::{Cast, Representation};
 use serde::{Deserialize, Serialize};
