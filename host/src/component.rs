@@ -422,10 +422,11 @@ impl Generation {
     ) -> wasmtime::Result<Generation> {
         let renderer = Renderer {
             translator: translator.clone(),
-            config: resolved.config.clone(),
             instance: Mutex::new(None),
         };
-        let raw_answers = Arc::new(RawAnswers::new(|err| renderer.render(err)));
+        let raw_answers = Arc::new(RawAnswers::new(|err| {
+            renderer.render(&resolved.config, err)
+        }));
         let generation = Generation {
             translator,
             deadline: Deadline::from_millis(resolved.host.server_translator_timeout),
@@ -484,7 +485,7 @@ impl Generation {
     /// A failure the host found, rendered with this generation's
     /// configuration (`client-error-verbosity`).
     pub fn render_host_error(&self, err: &wit::HostError) -> wit::HttpResponse {
-        self.renderer.render(err)
+        self.renderer.render(&self.resolved.config, err)
     }
 
     pub fn raw_answers(&self) -> &Arc<RawAnswers> {
@@ -505,19 +506,18 @@ impl Generation {
     }
 }
 
-/// Renders host-detected failures with one configuration, on an instance it
-/// keeps (no engine: they are answered while the schema cache cannot load
-/// too).
+/// Renders host-detected failures with its generation's configuration, on
+/// an instance it keeps (no engine: they are answered while the schema
+/// cache cannot load too).
 struct Renderer {
     translator: Arc<Compiled>,
-    config: Vec<u8>,
     instance: Mutex<Option<(Store<State>, Translator)>>,
 }
 
 impl Renderer {
     /// Should the instance fail, the answer is `last_resort` and the next
     /// call builds a fresh one.
-    fn render(&self, err: &wit::HostError) -> wit::HttpResponse {
+    fn render(&self, config: &[u8], err: &wit::HostError) -> wit::HttpResponse {
         let mut kept = self.instance.lock().expect("renderer lock");
         let instance = match kept.take() {
             Some(instance) => Ok(instance),
@@ -525,11 +525,9 @@ impl Renderer {
         };
         let rendered = instance.and_then(|(mut store, bindings)| {
             let response = on_native_stack(|| {
-                bindings.pgrest_translator_api().call_render_host_error(
-                    &mut store,
-                    &self.config,
-                    err,
-                )
+                bindings
+                    .pgrest_translator_api()
+                    .call_render_host_error(&mut store, config, err)
             })?;
             Ok((response, (store, bindings)))
         });

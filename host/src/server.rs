@@ -392,11 +392,11 @@ fn answer(
                         wit::AnswerBody::FromStatement => executed.body.unwrap_or_default(),
                         wit::AnswerBody::Bytes(b) => Bytes::from(b),
                     };
-                    let built = build(answer.status, &answer.headers, body).unwrap_or_else(|e| {
-                        rendered(generation, wit::HostError::InvalidResponse(e.to_string()))
-                    });
                     Finish {
-                        value: (built, Some(took)),
+                        value: (
+                            built(generation, answer.status, &answer.headers, body),
+                            Some(took),
+                        ),
                         commit: answer.commit,
                     }
                 }
@@ -423,7 +423,17 @@ fn answer(
 /// The component's response as hyper's; one that HTTP cannot carry (a
 /// header value with a newline) is answered with the component's error.
 fn response(generation: &Generation, r: wit::HttpResponse) -> HttpResponse {
-    build(r.status, &r.headers, Bytes::from(r.body))
+    built(generation, r.status, &r.headers, Bytes::from(r.body))
+}
+
+/// `build`, or the component's error when HTTP cannot carry the response.
+fn built(
+    generation: &Generation,
+    status: u16,
+    headers: &[(String, String)],
+    body: Bytes,
+) -> HttpResponse {
+    build(status, headers, body)
         .unwrap_or_else(|e| rendered(generation, wit::HostError::InvalidResponse(e.to_string())))
 }
 
