@@ -374,4 +374,66 @@ mod tests {
         // Nothing close enough: no hint.
         assert_eq!(hint(&["c"]), None);
     }
+
+    fn arguments(keys: &[&str], source: ArgSource) -> Arguments {
+        Arguments {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            payload: RpcPayload::Json,
+            source,
+        }
+    }
+
+    #[test]
+    fn a_single_unnamed_argument_takes_the_whole_body_however_found() {
+        let json = routine(1, "f", &[("", "json", false)]);
+        let named_empty = arguments(&[""], ArgSource::Body(BodyJson::Request));
+        assert_eq!(
+            call_args(&json, &named_empty, br#"{"": 1}"#),
+            CallArgs::Single(Param::RequestBody)
+        );
+        let bytes = routine(2, "g", &[("", "bytea", false)]);
+        assert_eq!(
+            call_args(&bytes, &named_empty, b"\x00"),
+            CallArgs::Single(Param::Bytes(b"\x00".to_vec()))
+        );
+        let query = arguments(&[], ArgSource::Pairs(vec![]));
+        assert_eq!(
+            call_args(&json, &query, b""),
+            CallArgs::Single(Param::Text("{}".into()))
+        );
+    }
+
+    #[test]
+    fn query_values_in_the_routines_order_variadic_ones_collected() {
+        let mut f = routine(1, "f", &[("b", "text", false), ("v", "text[]", false)]);
+        f.args[1].variadic = true;
+        let pairs = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let args = arguments(
+            &["b", "v"],
+            ArgSource::Pairs(pairs(&[("v", "1"), ("b", "x"), ("v", "2"), ("b", "y")])),
+        );
+        assert_eq!(
+            call_args(&f, &args, b""),
+            CallArgs::Direct(vec![
+                (0, DirectValue::Text("y".into())),
+                (1, DirectValue::Variadic(vec!["1".into(), "2".into()])),
+            ])
+        );
+    }
+
+    #[test]
+    fn json_arguments_know_an_array_body() {
+        let f = routine(1, "f", &[("a", "integer", false)]);
+        let args = arguments(&["a"], ArgSource::Body(BodyJson::Request));
+        let array = |body: &[u8]| match call_args(&f, &args, body) {
+            CallArgs::Json { array, .. } => array,
+            other => panic!("expected JSON arguments, got {other:?}"),
+        };
+        assert!(array(b" \n [{\"a\": 1}]"));
+        assert!(!array(br#"{"a": 1}"#));
+    }
 }
