@@ -199,8 +199,8 @@ async fn runs_as_anonymous_role_in_a_read_only_read_committed_transaction() {
             "path": "/tx_info",
             "header": "hello",
             "cookie": "choc",
-            // No token: request.jwt.claims is `{}`.
-            "claims_role": null,
+            // No token: request.jwt.claims holds the anonymous role.
+            "claims_role": "Web Anon",
         }])
     );
 }

@@ -31,8 +31,10 @@ use pgrest_translator::engine::{self, Engine};
 const TABLES: &str = include_str!("../testdata/films_tables.json");
 const KEYS: &str = include_str!("../testdata/films_keys.json");
 
-/// `public.films_since(year int) RETURNS SETOF films` (stable) and
-/// `public.add_them(a int, b int) RETURNS int` (volatile).
+/// `public.films_since(year int) RETURNS SETOF films` (stable),
+/// `public.add_them(a int, b int) RETURNS int` (volatile),
+/// `public.tag_all(prefix character, VARIADIC tags text[]) RETURNS text[]`
+/// and `public.echo(json) RETURNS json` (immutable).
 const FUNCTIONS: &str = r#"[
  {"oid":1,"schema":"public","name":"films_since","description":null,
   "args":[{"name":"year","data_type":"integer","has_default":false,"variadic":false}],
@@ -43,7 +45,16 @@ const FUNCTIONS: &str = r#"[
   "args":[{"name":"a","data_type":"integer","has_default":false,"variadic":false},
           {"name":"b","data_type":"integer","has_default":false,"variadic":false}],
   "return_type":"integer","returns_set":false,"returns_void":false,"return_columns":null,
-  "return_table":null,"media_type":null,"volatility":"v","settings":[]}]"#;
+  "return_table":null,"media_type":null,"volatility":"v","settings":[]},
+ {"oid":3,"schema":"public","name":"tag_all","description":null,
+  "args":[{"name":"prefix","data_type":"character","has_default":false,"variadic":false},
+          {"name":"tags","data_type":"text[]","has_default":false,"variadic":true}],
+  "return_type":"text[]","returns_set":false,"returns_void":false,"return_columns":null,
+  "return_table":null,"media_type":null,"volatility":"i","settings":[]},
+ {"oid":4,"schema":"public","name":"echo","description":null,
+  "args":[{"name":"","data_type":"json","has_default":false,"variadic":false}],
+  "return_type":"json","returns_set":false,"returns_void":false,"return_columns":null,
+  "return_table":null,"media_type":null,"volatility":"i","settings":[]}]"#;
 
 fn engine() -> Engine {
     let env = vec![("PGRST_DB_ANON_ROLE".to_string(), "web_anon".to_string())];
@@ -210,5 +221,38 @@ fn call_with_json_body() {
         "",
         &[("content-type", "application/json")],
         r#"{"a":1,"b":2}"#,
+    ));
+}
+
+#[test]
+fn call_with_repeated_variadic_arguments() {
+    insta::assert_snapshot!(planned(
+        "GET",
+        "/rpc/tag_all",
+        "prefix=abcd&tags=a&tags=b%22c",
+        &[],
+        "",
+    ));
+}
+
+#[test]
+fn call_with_columns_and_an_array_body() {
+    insta::assert_snapshot!(planned(
+        "POST",
+        "/rpc/tag_all",
+        "columns=prefix,tags",
+        &[("content-type", "application/json")],
+        r#"[{"prefix":"x","tags":["a"]},{"prefix":"y","tags":[]}]"#,
+    ));
+}
+
+#[test]
+fn call_with_the_empty_argument_name() {
+    insta::assert_snapshot!(planned(
+        "POST",
+        "/rpc/echo",
+        "",
+        &[("content-type", "application/json")],
+        r#"{"": 1}"#,
     ));
 }

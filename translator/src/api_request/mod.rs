@@ -161,7 +161,9 @@ impl<'r> ApiRequest<'r> {
                 let post = call.invoke == Invoke::Post;
                 let options = ParseOptions { rpc_read: !post };
                 let query = query_params::parse_query_with(&http.query, options)?;
-                let arguments = post.then(|| arguments::from_body(http)).transpose()?;
+                let arguments = post
+                    .then(|| arguments::from_body(http, query.columns.as_deref()))
+                    .transpose()?;
                 (query, arguments.map(RequestBody::Arguments))
             }
             Action::RelationInfo(_) | Action::SchemaRead { .. } | Action::SchemaInfo => {

@@ -238,21 +238,26 @@ impl<'de> Visitor<'de> for ElementVisitor {
 
 /// `a=1&b=x+y` as one object of strings; a repeated key keeps its last value.
 fn form(body: &[u8]) -> Payload {
-    let mut object = serde_json::Map::new();
-    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-        let (key, value) = match pair.iter().position(|b| *b == b'=') {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &b""[..]),
-        };
-        object.insert(
-            form_decode(key),
-            serde_json::Value::String(form_decode(value)),
-        );
-    }
+    let object: serde_json::Map<String, serde_json::Value> = form_pairs(body)
+        .into_iter()
+        .map(|(key, value)| (key, serde_json::Value::String(value)))
+        .collect();
     Payload {
         keys: object.keys().cloned().collect(),
         json: BodyJson::Text(serde_json::Value::Object(object).to_string()),
     }
+}
+
+/// The (name, value) pairs of an `application/x-www-form-urlencoded` body,
+/// in order.
+pub(crate) fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    body.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (form_decode(&pair[..i]), form_decode(&pair[i + 1..])),
+            None => (form_decode(pair), String::new()),
+        })
+        .collect()
 }
 
 fn form_decode(bytes: &[u8]) -> String {

@@ -10,9 +10,9 @@ use crate::api_request::preferences::{Count as PreferCount, Handling};
 use crate::api_request::{ApiRequest, Call, Invoke, RequestBody};
 use crate::auth;
 use crate::config::Config;
-use crate::contract::{Outcome, Param, Plan, TxEnd};
-use crate::error::{ApiError, RpcPayload};
-use crate::plan::call::{self, CallArgs, CallPlan, CallRequest};
+use crate::contract::{Outcome, Plan, TxEnd};
+use crate::error::ApiError;
+use crate::plan::call::{self, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
 use crate::query::body::{BodyShape, Output, ScalarBody};
@@ -35,7 +35,7 @@ pub(super) fn call(
         _ => arguments::from_query(std::mem::take(&mut api.query.rpc_args)),
     };
     let schema = api.profile.schema.as_str();
-    let resolved = call::resolve(
+    let routine = call::resolve(
         cache,
         &CallRequest {
             schema,
@@ -45,7 +45,6 @@ pub(super) fn call(
             post,
         },
     )?;
-    let routine = resolved.routine;
     // OPTIONS finds the function as a GET would, then lists its verbs.
     if call.invoke == Invoke::Options {
         return Ok(Outcome::answered(options::allow(options::routine_methods(
@@ -54,17 +53,7 @@ pub(super) fn call(
     }
     let plan = CallPlan {
         routine,
-        args: if resolved.whole_body {
-            CallArgs::Single(match args.payload {
-                RpcPayload::Bytes => Param::Bytes(api.http.body.clone()),
-                _ => Param::RequestBody,
-            })
-        } else {
-            CallArgs::Named {
-                names: args.keys.clone(),
-                json: args.json(routine),
-            }
-        },
+        args: call::call_args(routine, &args, &api.http.body),
     };
 
     let page = api.page(config.db_max_rows)?;

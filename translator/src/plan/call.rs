@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::api_request::arguments::{ArgSource, Arguments};
 use crate::api_request::payload::BodyJson;
 use crate::contract::Param;
 use crate::error::{ApiError, FnCandidate, FnSuggestion, RpcPayload};
@@ -12,18 +13,80 @@ use crate::schema_cache::{self, Column, Routine, SchemaCache, Table};
 /// The arguments of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallArgs {
-    /// Named arguments: the routine's arguments the JSON object has keys
-    /// for (omitted ones take their defaults).
-    Named { names: Vec<String>, json: BodyJson },
+    /// Query string or form arguments, by index into the routine's
+    /// arguments, in its order: each value cast from text to the
+    /// argument's type.
+    Direct(Vec<(usize, DirectValue)>),
+    /// A JSON body's arguments (`names`; omitted ones take their defaults):
+    /// its object, or the first object of an array (`array`), read as a
+    /// record of the arguments' types.
+    Json {
+        names: Vec<String>,
+        json: BodyJson,
+        array: bool,
+    },
     /// The whole body as the one unnamed argument: the request body as it
     /// is (JSON, text, xml), or its bytes for a `bytea`.
     Single(Param),
+}
+
+/// A query string or form value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectValue {
+    Text(String),
+    /// A variadic argument's values, each time its name was given.
+    Variadic(Vec<String>),
 }
 
 #[derive(Debug, Clone)]
 pub struct CallPlan<'a> {
     pub routine: &'a Routine,
     pub args: CallArgs,
+}
+
+/// How `args` reach `routine`: a function with a single unnamed argument
+/// takes the whole body (or the query's arguments as one JSON object),
+/// whichever way it was found; others take their arguments by name.
+pub fn call_args(routine: &Routine, args: &Arguments, body: &[u8]) -> CallArgs {
+    if let Some(data_type) = routine.single_unnamed() {
+        let whole = args.whole();
+        return CallArgs::Single(match (data_type, whole) {
+            ("bytea", BodyJson::Request) => Param::Bytes(body.to_vec()),
+            ("bytea", BodyJson::Text(text)) => Param::Bytes(text.into_bytes()),
+            (_, BodyJson::Request) => Param::RequestBody,
+            (_, BodyJson::Text(text)) => Param::Text(text),
+        });
+    }
+    match &args.source {
+        ArgSource::Pairs(pairs) => CallArgs::Direct(
+            routine
+                .args
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| args.keys.contains(&a.name))
+                .map(|(index, a)| {
+                    let mut values = pairs.iter().filter(|(k, _)| *k == a.name).map(|(_, v)| v);
+                    let value = if a.variadic {
+                        DirectValue::Variadic(values.cloned().collect())
+                    } else {
+                        DirectValue::Text(values.next_back().cloned().unwrap_or_default())
+                    };
+                    (index, value)
+                })
+                .collect(),
+        ),
+        ArgSource::Body(json) => {
+            let text: &[u8] = match json {
+                BodyJson::Request => body,
+                BodyJson::Text(text) => text.as_bytes(),
+            };
+            CallArgs::Json {
+                names: args.keys.clone(),
+                json: json.clone(),
+                array: text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['),
+            }
+        }
+    }
 }
 
 /// What the request passes: its argument names and how.
@@ -37,18 +100,10 @@ pub struct CallRequest<'r> {
     pub post: bool,
 }
 
-/// The overload a call names.
-#[derive(Debug, Clone, Copy)]
-pub struct Resolved<'a> {
-    pub routine: &'a Routine,
-    /// It takes the whole body as its one unnamed argument.
-    pub whole_body: bool,
-}
-
 /// The overload the call names: one whose required arguments are all given
 /// and that has every given one; else, for a POST, the one function taking
 /// the whole body; PGRST202 or PGRST203 otherwise.
-pub fn resolve<'a>(cache: &'a SchemaCache, req: &CallRequest) -> Result<Resolved<'a>, ApiError> {
+pub fn resolve<'a>(cache: &'a SchemaCache, req: &CallRequest) -> Result<&'a Routine, ApiError> {
     let overloads: Vec<&Routine> = cache.routines_named(req.schema, req.name).collect();
     let named: Vec<&Routine> = overloads
         .iter()
@@ -61,14 +116,7 @@ pub fn resolve<'a>(cache: &'a SchemaCache, req: &CallRequest) -> Result<Resolved
         .filter(|r| takes_body(r, req))
         .collect();
     match (named.as_slice(), single.as_slice()) {
-        ([one], _) => Ok(Resolved {
-            routine: one,
-            whole_body: false,
-        }),
-        ([], [one]) => Ok(Resolved {
-            routine: one,
-            whole_body: true,
-        }),
+        ([one], _) | ([], [one]) => Ok(one),
         ([], []) => Err(not_found(cache, req, &overloads)),
         ([], many) | (many, _) => Err(ApiError::AmbiguousFunction {
             candidates: many.iter().map(|r| candidate(r)).collect(),
@@ -276,7 +324,7 @@ mod tests {
             },
             post,
         };
-        resolve(&cache, &req).map(|r| r.routine.oid)
+        resolve(&cache, &req).map(|r| r.oid)
     }
 
     #[test]
@@ -311,7 +359,7 @@ mod tests {
 
     #[test]
     fn hints_name_the_closest() {
-        let Err(ApiError::FunctionNotFound { suggestion, .. }) = call("ad", &["a"], false) else {
+        let Err(ApiError::FunctionNotFound { suggestion, .. }) = call("addd", &["a"], false) else {
             panic!("expected PGRST202");
         };
         assert_eq!(suggestion, Some(FnSuggestion::Function("add".into())));
@@ -325,5 +373,67 @@ mod tests {
         );
         // Nothing close enough: no hint.
         assert_eq!(hint(&["c"]), None);
+    }
+
+    fn arguments(keys: &[&str], source: ArgSource) -> Arguments {
+        Arguments {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            payload: RpcPayload::Json,
+            source,
+        }
+    }
+
+    #[test]
+    fn a_single_unnamed_argument_takes_the_whole_body_however_found() {
+        let json = routine(1, "f", &[("", "json", false)]);
+        let named_empty = arguments(&[""], ArgSource::Body(BodyJson::Request));
+        assert_eq!(
+            call_args(&json, &named_empty, br#"{"": 1}"#),
+            CallArgs::Single(Param::RequestBody)
+        );
+        let bytes = routine(2, "g", &[("", "bytea", false)]);
+        assert_eq!(
+            call_args(&bytes, &named_empty, b"\x00"),
+            CallArgs::Single(Param::Bytes(b"\x00".to_vec()))
+        );
+        let query = arguments(&[], ArgSource::Pairs(vec![]));
+        assert_eq!(
+            call_args(&json, &query, b""),
+            CallArgs::Single(Param::Text("{}".into()))
+        );
+    }
+
+    #[test]
+    fn query_values_in_the_routines_order_variadic_ones_collected() {
+        let mut f = routine(1, "f", &[("b", "text", false), ("v", "text[]", false)]);
+        f.args[1].variadic = true;
+        let pairs = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let args = arguments(
+            &["b", "v"],
+            ArgSource::Pairs(pairs(&[("v", "1"), ("b", "x"), ("v", "2"), ("b", "y")])),
+        );
+        assert_eq!(
+            call_args(&f, &args, b""),
+            CallArgs::Direct(vec![
+                (0, DirectValue::Text("y".into())),
+                (1, DirectValue::Variadic(vec!["1".into(), "2".into()])),
+            ])
+        );
+    }
+
+    #[test]
+    fn json_arguments_know_an_array_body() {
+        let f = routine(1, "f", &[("a", "integer", false)]);
+        let args = arguments(&["a"], ArgSource::Body(BodyJson::Request));
+        let array = |body: &[u8]| match call_args(&f, &args, body) {
+            CallArgs::Json { array, .. } => array,
+            other => panic!("expected JSON arguments, got {other:?}"),
+        };
+        assert!(array(b" \n [{\"a\": 1}]"));
+        assert!(!array(br#"{"a": 1}"#));
     }
 }

@@ -129,11 +129,12 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table)
   WHERE p.pronargs = 1 AND pn.nspname = ANY($1::text[])
 ) f"#;
 
-/// Functions of the exposed schemas (not procedures or aggregates), for
-/// `/rpc/`: input arguments in order (an unnamed one has the name ""), the
-/// return type, and the output columns of a composite or `TABLE(...)`
-/// return, with the table or view when the type is a relation's row type,
-/// and the media type a domain return type is named after (`text/plain`).
+/// Functions of the exposed schemas (not procedures, aggregates or trigger
+/// functions) that a call can name, for `/rpc/`: input arguments in order
+/// (an unnamed one has the name ""), the return type, and the output columns
+/// of a composite or `TABLE(...)` return, with the table or view when the
+/// type is a relation's row type, and the media type a domain return type is
+/// named after (`text/plain`).
 const FUNCTIONS: &str = r#"
 SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   SELECT
@@ -176,6 +177,17 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_catalog.pg_type t ON t.oid = p.prorettype
   WHERE p.prokind = 'f' AND n.nspname = ANY($1::text[])
+    AND p.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype
+    -- Callable by name: every input argument named, or a single unnamed
+    -- one of a type the whole request body can be.
+    AND (SELECT count(*) FILTER (WHERE coalesce(x.name, '') = '') = 0
+                OR (count(*) = 1 AND bool_and(x.type IN (
+                      'pg_catalog.bytea'::pg_catalog.regtype, 'pg_catalog.json'::pg_catalog.regtype,
+                      'pg_catalog.jsonb'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype,
+                      'pg_catalog.xml'::pg_catalog.regtype)))
+           FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]), p.proargmodes, p.proargnames)
+                AS x(type, mode, name)
+          WHERE coalesce(x.mode, 'i') IN ('i', 'b', 'v'))
 ) f"#;
 
 /// Aggregates returning a domain named after a media type (or `*/*`) whose

@@ -249,14 +249,17 @@ impl SchemaCache {
             .filter(move |r| r.schema == schema && r.name == name)
     }
 
-    /// The function of `schema` whose name is closest to `name` (PGRST202).
+    /// The function of `schema` whose name is closest to `name` (PGRST202),
+    /// if it is at least 3/4 similar: PostgREST asks that much of a name it
+    /// reveals in a hint.
     pub fn closest_routine(&self, schema: &str, name: &str) -> Option<&str> {
-        closest(
+        closest_by(
             self.routines
                 .iter()
                 .filter(|r| r.schema == schema)
                 .map(|r| r.name.as_str()),
             name,
+            0.75,
         )
     }
 
@@ -274,6 +277,15 @@ pub(crate) fn closest<'a>(
     candidates: impl Iterator<Item = &'a str>,
     name: &str,
 ) -> Option<&'a str> {
+    closest_by(candidates, name, 1.0 / 3.0)
+}
+
+/// The candidate closest to `name` with a similarity of at least `min`.
+fn closest_by<'a>(
+    candidates: impl Iterator<Item = &'a str>,
+    name: &str,
+    min: f64,
+) -> Option<&'a str> {
     let wanted = name.to_lowercase();
     candidates
         .map(|c| {
@@ -282,7 +294,7 @@ pub(crate) fn closest<'a>(
                 c,
             )
         })
-        .filter(|(score, _)| *score >= 1.0 / 3.0)
+        .filter(|(score, _)| *score >= min)
         .fold(None, |best: Option<(f64, &str)>, cand| match best {
             Some(b) if b.0 >= cand.0 => Some(b),
             _ => Some(cand),

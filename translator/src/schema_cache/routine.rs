@@ -40,6 +40,22 @@ pub struct RoutineArg {
     pub variadic: bool,
 }
 
+impl RoutineArg {
+    /// The type a value is read as for this argument: `character` and `bit`
+    /// (whose declared length a function's argument drops, so the bare type
+    /// would mean length one) are read as their varying forms, so any
+    /// length passes, as PostgREST reads them.
+    pub fn call_type(&self) -> &str {
+        match self.data_type.as_str() {
+            "character" => "character varying",
+            "character[]" => "character varying[]",
+            "bit" => "bit varying",
+            "bit[]" => "bit varying[]",
+            other => other,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MediaHandler {
     /// The domain's name, e.g. `text/plain`, `application/octet-stream`.
