@@ -30,6 +30,19 @@ async fn unknown_table_close_to_a_real_one_gets_a_hint() {
     assert_eq!(r.status, 404);
     assert_eq!(r.body["code"], "PGRST205");
     assert_eq!(r.body["hint"], "Perhaps you meant the table 'test.items'");
+    assert!(r.header("content-length").is_some());
+}
+
+#[tokio::test]
+async fn a_table_hint_needs_a_close_name() {
+    // PostgREST 16 reveals a table name only at 3/4 similarity: "itms" is
+    // (1 - 1/5), "tms" is not (1 - 2/5), though it shares grams with "items".
+    let r = get("/ITMS").await;
+    assert_eq!(r.body["hint"], "Perhaps you meant the table 'test.items'");
+    let r = get("/tms").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["code"], "PGRST205");
+    assert_eq!(r.body["hint"], serde_json::Value::Null, "{}", r.text);
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ pub mod contract;
 pub(crate) mod cors;
 pub mod engine;
 pub(crate) mod error;
+mod fuzzy;
 mod haskell_show;
 pub(crate) mod openapi;
 pub(crate) mod plan;

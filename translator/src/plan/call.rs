@@ -7,8 +7,9 @@ use crate::api_request::arguments::{ArgSource, Arguments};
 use crate::api_request::payload::BodyJson;
 use crate::contract::Param;
 use crate::error::{ApiError, FnCandidate, FnSuggestion, RpcPayload};
+use crate::fuzzy;
 use crate::schema_cache::representation::Representation;
-use crate::schema_cache::{self, Column, Routine, SchemaCache, Table};
+use crate::schema_cache::{Column, Routine, SchemaCache, Table};
 
 /// The arguments of a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,17 +170,22 @@ fn not_found(cache: &SchemaCache, req: &CallRequest, overloads: &[&Routine]) -> 
             .closest_routine(req.schema, req.name)
             .map(|name| FnSuggestion::Function(name.to_string()))
     } else {
-        // The overload whose argument list reads closest to the call's.
+        // The overload whose argument list reads closest to the call's,
+        // each list written sorted and in parentheses.
+        let list = |names: Vec<&str>| {
+            let mut names = names;
+            names.sort_unstable();
+            ["(", &names.join(", "), ")"].concat()
+        };
         let lists: Vec<String> = overloads
             .iter()
-            .map(|r| {
-                let mut names: Vec<&str> = r.args.iter().map(|a| a.name.as_str()).collect();
-                names.sort_unstable();
-                names.join(", ")
-            })
+            .map(|r| list(r.args.iter().map(|a| a.name.as_str()).collect()))
             .collect();
-        schema_cache::closest(lists.iter().map(String::as_str), &req.keys.join(", "))
-            .map(|list| FnSuggestion::Params(list.split(", ").map(str::to_string).collect()))
+        let call = list(req.keys.iter().map(String::as_str).collect());
+        fuzzy::best(lists.iter().map(String::as_str), &call, fuzzy::DEFAULT).map(|list| {
+            let names = &list[1..list.len() - 1];
+            FnSuggestion::Params(names.split(", ").map(str::to_string).collect())
+        })
     };
     ApiError::FunctionNotFound {
         schema: req.schema.to_string(),

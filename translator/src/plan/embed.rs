@@ -3,6 +3,7 @@
 //! several do (PGRST200, PGRST201).
 
 use crate::error::{ApiError, RelCandidate, RelKind, RelSuggestion};
+use crate::fuzzy;
 use crate::schema_cache::{Cardinality, Relationship, SchemaCache};
 
 /// The one relationship from `origin` (a relation of `origin_schema`) to
@@ -166,40 +167,19 @@ fn suggestion(
             .filter(|r| r.table().name == origin)
             .map(|r| r.foreign_table().name.as_str())
             .collect();
-        // The child exists: the hint is what does not match; no suggestion.
-        if names.contains(&target) {
-            return None;
-        }
-        closest(names.into_iter(), target).map(RelSuggestion::Child)
+        // A child matching exactly scores 1: then the hint is what does
+        // not match, and nothing is suggested.
+        fuzzy::matches(names, target, fuzzy::DEFAULT)
+            .into_iter()
+            .find(|(score, _)| *score < 1.0)
+            .map(|(_, name)| RelSuggestion::Child(name.to_string()))
     } else {
         let names = cache
             .relationships
             .iter()
             .filter(in_schema)
             .map(|r| r.table().name.as_str());
-        closest(names, origin).map(RelSuggestion::Parent)
+        fuzzy::best(names, origin, fuzzy::DEFAULT)
+            .map(|name| RelSuggestion::Parent(name.to_string()))
     }
-}
-
-/// The most similar name (case-insensitive normalized Levenshtein of at least
-/// 1/3); on a tie the first in sort order.
-fn closest<'a>(names: impl Iterator<Item = &'a str>, wanted: &str) -> Option<String> {
-    let wanted = wanted.to_lowercase();
-    let mut names: Vec<&str> = names.collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-        .into_iter()
-        .map(|n| {
-            (
-                strsim::normalized_levenshtein(&wanted, &n.to_lowercase()),
-                n,
-            )
-        })
-        .filter(|(score, _)| *score >= 1.0 / 3.0)
-        .fold(None, |best: Option<(f64, &str)>, cand| match best {
-            Some(b) if b.0 >= cand.0 => Some(b),
-            _ => Some(cand),
-        })
-        .map(|(_, n)| n.to_string())
 }

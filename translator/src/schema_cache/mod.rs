@@ -13,6 +13,8 @@ pub use routine::{Routine, RoutineArg};
 use representation::{Cast, Representation};
 use serde::{Deserialize, Serialize};
 
+use crate::fuzzy;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
@@ -138,6 +140,9 @@ impl IntrospectionError {
     }
 }
 
+/// The most tables a schema may have for PGRST205 to suggest one.
+const FUZZY_TABLES_MAX: usize = 500;
+
 impl SchemaCache {
     /// Builds the cache from the introspection results, in statement order.
     pub fn load(results: &[String]) -> Result<SchemaCache, IntrospectionError> {
@@ -226,16 +231,19 @@ impl SchemaCache {
     }
 
     /// The table of `schema` whose name is closest to `name`, for the
-    /// "Perhaps you meant" hint of PGRST205: case-insensitive normalized
-    /// Levenshtein similarity of at least 1/3, as PostgREST's fuzzy set.
+    /// "Perhaps you meant" hint of PGRST205; none in a schema of
+    /// `FUZZY_TABLES_MAX` tables or more, as PostgREST indexes no larger one.
     pub fn closest_table(&self, schema: &str, name: &str) -> Option<&str> {
-        closest(
-            self.tables
-                .iter()
-                .filter(|t| t.schema == schema)
-                .map(|t| t.name.as_str()),
-            name,
-        )
+        let names: Vec<&str> = self
+            .tables
+            .iter()
+            .filter(|t| t.schema == schema)
+            .map(|t| t.name.as_str())
+            .collect();
+        if names.len() >= FUZZY_TABLES_MAX {
+            return None;
+        }
+        fuzzy::best(names, name, fuzzy::NAME_HINT)
     }
 
     /// The overloads of `schema.name`, in oid order.
@@ -249,17 +257,15 @@ impl SchemaCache {
             .filter(move |r| r.schema == schema && r.name == name)
     }
 
-    /// The function of `schema` whose name is closest to `name` (PGRST202),
-    /// if it is at least 3/4 similar: PostgREST asks that much of a name it
-    /// reveals in a hint.
+    /// The function of `schema` whose name is closest to `name` (PGRST202).
     pub fn closest_routine(&self, schema: &str, name: &str) -> Option<&str> {
-        closest_by(
+        fuzzy::best(
             self.routines
                 .iter()
                 .filter(|r| r.schema == schema)
                 .map(|r| r.name.as_str()),
             name,
-            0.75,
+            fuzzy::NAME_HINT,
         )
     }
 
@@ -269,37 +275,6 @@ impl SchemaCache {
             .ok()
             .map(|i| &self.tables[i])
     }
-}
-
-/// The candidate closest to `name`: case-insensitive normalized Levenshtein
-/// similarity of at least 1/3, as PostgREST's fuzzy set; on a tie the first.
-pub(crate) fn closest<'a>(
-    candidates: impl Iterator<Item = &'a str>,
-    name: &str,
-) -> Option<&'a str> {
-    closest_by(candidates, name, 1.0 / 3.0)
-}
-
-/// The candidate closest to `name` with a similarity of at least `min`.
-fn closest_by<'a>(
-    candidates: impl Iterator<Item = &'a str>,
-    name: &str,
-    min: f64,
-) -> Option<&'a str> {
-    let wanted = name.to_lowercase();
-    candidates
-        .map(|c| {
-            (
-                strsim::normalized_levenshtein(&wanted, &c.to_lowercase()),
-                c,
-            )
-        })
-        .filter(|(score, _)| *score >= min)
-        .fold(None, |best: Option<(f64, &str)>, cand| match best {
-            Some(b) if b.0 >= cand.0 => Some(b),
-            _ => Some(cand),
-        })
-        .map(|(_, name)| name)
 }
 
 /// A view's primary key is made of its columns that come from primary key
