@@ -135,10 +135,9 @@ fn mutation(
         // Nothing to set: no row is touched (PostgREST answers as if none
         // matched).
         Mutation::Update if plan.columns.is_empty() => {
-            push_all(
-                sql,
-                &["SELECT ", &table, ".* FROM ", &table, " WHERE false"],
-            );
+            push_all(sql, &["SELECT ", &table, ".*"]);
+            push_computed_fields(sql, &table, read, returning);
+            push_all(sql, &[" FROM ", &table, " WHERE false"]);
             return;
         }
         Mutation::Update => {
@@ -159,7 +158,33 @@ fn mutation(
     }
     match returning {
         Returning::Nothing => sql.push_str(" RETURNING 1"),
-        Returning::Location | Returning::Body(_) => push_all(sql, &[" RETURNING ", &table, ".*"]),
+        Returning::Location | Returning::Body(_) => {
+            push_all(sql, &[" RETURNING ", &table, ".*"]);
+            push_computed_fields(sql, &table, read, returning);
+        }
+    }
+}
+
+/// `, table.field AS field` for each computed field the body selects: the
+/// written rows are the table's type only here, where PostgreSQL finds the
+/// function taking that type (PostgREST returns them the same way), so the
+/// select list reads them as columns of `pgrst_source`.
+fn push_computed_fields(sql: &mut String, table: &str, read: &ReadPlan, returning: &Returning) {
+    if !matches!(returning, Returning::Body(_)) {
+        return;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for item in &read.select {
+        let name = item.field.name.as_str();
+        if name != "*" && read.table.column(name).is_none() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    for name in names {
+        push_all(sql, &[", ", table, "."]);
+        push_ident(sql, name);
+        sql.push_str(" AS ");
+        push_ident(sql, name);
     }
 }
 
