@@ -11,9 +11,14 @@ use crate::harness::{Reply, Server, base_env, get_with, request, request_on, sup
 
 const JSON: &str = "application/json";
 
-async fn post(path: &str, prefer: &str, body: &str) -> Reply {
+/// A JSON write to the shared server with this `Prefer`.
+async fn write(method: Method, path: &str, prefer: &str, body: &str) -> Reply {
     let headers = [("Content-Type", JSON), ("Prefer", prefer)];
-    request(Method::POST, path, &headers, body).await
+    request(method, path, &headers, body).await
+}
+
+async fn post(path: &str, prefer: &str, body: &str) -> Reply {
+    write(Method::POST, path, prefer, body).await
 }
 
 /// `(status, Content-Range, Preference-Applied)`.
@@ -64,7 +69,7 @@ async fn missing_default_gives_absent_keys_every_kind_of_default() {
         ]
     );
 
-    // An object body too, and PATCH sets the absent keys to their defaults.
+    // An object body too.
     let r = post(
         "/pw_defaults?columns=answer,label&select=answer,label",
         "missing=default, return=representation",
@@ -73,6 +78,24 @@ async fn missing_default_gives_absent_keys_every_kind_of_default() {
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body, json!([{"answer": 7, "label": "from the domain"}]));
+
+    // PATCH sets the absent keys to their defaults too.
+    let r = write(
+        Method::PATCH,
+        "/pw_defaults?id=eq.1000&columns=answer,label,name&select=answer,label,name",
+        "missing=default, return=representation",
+        r#"{"name": "patched"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([{"answer": 42, "label": "from the domain", "name": "patched"}])
+    );
+    assert_eq!(
+        r.header("preference-applied"),
+        Some("missing=default, return=representation")
+    );
 }
 
 #[tokio::test]
@@ -159,6 +182,28 @@ async fn merge_duplicates_is_200_only_when_every_row_existed() {
 }
 
 #[tokio::test]
+async fn upserts_fill_an_identity_key_under_missing_default() {
+    let r = post(
+        "/PW%20Surrogate?columns=id,name&select=name,extra",
+        "return=representation, resolution=merge-duplicates, missing=default",
+        r#"[{"id": 1, "name": "updated value"}, {"name": "new value"}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([
+            {"name": "updated value", "extra": "existing value"},
+            {"name": "new value", "extra": null}
+        ])
+    );
+    assert_eq!(
+        r.header("preference-applied"),
+        Some("resolution=merge-duplicates, missing=default, return=representation")
+    );
+}
+
+#[tokio::test]
 async fn ignore_duplicates_is_always_201() {
     let prefer = "resolution=ignore-duplicates, return=representation";
     let applied = Some("resolution=ignore-duplicates, return=representation");
@@ -208,10 +253,7 @@ async fn a_resolution_without_a_conflict_target_is_not_applied() {
 
 #[tokio::test]
 async fn put_is_201_when_it_inserts_and_200_when_it_replaces() {
-    let put = |path: &'static str, prefer: &'static str, body: &'static str| {
-        let headers = [("Content-Type", JSON), ("Prefer", prefer)];
-        async move { request(Method::PUT, path, &headers, body).await }
-    };
+    let put = |path, prefer, body| write(Method::PUT, path, prefer, body);
     let r = put(
         "/pw_upsert?id=eq.1",
         "return=representation",
@@ -262,11 +304,11 @@ async fn computed_fields_in_the_select_of_every_write() {
         json!([{"id": 2, "pw_caption": "a: new", "c": "a: new"}])
     );
 
-    let headers = [("Content-Type", JSON), ("Prefer", "return=representation")];
-    let r = request(
+    let full = "return=representation";
+    let r = write(
         Method::PATCH,
         "/pw_cf_b?id=eq.1&select=pw_caption",
-        &headers,
+        full,
         r#"{"title": "changed"}"#,
     )
     .await;
@@ -274,29 +316,23 @@ async fn computed_fields_in_the_select_of_every_write() {
     assert_eq!(r.body, json!([{"pw_caption": "b: changed"}]));
 
     // A PATCH without keys touches nothing, and still knows the function.
-    let r = request(
-        Method::PATCH,
-        "/pw_cf_b?select=id,pw_caption",
-        &headers,
-        "{}",
-    )
-    .await;
+    let r = write(Method::PATCH, "/pw_cf_b?select=id,pw_caption", full, "{}").await;
     assert_eq!((r.status, &r.body), (200, &json!([])), "{}", r.text);
 
-    let r = request(
+    let r = write(
         Method::DELETE,
         "/pw_cf_a?id=eq.1&select=id,pw_caption",
-        &headers,
+        full,
         "",
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body, json!([{"id": 1, "pw_caption": "a: first"}]));
 
-    let r = request(
+    let r = write(
         Method::PUT,
         "/pw_cf_b?id=eq.5&select=pw_caption",
-        &headers,
+        full,
         r#"{"id": 5, "title": "put"}"#,
     )
     .await;
@@ -474,15 +510,18 @@ async fn content_profile_names_the_schema_of_every_answer_with_a_body() {
     const OTHER: &[(&str, &str)] = &[("Accept-Profile", "pw_other")];
     const TO_OTHER: &[(&str, &str)] = &[("Content-Profile", "pw_other")];
     const FULL: &[(&str, &str)] = &[("Prefer", "return=representation")];
+    const COUNT: &[(&str, &str)] = &[("Prefer", "count=exact")];
     const FULL_TO_OTHER: &[(&str, &str)] = &[
         ("Prefer", "return=representation"),
         ("Content-Profile", "pw_other"),
     ];
     let (test, other) = (Some("test"), Some("pw_other"));
-    let cases: [Profiled; 22] = [
+    let cases: [Profiled; 23] = [
         // Reads, with and without Accept-Profile; HEAD too.
         (Method::GET, "/pw_things", &[], "", 200, test),
         (Method::GET, "/pw_things", OTHER, "", 200, other),
+        // PGRST103 replaces the body, the headers stay.
+        (Method::GET, "/pw_things?offset=5", COUNT, "", 416, test),
         (Method::HEAD, "/pw_things", &[], "", 200, test),
         // Functions; a void one answers 204 without one.
         (Method::GET, "/rpc/pw_where", &[], "", 200, test),
