@@ -293,15 +293,15 @@ async fn put_is_201_when_it_inserts_and_200_when_it_replaces() {
 #[tokio::test]
 async fn computed_fields_in_the_select_of_every_write() {
     let r = post(
-        "/pw_cf_a?select=id,pw_caption,c:pw_caption",
+        "/pw_cf_a?select=id,pw_caption,c:pw_caption,pw_twin(pw_caption)",
         "return=representation",
-        r#"{"id": 2, "name": "new"}"#,
+        r#"{"id": 3, "name": "new"}"#,
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(
         r.body,
-        json!([{"id": 2, "pw_caption": "a: new", "c": "a: new"}])
+        json!([{"id": 3, "pw_caption": "a: new", "c": "a: new", "pw_twin": [{"pw_caption": "b: third"}]}])
     );
 
     let full = "return=representation";

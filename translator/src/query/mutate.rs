@@ -59,18 +59,11 @@ pub fn statement(
             let shown = representation(read, &name, &mut params)?;
             push_all(
                 &mut sql,
-                &[
-                    ", ",
-                    SELECTION,
-                    " AS (SELECT ",
-                    &shown.select,
-                    " FROM pgrst_source AS ",
-                    &name,
-                    // No filters: the written rows are shown.
-                    shown.after_from(),
-                    ")",
-                ],
+                &[", ", SELECTION, " AS (SELECT ", &shown.select, " FROM "],
             );
+            written_rows(&mut sql, plan, read, &name);
+            // No filters: the written rows are shown.
+            push_all(&mut sql, &[shown.after_from(), ")"]);
             (SELECTION, body(output, SELECTION))
         }
         _ => ("pgrst_source", "NULL::text".into()),
@@ -121,6 +114,32 @@ pub fn statement(
     })
 }
 
+/// Writes the FROM item of the written rows, named `name`. A CTE's rows are
+/// records, in which PostgreSQL finds no function taking the table's row
+/// type: when the body selects a computed field, each row is cast back to
+/// that type and expanded by `unnest`, a function whose rows are of it.
+fn written_rows(sql: &mut String, plan: &MutatePlan, read: &ReadPlan, name: &str) {
+    let computed = read
+        .select
+        .iter()
+        .any(|item| item.field.name != "*" && read.table.column(&item.field.name).is_none());
+    if computed {
+        sql.push_str(
+            "pgrst_source AS pgrst_written, LATERAL pg_catalog.unnest(ARRAY[pgrst_written::",
+        );
+        push_all(
+            sql,
+            &[
+                &qualified(&plan.table.schema, &plan.table.name),
+                "]) AS ",
+                name,
+            ],
+        );
+    } else {
+        push_all(sql, &["pgrst_source AS ", name]);
+    }
+}
+
 /// Writes the mutation (the `pgrst_source` CTE's statement).
 fn mutation(
     sql: &mut String,
@@ -135,9 +154,10 @@ fn mutation(
         // Nothing to set: no row is touched (PostgREST answers as if none
         // matched).
         Mutation::Update if plan.columns.is_empty() => {
-            push_all(sql, &["SELECT ", &table, ".*"]);
-            push_computed_fields(sql, &table, read, returning);
-            push_all(sql, &[" FROM ", &table, " WHERE false"]);
+            push_all(
+                sql,
+                &["SELECT ", &table, ".* FROM ", &table, " WHERE false"],
+            );
             return;
         }
         Mutation::Update => {
@@ -158,33 +178,7 @@ fn mutation(
     }
     match returning {
         Returning::Nothing => sql.push_str(" RETURNING 1"),
-        Returning::Location | Returning::Body(_) => {
-            push_all(sql, &[" RETURNING ", &table, ".*"]);
-            push_computed_fields(sql, &table, read, returning);
-        }
-    }
-}
-
-/// `, table.field AS field` for each computed field the body selects: the
-/// written rows are the table's type only here, where PostgreSQL finds the
-/// function taking that type (PostgREST returns them the same way), so the
-/// select list reads them as columns of `pgrst_source`.
-fn push_computed_fields(sql: &mut String, table: &str, read: &ReadPlan, returning: &Returning) {
-    if !matches!(returning, Returning::Body(_)) {
-        return;
-    }
-    let mut names: Vec<&str> = Vec::new();
-    for item in &read.select {
-        let name = item.field.name.as_str();
-        if name != "*" && read.table.column(name).is_none() && !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    for name in names {
-        push_all(sql, &[", ", table, "."]);
-        push_ident(sql, name);
-        sql.push_str(" AS ");
-        push_ident(sql, name);
+        Returning::Location | Returning::Body(_) => push_all(sql, &[" RETURNING ", &table, ".*"]),
     }
 }
 
