@@ -79,6 +79,19 @@ async fn missing_default_gives_absent_keys_every_kind_of_default() {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body, json!([{"answer": 7, "label": "from the domain"}]));
 
+    // A view's default, and the table's for a column the view leaves out.
+    let r = post(
+        "/pw_defaults_view?columns=id,name&select=id,answer,name",
+        "missing=default, return=representation",
+        r#"[{"id": 2000}]"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([{"id": 2000, "answer": 42, "name": "view default"}])
+    );
+
     // PATCH sets the absent keys to their defaults too.
     let r = write(
         Method::PATCH,
@@ -135,7 +148,12 @@ async fn a_generated_column_has_no_default_to_give() {
         r#"[{"label": "l"}]"#,
     )
     .await;
-    assert_eq!(r.body["code"], "428C9", "{}", r.text);
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (400, &json!("428C9")),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]
@@ -354,11 +372,12 @@ async fn json_scalars_objects_and_arrays_are_stored_as_json() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    // One object, and defaults applied through jsonb.
+    // One object, and under missing=default the body is read as jsonb: a
+    // repeated key keeps its last value, though no column has a default.
     let r = post(
         "/pw_json?columns=id,j,b",
         "tx=commit, missing=default",
-        r#"{"id": 7, "j": "s", "b": 0}"#,
+        r#"[{"id": 7, "j": "s", "b": 0}, {"id": 8, "j": {"a": 1, "a": 2}, "b": {"a": 1, "a": 2}}]"#,
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -392,6 +411,15 @@ async fn json_scalars_objects_and_arrays_are_stored_as_json() {
             ],
             [6, false, "array", "[1, \"a\"]", false, "array", "[]"],
             [7, false, "string", "\"s\"", false, "number", "0"],
+            [
+                8,
+                false,
+                "object",
+                "{\"a\": 2}",
+                false,
+                "object",
+                "{\"a\": 2}"
+            ],
         ])
     );
 }

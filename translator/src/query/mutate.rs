@@ -241,15 +241,17 @@ fn insert(sql: &mut String, plan: &MutatePlan, table: &str, params: &mut Params)
 }
 
 /// Writes the payload as rows named `pgrst_body` (the FROM items of an
-/// INSERT … SELECT or an UPDATE … FROM). `missing=default` first merges each
-/// element into an object of the column defaults, so absent keys take them.
+/// INSERT … SELECT or an UPDATE … FROM). `missing=default` reads the body
+/// as `jsonb` (so a repeated key keeps its last value, as in PostgREST) and
+/// merges each element into an object of the column defaults, so absent
+/// keys take them.
 fn payload_rows(sql: &mut String, plan: &MutatePlan, params: &mut Params) {
     let body = match &plan.body {
         Some(BodyJson::Text(json)) => params.text(json.clone()),
         _ => params.push(Param::RequestBody),
     };
     let defaults = plan.apply_defaults && plan.columns.iter().any(|c| c.default.is_some());
-    let json = if defaults { "jsonb" } else { "json" };
+    let json = if plan.apply_defaults { "jsonb" } else { "json" };
     sql.push_str("(SELECT ");
     body.push_to(sql);
     push_all(
