@@ -29,7 +29,7 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
               'data_type', pg_catalog.format_type(a.atttypid, a.atttypmod),
               'nullable', NOT a.attnotnull,
               'default', CASE
-                WHEN a.attgenerated = 's' THEN NULL
+                WHEN a.attgenerated <> '' THEN NULL
                 WHEN a.attidentity = 'd' THEN
                   (SELECT pg_catalog.format('nextval(%L)', dep.objid::pg_catalog.regclass)
                      FROM pg_catalog.pg_depend dep
