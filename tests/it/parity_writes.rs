@@ -125,15 +125,15 @@ async fn without_missing_default_absent_keys_are_null() {
         "{}",
         r.text
     );
-    // A key the payload names as null stays null under missing=default.
+    // A key the payload sets to null stays null under missing=default.
     let r = post(
-        "/pw_defaults?columns=name,label&select=name,label",
+        "/pw_defaults_view?columns=id,name&select=id,name",
         "missing=default, return=representation",
-        r#"[{"label": "l", "name": null}]"#,
+        r#"[{"id": 2001, "name": null}]"#,
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body, json!([{"name": null, "label": "l"}]));
+    assert_eq!(r.body, json!([{"id": 2001, "name": null}]));
 }
 
 #[tokio::test]
