@@ -34,6 +34,8 @@ mod operators;
 mod paging;
 mod parity;
 mod parity_rpc;
+
+mod parity_writes;
 mod postgrest_js;
 mod prepared;
 mod profiles;

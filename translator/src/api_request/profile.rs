@@ -4,8 +4,9 @@
 
 use crate::error::ApiError;
 
-/// The schema a request runs against, and whether a profile header chose
-/// it (the response then names it in `Content-Profile`).
+/// The schema a request runs against, and whether it was negotiated (the
+/// response then names it in `Content-Profile`): chosen by a profile
+/// header, or the default one of several schemas, as PostgREST 16 counts it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
     pub schema: String,
@@ -25,7 +26,7 @@ pub fn select<'a>(
     match requested {
         None => Ok(Profile {
             schema: schemas.first().cloned().unwrap_or_else(|| "public".into()),
-            negotiated: false,
+            negotiated: schemas.len() != 1,
         }),
         Some(wanted) if schemas.iter().any(|s| s == wanted) => Ok(Profile {
             schema: wanted.to_string(),
@@ -47,8 +48,10 @@ mod tests {
     }
 
     #[test]
-    fn default_is_the_first_schema() {
+    fn default_is_the_first_schema_negotiated_only_among_several() {
         let p = select(&schemas(), "GET", std::iter::empty()).unwrap();
+        assert_eq!((p.schema.as_str(), p.negotiated), ("api", true));
+        let p = select(&schemas()[..1], "GET", std::iter::empty()).unwrap();
         assert_eq!((p.schema.as_str(), p.negotiated), ("api", false));
     }
 

@@ -59,18 +59,11 @@ pub fn statement(
             let shown = representation(read, &name, &mut params)?;
             push_all(
                 &mut sql,
-                &[
-                    ", ",
-                    SELECTION,
-                    " AS (SELECT ",
-                    &shown.select,
-                    " FROM pgrst_source AS ",
-                    &name,
-                    // No filters: the written rows are shown.
-                    shown.after_from(),
-                    ")",
-                ],
+                &[", ", SELECTION, " AS (SELECT ", &shown.select, " FROM "],
             );
+            written_rows(&mut sql, plan, read, &name);
+            // No filters: the written rows are shown.
+            push_all(&mut sql, &[shown.after_from(), ")"]);
             (SELECTION, body(output, SELECTION))
         }
         _ => ("pgrst_source", "NULL::text".into()),
@@ -119,6 +112,32 @@ pub fn statement(
         params: params.into_vec(),
         rows: RowUse::Body,
     })
+}
+
+/// Writes the FROM item of the written rows, named `name`. A CTE's rows are
+/// records, in which PostgreSQL finds no function taking the table's row
+/// type: when the body selects a computed field, each row is cast back to
+/// that type and expanded by `unnest`, a function whose rows are of it.
+fn written_rows(sql: &mut String, plan: &MutatePlan, read: &ReadPlan, name: &str) {
+    let computed = read
+        .select
+        .iter()
+        .any(|item| item.field.name != "*" && read.table.column(&item.field.name).is_none());
+    if computed {
+        sql.push_str(
+            "pgrst_source AS pgrst_written, LATERAL pg_catalog.unnest(ARRAY[pgrst_written::",
+        );
+        push_all(
+            sql,
+            &[
+                &qualified(&plan.table.schema, &plan.table.name),
+                "]) AS ",
+                name,
+            ],
+        );
+    } else {
+        push_all(sql, &["pgrst_source AS ", name]);
+    }
 }
 
 /// Writes the mutation (the `pgrst_source` CTE's statement).
@@ -222,15 +241,17 @@ fn insert(sql: &mut String, plan: &MutatePlan, table: &str, params: &mut Params)
 }
 
 /// Writes the payload as rows named `pgrst_body` (the FROM items of an
-/// INSERT … SELECT or an UPDATE … FROM). `missing=default` first merges each
-/// element into an object of the column defaults, so absent keys take them.
+/// INSERT … SELECT or an UPDATE … FROM). `missing=default` reads the body
+/// as `jsonb` (so a repeated key keeps its last value, as in PostgREST) and
+/// merges each element into an object of the column defaults, so absent
+/// keys take them.
 fn payload_rows(sql: &mut String, plan: &MutatePlan, params: &mut Params) {
     let body = match &plan.body {
         Some(BodyJson::Text(json)) => params.text(json.clone()),
         _ => params.push(Param::RequestBody),
     };
     let defaults = plan.apply_defaults && plan.columns.iter().any(|c| c.default.is_some());
-    let json = if defaults { "jsonb" } else { "json" };
+    let json = if plan.apply_defaults { "jsonb" } else { "json" };
     sql.push_str("(SELECT ");
     body.push_to(sql);
     push_all(

@@ -11,6 +11,9 @@ use crate::query::sql::text_array;
 /// are joined from `pg_description` rather than read with `obj_description` /
 /// `col_description`: those SQL functions run once per row each, which made
 /// this statement twice as slow on 1,000 tables (benches/schema_cache.rs).
+/// A column's default is PostgREST's: its domain's when it has none of its
+/// own, `nextval` of its sequence for an identity `BY DEFAULT`, and none
+/// for a generated column (its expression is no default).
 const TABLES: &str = r#"
 SELECT coalesce(json_agg(t), '[]')::text FROM (
   SELECT
@@ -25,7 +28,16 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
               'name', a.attname,
               'data_type', pg_catalog.format_type(a.atttypid, a.atttypmod),
               'nullable', NOT a.attnotnull,
-              'default', pg_catalog.pg_get_expr(d.adbin, d.adrelid),
+              'default', CASE
+                WHEN a.attgenerated <> '' THEN NULL
+                WHEN a.attidentity = 'd' THEN
+                  (SELECT pg_catalog.format('nextval(%L)', dep.objid::pg_catalog.regclass)
+                     FROM pg_catalog.pg_depend dep
+                    WHERE dep.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                      AND dep.refobjid = c.oid AND dep.refobjsubid = a.attnum AND dep.deptype = 'i')
+                WHEN d.adbin IS NULL AND ty.typbasetype <> 0 THEN pg_catalog.pg_get_expr(ty.typdefaultbin, 0)
+                ELSE pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+              END,
               'description', cd.description,
               'enum', (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder)
                          FROM pg_catalog.pg_enum e
