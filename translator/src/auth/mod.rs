@@ -9,6 +9,8 @@ mod jwt_tests;
 mod keys;
 pub mod role_claim;
 
+pub use keys::SecretError;
+
 use crate::config::Config;
 use crate::contract::{TokenCheck, Verified};
 use crate::error::ApiError;
