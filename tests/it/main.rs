@@ -33,6 +33,7 @@ mod openapi;
 mod operators;
 mod paging;
 mod parity;
+mod parity_auth;
 mod postgrest_js;
 mod prepared;
 mod profiles;

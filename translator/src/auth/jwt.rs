@@ -12,6 +12,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
+use super::first_key;
 use super::keys::{self, JwsAlg, Key, SecretError};
 use super::role_claim::{RoleClaimKey, RoleClaimKeyError};
 use crate::config::Config;
@@ -144,7 +145,7 @@ pub fn verify(
 pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError> {
     let keys = settings.keys.as_ref().ok_or(ApiError::JwtSecretMissing)?;
     let claims = verified_payload(keys, token)?;
-    let claims = match serde_json::from_slice(&claims) {
+    let claims = match first_key::from_slice(&claims) {
         Ok(Value::Object(claims)) => claims,
         _ => return Err(JwtClaimsError::ParsingFailed.into()),
     };
@@ -286,8 +287,9 @@ fn verified_payload(keys: &[Key], token: &str) -> Result<Vec<u8>, JwtDecodeError
             .decode(part)
             .map_err(|_| JwtDecodeError::BadCrypto)
     };
-    let header: Map<String, Value> =
-        serde_json::from_slice(&decode(header_b64)?).map_err(|_| JwtDecodeError::BadCrypto)?;
+    let Ok(Value::Object(header)) = first_key::from_slice(&decode(header_b64)?) else {
+        return Err(JwtDecodeError::BadCrypto);
+    };
     if header.get("alg").and_then(Value::as_str) == Some("none") {
         decode(payload_b64)?;
         return Err(JwtDecodeError::Unsecured);

@@ -649,3 +649,16 @@ fn checks_run_in_postgrest_order() {
         assert_eq!(first(claims.clone()), claims_err(err), "{claims}");
     }
 }
+
+#[test]
+fn repeated_claims_and_header_members_keep_the_first() {
+    let s = settings(SECRET);
+    let token = signed_raw(
+        r#"{"alg":"HS256","alg":"none"}"#,
+        r#"{"role":"first","exp":1,"role":"postgres","exp":null}"#,
+    );
+    let v = decode(&s, &token).unwrap();
+    assert_eq!(v.role.as_deref(), Some("first"));
+    assert_eq!(v.exp, TimeClaim::At(1));
+    assert_eq!(v.claims_json, r#"{"exp":1,"role":"first"}"#);
+}
