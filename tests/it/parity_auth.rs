@@ -365,18 +365,18 @@ async fn every_claim_reaches_request_jwt_claims_unchanged() {
 }
 
 #[tokio::test]
-async fn claims_text_is_the_payload_with_keys_sorted_and_the_first_of_repeated_ones() {
+async fn claims_text_is_the_payload_as_postgrest_writes_it() {
     // PostgREST parses the payload into an object whose keys are ordered
-    // and unique (the first of a repeated key wins, the role too), then
-    // writes it out.
-    let payload =
-        r#"{"z":1,"role":"parity_auth_role","a":{"y":2,"b":3,"y":0},"z":4,"role":"postgres"}"#;
+    // and unique (the first of a repeated key wins, the role's too), then
+    // writes it with its own number and escape forms.
+    let payload = r#"{"z":1,"role":"parity_auth_role","a":{"y":2,"b":3,"y":0},"z":4,
+        "role":"postgres","f":0.01,"g":"\f\b","t":1700000000.5,"n":1e+21}"#;
     let token = signed_text(r#"{"alg":"HS256","typ":"JWT"}"#, payload, SECRET);
     let r = with_token(open_server(), &token).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["role"], "parity_auth_role");
     assert_eq!(
         r.body["text"],
-        r#"{"a":{"b":3,"y":2},"role":"parity_auth_role","z":1}"#
+        r#"{"a":{"b":3,"y":2},"f":1.0e-2,"g":"\u000c\u0008","n":1000000000000000000000,"role":"parity_auth_role","t":1.7000000005e9,"z":1}"#
     );
 }

@@ -12,7 +12,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use super::first_key;
+use super::aeson_json;
 use super::keys::{self, JwsAlg, Key, SecretError};
 use super::role_claim::{RoleClaimKey, RoleClaimKeyError};
 use crate::config::Config;
@@ -105,7 +105,7 @@ impl JwtSettings {
         let root = Value::Object(claims.clone());
         self.role_claim_key.select(&root).map(|role| match role {
             Value::String(role) => role.clone(),
-            other => other.to_string(),
+            other => aeson_json::to_string(other),
         })
     }
 }
@@ -145,7 +145,7 @@ pub fn verify(
 pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError> {
     let keys = settings.keys.as_ref().ok_or(ApiError::JwtSecretMissing)?;
     let claims = verified_payload(keys, token)?;
-    let claims = match first_key::from_slice(&claims) {
+    let claims = match aeson_json::from_slice(&claims) {
         Ok(Value::Object(claims)) => claims,
         _ => return Err(JwtClaimsError::ParsingFailed.into()),
     };
@@ -167,7 +167,7 @@ pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError>
     };
     Ok(Verified {
         role: settings.role(&claims),
-        claims_json: Value::Object(claims).to_string(),
+        claims_json: aeson_json::to_string(&Value::Object(claims)),
         exp,
         nbf,
         iat,
@@ -287,7 +287,7 @@ fn verified_payload(keys: &[Key], token: &str) -> Result<Vec<u8>, JwtDecodeError
             .decode(part)
             .map_err(|_| JwtDecodeError::BadCrypto)
     };
-    let Ok(Value::Object(header)) = first_key::from_slice(&decode(header_b64)?) else {
+    let Ok(Value::Object(header)) = aeson_json::from_slice(&decode(header_b64)?) else {
         return Err(JwtDecodeError::BadCrypto);
     };
     if header.get("alg").and_then(Value::as_str) == Some("none") {

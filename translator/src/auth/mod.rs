@@ -3,7 +3,7 @@
 //! verified claims and the host's clock: time and audience checks, then the
 //! role from `jwt-role-claim-key`, else `db-anon-role`, else PGRST302.
 
-mod first_key;
+mod aeson_json;
 pub mod jwt;
 #[cfg(test)]
 mod jwt_tests;
