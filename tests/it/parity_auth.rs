@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Map, Value, json};
 
 use crate::auth::{SECRET, hs256, now, server_with};
-use crate::harness::{Reply, Server, base_env, client, send};
+use crate::harness::{Reply, Server, base_env, client, send, shared};
 
 const AUD_URI: &str = "https://api.example.com/v1";
 
@@ -379,4 +379,19 @@ async fn claims_text_is_the_payload_as_postgrest_writes_it() {
         r.body["text"],
         r#"{"a":{"b":3,"y":2},"f":1.0e-2,"g":"\u000c\u0008","n":1000000000000000000000,"role":"parity_auth_role","t":1.7000000005e9,"z":1}"#
     );
+}
+
+#[tokio::test]
+async fn without_a_secret_any_bearer_token_is_pgrst300_even_an_empty_one() {
+    for authorization in ["Bearer", "Bearer   ", "Bearer a.b", "Bearer a.b.c"] {
+        let r = with_authorization(shared(), authorization).await;
+        assert_eq!(r.status, 500, "{authorization}: {}", r.text);
+        assert_eq!(r.body["code"], "PGRST300", "{authorization}");
+        assert_eq!(r.header("www-authenticate"), None, "{authorization}");
+    }
+    // Another scheme is no token at all.
+    let r = with_authorization(shared(), "Basic dXNlcjpwYXNz").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["role"], "Web Anon");
+    assert_eq!(r.body["text"], "{}");
 }
