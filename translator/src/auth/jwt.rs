@@ -4,8 +4,12 @@
 //! checked against the configured keys ([`decode`], cacheable: it does not
 //! depend on the time), then `exp`/`nbf`/`iat` are checked against `now` with
 //! PostgREST's 30-second skew, and `aud` against `jwt-aud` ([`check_claims`],
-//! on every request, in PostgREST's order). [`verify`] does both. jsonwebtoken only checks signatures here: header, claims and
-//! key selection follow PostgREST's JOSE library, so errors match its own.
+//! on every request, in PostgREST's order). [`verify`] does both.
+//!
+//! jsonwebtoken only checks signatures here: the token's parts, header and
+//! key selection follow PostgREST's JOSE library (jose-jwt) and its JSON is
+//! read and written as aeson does (`aeson_json`), so each failure is the
+//! one PostgREST reports, in the same order.
 
 use base64::Engine as _;
 use base64::alphabet;
