@@ -60,33 +60,39 @@ impl Formatter for AesonFormatter {
 /// (Data.Scientific's `Generic` format, or the digits of a whole number
 /// past 10^16, which JSON writers give in exponent form).
 fn aeson_decimal(value: f64) -> String {
-    // Rust's `{:e}` gives the shortest digits that read back as `value`.
-    let shortest = format!("{:e}", value.abs());
-    let (mantissa, exponent) = shortest.split_once('e').expect("`{:e}` has an exponent");
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exponent: i64 = exponent.parse().expect("`{:e}` exponent is a number");
-    let sign = if value < 0.0 { "-" } else { "" };
     if value == 0.0 {
         return "0.0".to_string();
     }
-    if value.fract() == 0.0 && value.abs() >= 1e16 {
-        let zeros = usize::try_from(exponent + 1).unwrap_or(0) - digits.len();
-        return format!("{sign}{digits}{}", "0".repeat(zeros));
-    }
+    // Rust's `{:e}` gives the shortest digits that read back as `value`;
+    // a JSON number is finite, so it always has an exponent.
+    let shortest = format!("{:e}", value.abs());
+    let Some((digits, exponent)) = shortest
+        .split_once('e')
+        .and_then(|(m, e)| Some((m.replace('.', ""), e.parse::<i64>().ok()?)))
+    else {
+        return shortest;
+    };
+    let sign = if value < 0.0 { "-" } else { "" };
     // value = 0.d1d2… × 10^e
     let e = exponent + 1;
-    let body = if !(0..=7).contains(&e) {
-        let (first, rest) = digits.split_at(1);
-        let rest = if rest.is_empty() { "0" } else { rest };
-        format!("{first}.{rest}e{exponent}")
-    } else if e == 0 {
-        format!("0.{digits}")
-    } else {
-        let e = e as usize;
-        let whole = format!("{digits:0<e$}");
-        let (int, frac) = whole.split_at(e);
-        let frac = if frac.is_empty() { "0" } else { frac };
-        format!("{int}.{frac}")
+    if value.fract() == 0.0 && value.abs() >= 1e16 {
+        let zeros = usize::try_from(e).unwrap_or(0).saturating_sub(digits.len());
+        return format!("{sign}{digits}{}", "0".repeat(zeros));
+    }
+    let body = match usize::try_from(e) {
+        Ok(0) => format!("0.{digits}"),
+        Ok(e @ 1..=7) => {
+            let whole = format!("{digits:0<e$}");
+            let (int, frac) = whole.split_at(e);
+            format!("{int}.{}", if frac.is_empty() { "0" } else { frac })
+        }
+        _ => {
+            let (first, rest) = digits.split_at(1);
+            format!(
+                "{first}.{}e{exponent}",
+                if rest.is_empty() { "0" } else { rest }
+            )
+        }
     };
     format!("{sign}{body}")
 }
