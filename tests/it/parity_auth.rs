@@ -395,3 +395,25 @@ async fn without_a_secret_any_bearer_token_is_pgrst300_even_an_empty_one() {
     assert_eq!(r.body["role"], "Web Anon");
     assert_eq!(r.body["text"], "{}");
 }
+
+#[tokio::test]
+async fn token_errors_come_before_any_error_of_the_request() {
+    // PostgREST authenticates before it reads the request: a refused token
+    // is the answer even to a request that is wrong in other ways.
+    let expired = hs256(json!({"exp": now() - 60}));
+    let forged = hs256_with(OTHER_SECRET, None, Algorithm::HS256, &json!({}));
+    for (path, token, code) in [
+        ("/no_such_table", expired.as_str(), "PGRST303"),
+        ("/items?select=id,)x", expired.as_str(), "PGRST303"),
+        ("/rpc/no_such_function", forged.as_str(), "PGRST301"),
+        ("/items?id=zz.1", forged.as_str(), "PGRST301"),
+    ] {
+        let r = send(client().get(aud_server().url(path)).bearer_auth(token)).await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (401, Some(code)),
+            "{path}: {}",
+            r.text
+        );
+    }
+}
