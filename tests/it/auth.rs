@@ -28,7 +28,7 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn server_with(vars: &[(&str, &str)]) -> Server {
+pub fn server_with(vars: &[(&str, &str)]) -> Server {
     let mut env = base_env();
     env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Server::start(env)

@@ -36,6 +36,8 @@ mod parity;
 mod parity_rpc;
 
 mod parity_writes;
+
+mod parity_auth;
 mod postgrest_js;
 mod prepared;
 mod profiles;

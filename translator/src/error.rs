@@ -320,37 +320,76 @@ pub struct FnCandidate {
     pub params: Vec<(String, String)>,
 }
 
-/// Why a token does not decode (PGRST301).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a token does not decode (PGRST301): PostgREST 16's message for each,
+/// and its `details` where it gives some (JOSE's own words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwtDecodeError {
-    /// `Authorization: Bearer` with nothing after it.
+    /// `Authorization: Bearer` with nothing (or only blanks) after it.
+    #[error("Empty JWT is sent in Authorization header")]
     EmptyAuthHeader,
     /// The token has this many dot-separated parts instead of 3.
+    #[error("Expected 3 parts in JWT; got {0}")]
     UnexpectedParts(usize),
-    /// No configured key fits; the text goes to `details`.
-    KeyError(String),
-    /// Wrong or unsupported `alg`; the text goes to `details`.
-    BadAlgorithm(String),
-    /// The signature does not verify.
+    /// No configured key fits the token's `alg` and `kid`.
+    #[error("No suitable key or wrong key type")]
+    NoSuitableKey,
+    /// Keys fit, but none verifies the signature.
+    #[error("No suitable key or wrong key type")]
+    NoKeyVerifies,
+    /// `alg: none`.
+    #[error("Wrong or unsupported encoding algorithm")]
+    Unsecured,
+    /// A part is not base64url, the header is not a JWS header of a known
+    /// `alg`, or the token is a JWE.
+    #[error("JWT cryptographic operation failed")]
     BadCrypto,
-    /// A JWE or otherwise unsupported token.
-    UnsupportedTokenType,
-    /// Any other decoding failure.
-    Undecodable,
 }
 
-/// Why a token's claims are rejected (PGRST303).
-#[derive(Debug, Clone, PartialEq, Eq)]
+impl JwtDecodeError {
+    fn details(&self) -> Option<&'static str> {
+        match self {
+            JwtDecodeError::NoSuitableKey => Some("No suitable key was found to decode the JWT"),
+            JwtDecodeError::NoKeyVerifies => Some("None of the keys was able to decode the JWT"),
+            JwtDecodeError::Unsecured => Some("JWT is unsecured but expected 'alg' was not 'none'"),
+            _ => None,
+        }
+    }
+}
+
+/// Why a token's claims are rejected (PGRST303), with PostgREST 16's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwtClaimsError {
+    #[error("JWT expired")]
     Expired,
+    #[error("JWT not yet valid")]
     NotYetValid,
+    #[error("JWT issued at future")]
     IssuedAtFuture,
+    #[error("JWT not in audience")]
     NotInAudience,
+    /// The payload is not a JSON object.
+    #[error("Parsing claims failed")]
     ParsingFailed,
+    #[error("The JWT 'exp' claim must be a number")]
     ExpNotNumber,
+    #[error("The JWT 'nbf' claim must be a number")]
     NbfNotNumber,
+    #[error("The JWT 'iat' claim must be a number")]
     IatNotNumber,
+    #[error("The JWT 'aud' claim must be a string or an array of strings")]
     AudNotStringOrArray,
+}
+
+impl From<JwtDecodeError> for ApiError {
+    fn from(e: JwtDecodeError) -> ApiError {
+        ApiError::JwtDecode(e)
+    }
+}
+
+impl From<JwtClaimsError> for ApiError {
+    fn from(e: JwtClaimsError) -> ApiError {
+        ApiError::JwtClaims(e)
+    }
 }
 
 impl ApiError {
@@ -644,32 +683,9 @@ impl ApiError {
             }
 
             JwtSecretMissing => "Server lacks JWT secret".into(),
-            JwtDecode(e) => match e {
-                JwtDecodeError::EmptyAuthHeader => {
-                    "Empty JWT is sent in Authorization header".into()
-                }
-                JwtDecodeError::UnexpectedParts(n) => format!("Expected 3 parts in JWT; got {n}"),
-                JwtDecodeError::KeyError(_) => "No suitable key or wrong key type".into(),
-                JwtDecodeError::BadAlgorithm(_) => "Wrong or unsupported encoding algorithm".into(),
-                JwtDecodeError::BadCrypto => "JWT cryptographic operation failed".into(),
-                JwtDecodeError::UnsupportedTokenType => "Unsupported token type".into(),
-                JwtDecodeError::Undecodable => "JWT couldn't be decoded".into(),
-            },
+            JwtDecode(e) => e.to_string(),
             AnonymousDisabled => "Anonymous access is disabled".into(),
-            JwtClaims(e) => match e {
-                JwtClaimsError::Expired => "JWT expired",
-                JwtClaimsError::NotYetValid => "JWT not yet valid",
-                JwtClaimsError::IssuedAtFuture => "JWT issued at future",
-                JwtClaimsError::NotInAudience => "JWT not in audience",
-                JwtClaimsError::ParsingFailed => "Parsing claims failed",
-                JwtClaimsError::ExpNotNumber => "The JWT 'exp' claim must be a number",
-                JwtClaimsError::NbfNotNumber => "The JWT 'nbf' claim must be a number",
-                JwtClaimsError::IatNotNumber => "The JWT 'iat' claim must be a number",
-                JwtClaimsError::AudNotStringOrArray => {
-                    "The JWT 'aud' claim must be a string or an array of strings"
-                }
-            }
-            .into(),
+            JwtClaims(e) => e.to_string(),
 
             Internal { message } => message.clone(),
             Host { message, .. } => message.to_string(),
@@ -760,9 +776,7 @@ impl ApiError {
                 ))
             }
 
-            JwtDecode(JwtDecodeError::KeyError(d) | JwtDecodeError::BadAlgorithm(d)) => {
-                Some(d.clone())
-            }
+            JwtDecode(e) => e.details().map(str::to_string),
 
             Db(e) | DbAuthenticated(e) => e.detail.clone(),
             Raised { details, .. } => details.clone(),
@@ -1566,9 +1580,7 @@ mod tests {
             )
         );
         check(
-            ApiError::JwtDecode(JwtDecodeError::KeyError(
-                "None of the keys was able to decode the JWT".into(),
-            )),
+            ApiError::JwtDecode(JwtDecodeError::NoKeyVerifies),
             401,
             json!({"code": "PGRST301", "message": "No suitable key or wrong key type",
                    "details": "None of the keys was able to decode the JWT", "hint": null}),

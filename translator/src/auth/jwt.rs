@@ -4,21 +4,44 @@
 //! checked against the configured keys ([`decode`], cacheable: it does not
 //! depend on the time), then `exp`/`nbf`/`iat` are checked against `now` with
 //! PostgREST's 30-second skew, and `aud` against `jwt-aud` ([`check_claims`],
-//! on every request, in PostgREST's order). [`verify`] does both. jsonwebtoken only checks signatures here: header, claims and
-//! key selection follow PostgREST's JOSE library, so errors match its own.
+//! on every request, in PostgREST's order). [`verify`] does both.
+//!
+//! jsonwebtoken only checks signatures here: the token's parts, header and
+//! key selection follow PostgREST's JOSE library (jose-jwt) and its JSON is
+//! read and written as aeson does (`aeson_json`), so each failure is the
+//! one PostgREST reports, in the same order.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde_json::{Map, Value};
 
-use super::keys::{self, JwsAlg, Key};
-use super::role_claim::RoleClaimKey;
+use super::aeson_json;
+use super::keys::{self, JwsAlg, Key, SecretError};
+use super::role_claim::{RoleClaimKey, RoleClaimKeyError};
 use crate::config::Config;
 use crate::contract::{AudienceClaim, TimeClaim, Verified};
 use crate::error::{ApiError, JwtClaimsError, JwtDecodeError};
 
 /// Seconds a time claim may be off (PostgREST's `allowedSkewSeconds`).
 const ALLOWED_SKEW_SECONDS: i64 = 30;
+
+/// Why the JWT options give no [`JwtSettings`]; the message stops the
+/// start-up or a reload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtConfigError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    RoleClaimKey(#[from] RoleClaimKeyError),
+}
+
+/// For the configuration and engine code, whose errors are still text.
+impl From<JwtConfigError> for String {
+    fn from(e: JwtConfigError) -> String {
+        e.to_string()
+    }
+}
 
 /// The JWT part of the configuration, built once from its settings.
 #[derive(Debug, Clone, Default)]
@@ -33,14 +56,13 @@ pub struct JwtSettings {
 
 impl JwtSettings {
     /// From `jwt-secret` (contents, not an `@file` path), `jwt-secret-is-base64`,
-    /// `jwt-aud` and `jwt-role-claim-key` (`None`: `$.role`). The error is the
-    /// startup message PostgREST prints for a bad value.
+    /// `jwt-aud` and `jwt-role-claim-key` (`None`: `$.role`).
     pub fn new(
         secret: Option<&str>,
         secret_is_base64: bool,
         audience: Option<&str>,
         role_claim_key: Option<&str>,
-    ) -> Result<JwtSettings, String> {
+    ) -> Result<JwtSettings, JwtConfigError> {
         let secret = match secret {
             None => None,
             Some(secret) if secret_is_base64 => {
@@ -65,7 +87,7 @@ impl JwtSettings {
 
     /// From a resolved configuration whose `jwt-secret` holds the secret
     /// itself (the host has read an `@file`).
-    pub fn from_config(config: &Config) -> Result<JwtSettings, String> {
+    pub fn from_config(config: &Config) -> Result<JwtSettings, JwtConfigError> {
         JwtSettings::new(
             config.jwt_secret.as_deref(),
             config.jwt_secret_is_base64,
@@ -87,7 +109,7 @@ impl JwtSettings {
         let root = Value::Object(claims.clone());
         self.role_claim_key.select(&root).map(|role| match role {
             Value::String(role) => role.clone(),
-            other => other.to_string(),
+            other => aeson_json::to_string(other),
         })
     }
 }
@@ -127,9 +149,9 @@ pub fn verify(
 pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError> {
     let keys = settings.keys.as_ref().ok_or(ApiError::JwtSecretMissing)?;
     let claims = verified_payload(keys, token)?;
-    let claims = match serde_json::from_slice(&claims) {
+    let claims = match aeson_json::from_slice(&claims) {
         Ok(Value::Object(claims)) => claims,
-        _ => return Err(claims_error(JwtClaimsError::ParsingFailed)),
+        _ => return Err(JwtClaimsError::ParsingFailed.into()),
     };
     let time = |name| match claims.get(name) {
         None | Some(Value::Null) => TimeClaim::Absent,
@@ -149,7 +171,7 @@ pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError>
     };
     Ok(Verified {
         role: settings.role(&claims),
-        claims_json: Value::Object(claims).to_string(),
+        claims_json: aeson_json::to_string(&Value::Object(claims)),
         exp,
         nbf,
         iat,
@@ -166,10 +188,10 @@ pub fn check_claims(
     now_epoch_seconds: i64,
 ) -> Result<(), ApiError> {
     check_time(verified, now_epoch_seconds)?;
-    check_audience(&verified.aud, settings.audience.as_deref())
+    Ok(check_audience(&verified.aud, settings.audience.as_deref())?)
 }
 
-fn check_time(verified: &Verified, now_epoch_seconds: i64) -> Result<(), ApiError> {
+fn check_time(verified: &Verified, now_epoch_seconds: i64) -> Result<(), JwtClaimsError> {
     let earliest = now_epoch_seconds.saturating_sub(ALLOWED_SKEW_SECONDS);
     let latest = now_epoch_seconds.saturating_add(ALLOWED_SKEW_SECONDS);
     let checks = [
@@ -193,7 +215,7 @@ fn check_time(verified: &Verified, now_epoch_seconds: i64) -> Result<(), ApiErro
         let at = match claim {
             TimeClaim::Absent => continue,
             TimeClaim::At(at) => at,
-            TimeClaim::NotANumber => return Err(claims_error(not_number)),
+            TimeClaim::NotANumber => return Err(not_number),
         };
         let valid = if matches!(failed, JwtClaimsError::Expired) {
             at >= earliest
@@ -201,7 +223,7 @@ fn check_time(verified: &Verified, now_epoch_seconds: i64) -> Result<(), ApiErro
             at <= latest
         };
         if !valid {
-            return Err(claims_error(failed));
+            return Err(failed);
         }
     }
     Ok(())
@@ -228,86 +250,86 @@ fn seconds(n: &serde_json::Number) -> i64 {
 
 /// `aud` must be a string or an array of strings; with `jwt-aud` set, the
 /// string or one array element must equal it (an empty array passes).
-fn check_audience(aud: &AudienceClaim, audience: Option<&str>) -> Result<(), ApiError> {
+fn check_audience(aud: &AudienceClaim, audience: Option<&str>) -> Result<(), JwtClaimsError> {
     let matches = |aud: &String| audience.is_none_or(|expected| expected == aud);
     let valid = match aud {
         AudienceClaim::Absent => true,
         AudienceClaim::Values(auds) => auds.is_empty() || auds.iter().any(matches),
-        AudienceClaim::Invalid => return Err(claims_error(JwtClaimsError::AudNotStringOrArray)),
+        AudienceClaim::Invalid => return Err(JwtClaimsError::AudNotStringOrArray),
     };
     if valid {
         Ok(())
     } else {
-        Err(claims_error(JwtClaimsError::NotInAudience))
+        Err(JwtClaimsError::NotInAudience)
     }
 }
 
-/// The payload bytes of a token one of `keys` signed, with PostgREST's
-/// errors: a malformed token is a failed cryptographic operation, `alg:
-/// none` a bad algorithm, and a signature no key verifies a key error.
-fn verified_payload(keys: &[Key], token: &str) -> Result<Vec<u8>, ApiError> {
+/// base64url as PostgREST's JOSE library reads it: no padding, and the
+/// unused low bits of a last partial group ignored.
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// The payload bytes of a token one of `keys` signed, checked in JOSE's
+/// order: the parts (each must decode, the header must be a JWS header of a
+/// known `alg`; `alg: none` is refused once its payload decodes), then the
+/// keys that fit the `alg` and `kid`, then their signatures.
+fn verified_payload(keys: &[Key], token: &str) -> Result<Vec<u8>, JwtDecodeError> {
     if token.is_empty() {
-        return Err(decode_error(JwtDecodeError::EmptyAuthHeader));
+        return Err(JwtDecodeError::EmptyAuthHeader);
     }
     let parts: Vec<&str> = token.split('.').collect();
-    let &[header_b64, payload_b64, signature] = parts.as_slice() else {
-        return Err(decode_error(JwtDecodeError::UnexpectedParts(parts.len())));
+    let &[header_b64, payload_b64, signature_b64] = parts.as_slice() else {
+        return Err(JwtDecodeError::UnexpectedParts(parts.len()));
     };
-    let malformed = || decode_error(JwtDecodeError::BadCrypto);
-    let header: Map<String, Value> = URL_SAFE_NO_PAD
-        .decode(header_b64)
-        .ok()
-        .and_then(|h| serde_json::from_slice(&h).ok())
-        .ok_or_else(malformed)?;
+    let decode = |part: &str| {
+        BASE64URL
+            .decode(part)
+            .map_err(|_| JwtDecodeError::BadCrypto)
+    };
+    let Ok(Value::Object(header)) = aeson_json::from_slice(&decode(header_b64)?) else {
+        return Err(JwtDecodeError::BadCrypto);
+    };
+    if header.get("alg").and_then(Value::as_str) == Some("none") {
+        decode(payload_b64)?;
+        return Err(JwtDecodeError::Unsecured);
+    }
     let (alg, kid) = read_header(&header)?;
-    let payload_bytes = URL_SAFE_NO_PAD
-        .decode(payload_b64)
-        .map_err(|_| malformed())?;
-    URL_SAFE_NO_PAD.decode(signature).map_err(|_| malformed())?;
+    let payload = decode(payload_b64)?;
+    let signature = decode(signature_b64)?;
 
     let signed = &token[..header_b64.len() + 1 + payload_b64.len()];
     let mut candidates = keys.iter().filter(|k| k.can_verify(alg, kid)).peekable();
     if candidates.peek().is_none() {
-        return Err(key_error("No suitable key was found to decode the JWT"));
+        return Err(JwtDecodeError::NoSuitableKey);
     }
-    if candidates.any(|k| k.verifies(alg, signed.as_bytes(), signature)) {
-        Ok(payload_bytes)
+    if candidates.any(|k| k.verifies(alg, signed.as_bytes(), &signature)) {
+        Ok(payload)
     } else {
-        Err(key_error("None of the keys was able to decode the JWT"))
+        Err(JwtDecodeError::NoKeyVerifies)
     }
 }
 
-/// `alg` and `kid` from a JWS header; a JWE or unknown `alg` does not parse.
-fn read_header(header: &Map<String, Value>) -> Result<(JwsAlg, Option<&str>), ApiError> {
-    let malformed = || decode_error(JwtDecodeError::BadCrypto);
+/// `alg` and `kid` from a JWS header, read as JOSE reads it: `alg` one it
+/// knows, `kid`, `typ` and `cty` strings or null. A header with `enc` is a
+/// JWE's, which never fits in three parts.
+fn read_header(header: &Map<String, Value>) -> Result<(JwsAlg, Option<&str>), JwtDecodeError> {
+    let text = |name| match header.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(JwtDecodeError::BadCrypto),
+    };
     if header.contains_key("enc") {
-        return Err(malformed());
+        return Err(JwtDecodeError::BadCrypto);
     }
-    let alg = match header.get("alg") {
-        Some(Value::String(alg)) if alg == "none" => {
-            return Err(decode_error(JwtDecodeError::BadAlgorithm(
-                "JWT is unsecured but expected 'alg' was not 'none'".into(),
-            )));
-        }
-        Some(Value::String(alg)) => JwsAlg::from_name(alg).ok_or_else(malformed)?,
-        _ => return Err(malformed()),
-    };
-    let kid = match header.get("kid") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(kid)) => Some(kid.as_str()),
-        Some(_) => return Err(malformed()),
-    };
-    Ok((alg, kid))
-}
-
-fn decode_error(e: JwtDecodeError) -> ApiError {
-    ApiError::JwtDecode(e)
-}
-
-fn key_error(details: &str) -> ApiError {
-    ApiError::JwtDecode(JwtDecodeError::KeyError(details.into()))
-}
-
-fn claims_error(e: JwtClaimsError) -> ApiError {
-    ApiError::JwtClaims(e)
+    text("typ")?;
+    text("cty")?;
+    let alg = text("alg")?
+        .and_then(JwsAlg::from_name)
+        .ok_or(JwtDecodeError::BadCrypto)?;
+    Ok((alg, text("kid")?))
 }

@@ -6,7 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use super::jwt::{JwtSettings, bearer_token, check_claims, decode, verify};
+use super::jwt::{JwtConfigError, JwtSettings, bearer_token, check_claims, decode, verify};
+use super::keys::SecretError;
 use crate::contract::{TimeClaim, Verified};
 use crate::error::{ApiError, JwtClaimsError, JwtDecodeError};
 
@@ -65,16 +66,12 @@ fn check_err(settings: &JwtSettings, token: &str) -> ApiError {
     check(settings, token).expect_err("token accepted")
 }
 
-fn key_error(details: &str) -> ApiError {
-    ApiError::JwtDecode(JwtDecodeError::KeyError(details.into()))
-}
-
 fn no_suitable_key() -> ApiError {
-    key_error("No suitable key was found to decode the JWT")
+    ApiError::JwtDecode(JwtDecodeError::NoSuitableKey)
 }
 
 fn no_key_verifies() -> ApiError {
-    key_error("None of the keys was able to decode the JWT")
+    ApiError::JwtDecode(JwtDecodeError::NoKeyVerifies)
 }
 
 fn bad_crypto() -> ApiError {
@@ -140,7 +137,9 @@ fn the_role_claim_key_is_configurable() {
     let v = check(&legacy, &hs256(json!({"x-y": {"r": "legacy"}}))).unwrap();
     assert_eq!(v.role.as_deref(), Some("legacy"));
     assert_eq!(
-        JwtSettings::new(Some(SECRET), false, None, Some("role")).unwrap_err(),
+        JwtSettings::new(Some(SECRET), false, None, Some("role"))
+            .unwrap_err()
+            .to_string(),
         "failed to parse role-claim-key value (role)"
     );
 }
@@ -217,9 +216,7 @@ fn alg_none_is_always_refused() {
     );
     assert_eq!(
         check_err(&settings(SECRET), &token),
-        ApiError::JwtDecode(JwtDecodeError::BadAlgorithm(
-            "JWT is unsecured but expected 'alg' was not 'none'".into()
-        ))
+        ApiError::JwtDecode(JwtDecodeError::Unsecured)
     );
 }
 
@@ -463,7 +460,7 @@ fn rsa_keys_verify_rs256_and_ps256() {
 fn secret_forms_and_startup_errors() {
     assert_eq!(
         JwtSettings::new(Some("short"), false, None, None).unwrap_err(),
-        "The JWT secret must be at least 32 characters long."
+        JwtConfigError::Secret(SecretError::TooShort)
     );
     // base64, with URL-safe characters and blanks tolerated.
     let raw: Vec<u8> = (0u8..40).map(|i| i.wrapping_mul(77)).collect();
@@ -490,7 +487,9 @@ fn secret_forms_and_startup_errors() {
     let bad_jwks =
         json!({"keys": [{"kty": "EC", "crv": "P-999", "x": EC_X, "y": EC_Y}]}).to_string();
     assert_eq!(
-        JwtSettings::new(Some(&bad_jwks), false, None, None).unwrap_err(),
+        JwtSettings::new(Some(&bad_jwks), false, None, None)
+            .unwrap_err()
+            .to_string(),
         "jwt-secret: the JWKS holds no key pgrest can verify tokens with; skipped the \
          JWKS's key 1: it has crv \"P-999\", which pgrest does not support"
     );
@@ -513,4 +512,153 @@ fn the_text_of_a_jwks_does_not_sign_tokens() {
         ),
         no_suitable_key()
     );
+}
+
+/// `header` and `payload` (JSON texts) signed with `SECRET` under HS256,
+/// whatever the header says.
+fn signed_raw(header: &str, payload: &str) -> String {
+    let key = EncodingKey::from_secret(SECRET.as_bytes());
+    let signed = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = jsonwebtoken::crypto::sign(signed.as_bytes(), &key, Algorithm::HS256).unwrap();
+    format!("{signed}.{sig}")
+}
+
+#[test]
+fn headers_are_read_as_jose_reads_them() {
+    let s = settings(SECRET);
+    // `alg: none` wins over `enc` and ignores the signature, once the
+    // payload decodes.
+    let unsecured = Err(ApiError::JwtDecode(JwtDecodeError::Unsecured));
+    let none = |header: &str, payload: &str, sig: &str| {
+        let token = format!("{}.{payload}.{sig}", URL_SAFE_NO_PAD.encode(header));
+        check(&s, &token).map(|_| ())
+    };
+    let payload = URL_SAFE_NO_PAD.encode(r#"{"role":"postgres"}"#);
+    assert_eq!(none(r#"{"alg":"none"}"#, &payload, "!!"), unsecured);
+    assert_eq!(
+        none(r#"{"alg":"none","enc":"A256GCM"}"#, &payload, ""),
+        unsecured
+    );
+    assert_eq!(
+        none(r#"{"alg":"none"}"#, "***", ""),
+        Err(bad_crypto()),
+        "an undecodable payload fails first"
+    );
+    // typ, cty and kid are strings or null; other members are ignored.
+    for header in [
+        r#"{"alg":"HS256","typ":null,"cty":null,"kid":null}"#,
+        r#"{"alg":"HS256","typ":"JWT","cty":"JWT","x5u":7}"#,
+    ] {
+        assert!(check(&s, &signed_raw(header, "{}")).is_ok(), "{header}");
+    }
+    for header in [
+        r#"{"alg":"HS256","typ":1}"#,
+        r#"{"alg":"HS256","cty":{}}"#,
+        r#"{"alg":null}"#,
+        r#"{"alg":"HS256","enc":null}"#,
+    ] {
+        assert_eq!(
+            check_err(&s, &signed_raw(header, "{}")),
+            bad_crypto(),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn base64url_ignores_the_unused_bits_of_a_last_group() {
+    // An HS256 signature is 32 bytes: 43 characters, the last carrying 4
+    // bits and 2 unused ones. JOSE ignores those; padding is refused.
+    let s = settings(SECRET);
+    let token = hs256(json!({"role": "x"}));
+    let (signed, sig) = token.rsplit_once('.').unwrap();
+    let last = sig.chars().last().unwrap();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let index = alphabet.iter().position(|&c| c == last as u8).unwrap();
+    let sloppy = format!("{}{}", &sig[..42], alphabet[index ^ 1] as char);
+    assert_ne!(sloppy, sig);
+    let v = check(&s, &format!("{signed}.{sloppy}")).expect("same signature bytes");
+    assert_eq!(v.role.as_deref(), Some("x"));
+    assert_eq!(check_err(&s, &format!("{token}=")), bad_crypto());
+}
+
+#[test]
+fn checks_run_in_postgrest_order() {
+    let s = JwtSettings::new(Some(SECRET), false, Some("api"), None).unwrap();
+    let other_key = |claims: Value| {
+        hs(
+            Algorithm::HS256,
+            "another secret of 32 characters..",
+            claims,
+        )
+    };
+    // No secret comes before everything, the empty token before the parts.
+    assert_eq!(
+        verify(&JwtSettings::default(), "Bearer  ", NOW),
+        Err(ApiError::JwtSecretMissing)
+    );
+    assert_eq!(
+        check_err(&s, "a.b"),
+        ApiError::JwtDecode(JwtDecodeError::UnexpectedParts(2))
+    );
+    // The signature before any claim: expired, not a number, wrong
+    // audience or not an object, a bad signature is what is reported.
+    for claims in [
+        json!({"exp": 1}),
+        json!({"exp": "soon", "aud": 5}),
+        json!({"aud": "other"}),
+        json!([1]),
+    ] {
+        assert_eq!(
+            check_err(&s, &other_key(claims.clone())),
+            no_key_verifies(),
+            "{claims}"
+        );
+    }
+    // Then exp, nbf, iat and aud, the first that fails.
+    let first = |claims: Value| check_err(&s, &hs256(claims));
+    for (claims, err) in [
+        (json!({"exp": 1, "aud": "other"}), JwtClaimsError::Expired),
+        (json!({"exp": 1, "nbf": "x"}), JwtClaimsError::Expired),
+        (json!({"nbf": "x", "exp": 1}), JwtClaimsError::Expired),
+        (
+            json!({"exp": "x", "nbf": NOW + 99}),
+            JwtClaimsError::ExpNotNumber,
+        ),
+        (
+            json!({"nbf": NOW + 99, "iat": "x"}),
+            JwtClaimsError::NotYetValid,
+        ),
+        (
+            json!({"iat": NOW + 99, "aud": 5}),
+            JwtClaimsError::IssuedAtFuture,
+        ),
+        (
+            json!({"iat": "x", "aud": "other"}),
+            JwtClaimsError::IatNotNumber,
+        ),
+        (
+            json!({"aud": ["other"], "role": 5}),
+            JwtClaimsError::NotInAudience,
+        ),
+    ] {
+        assert_eq!(first(claims.clone()), claims_err(err), "{claims}");
+    }
+}
+
+#[test]
+fn repeated_claims_and_header_members_keep_the_first() {
+    let s = settings(SECRET);
+    let token = signed_raw(
+        r#"{"alg":"HS256","alg":"none"}"#,
+        r#"{"role":"first","exp":1,"role":"postgres","exp":null}"#,
+    );
+    let v = decode(&s, &token).unwrap();
+    assert_eq!(v.role.as_deref(), Some("first"));
+    assert_eq!(v.exp, TimeClaim::At(1));
+    assert_eq!(v.claims_json, r#"{"exp":1,"role":"first"}"#);
 }

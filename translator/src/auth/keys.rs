@@ -120,10 +120,12 @@ impl Key {
             && self.kty == alg.key_type()
     }
 
-    /// Whether `signature` (base64url) signs `message` under this key.
-    pub(crate) fn verifies(&self, alg: JwsAlg, message: &[u8], signature: &str) -> bool {
+    /// Whether `signature` signs `message` under this key.
+    pub(crate) fn verifies(&self, alg: JwsAlg, message: &[u8], signature: &[u8]) -> bool {
+        // jsonwebtoken takes the signature as canonical base64url.
+        let signature = URL_SAFE_NO_PAD.encode(signature);
         alg.verifier().is_some_and(|algorithm| {
-            jsonwebtoken::crypto::verify(signature, message, &self.key, algorithm).unwrap_or(false)
+            jsonwebtoken::crypto::verify(&signature, message, &self.key, algorithm).unwrap_or(false)
         })
     }
 }
@@ -135,12 +137,44 @@ pub(crate) struct Secret {
     pub warnings: Vec<String>,
 }
 
+/// Why `jwt-secret` gives no keys: the message stops the start-up (or a
+/// reload), PostgREST's where it has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("The JWT secret must be at least 32 characters long.")]
+    TooShort,
+    #[error("jwt-secret is not valid base64: {0}")]
+    NotBase64(String),
+    #[error(
+        "jwt-secret is JSON but neither a JWK nor a JWKS ({{\"keys\": [...]}}); \
+         JSON text is never used as an HMAC secret"
+    )]
+    NeitherJwkNorJwks,
+    #[error("jwt-secret is a JWKS whose \"keys\" is not an array")]
+    KeysNotAnArray,
+    /// The JWK (not in a set) has a value pgrest cannot verify with.
+    #[error("jwt-secret: the JWK {0}")]
+    UnsupportedJwk(String),
+    #[error("jwt-secret: invalid JWK: {0}")]
+    InvalidJwk(String),
+    /// `label` names the key in the set (`key 2 (kid "k2")`).
+    #[error("jwt-secret: the JWKS's {label} is invalid: {why}")]
+    InvalidJwksKey { label: String, why: String },
+    /// Every key of the set was skipped, for these reasons.
+    #[error("jwt-secret: the JWKS holds no key pgrest can verify tokens with{}", skipped_list(.0))]
+    NoUsableKey(Vec<String>),
+}
+
+fn skipped_list(skipped: &[String]) -> String {
+    skipped.iter().map(|why| format!("; {why}")).collect()
+}
+
 /// Reads `jwt-secret` (already decoded from base64 when
-/// `jwt-secret-is-base64`); the error is the startup message.
-pub(crate) fn parse_secret(secret: &[u8]) -> Result<Secret, String> {
+/// `jwt-secret-is-base64`).
+pub(crate) fn parse_secret(secret: &[u8]) -> Result<Secret, SecretError> {
     let Ok(doc) = serde_json::from_slice::<Value>(secret) else {
         if secret.len() < 32 {
-            return Err("The JWT secret must be at least 32 characters long.".into());
+            return Err(SecretError::TooShort);
         }
         let key = Key {
             kid: None,
@@ -153,29 +187,27 @@ pub(crate) fn parse_secret(secret: &[u8]) -> Result<Secret, String> {
             warnings: Vec::new(),
         });
     };
-    let not_keys = "jwt-secret is JSON but neither a JWK nor a JWKS ({\"keys\": [...]}); \
-                    JSON text is never used as an HMAC secret";
     let Value::Object(doc) = doc else {
-        return Err(not_keys.into());
+        return Err(SecretError::NeitherJwkNorJwks);
     };
     match doc.get("keys") {
         Some(Value::Array(keys)) => parse_jwks(keys),
-        Some(_) => Err("jwt-secret is a JWKS whose \"keys\" is not an array".into()),
-        None if !doc.contains_key("kty") => Err(not_keys.into()),
+        Some(_) => Err(SecretError::KeysNotAnArray),
+        None if !doc.contains_key("kty") => Err(SecretError::NeitherJwkNorJwks),
         None => match parse_jwk(&doc) {
             Ok(key) => Ok(Secret {
                 keys: vec![key],
                 warnings: Vec::new(),
             }),
-            Err(Unusable::Unsupported(why)) => Err(format!("jwt-secret: the JWK {why}")),
-            Err(Unusable::Malformed(why)) => Err(format!("jwt-secret: invalid JWK: {why}")),
+            Err(Unusable::Unsupported(why)) => Err(SecretError::UnsupportedJwk(why)),
+            Err(Unusable::Malformed(why)) => Err(SecretError::InvalidJwk(why)),
         },
     }
 }
 
 /// `jwt-secret-is-base64`: standard base64, URL-safe characters allowed,
 /// surrounding blanks ignored.
-pub(crate) fn decode_base64_secret(secret: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_base64_secret(secret: &str) -> Result<Vec<u8>, SecretError> {
     let normalised: String = secret
         .chars()
         .map(|c| match c {
@@ -187,13 +219,14 @@ pub(crate) fn decode_base64_secret(secret: &str) -> Result<Vec<u8>, String> {
         .collect();
     STANDARD
         .decode(normalised.trim())
-        .map_err(|e| format!("jwt-secret is not valid base64: {e}"))
+        .map_err(|e| SecretError::NotBase64(e.to_string()))
 }
 
 /// Keys pgrest cannot verify with are skipped with a warning; a malformed
 /// key, or a set left empty, is an error.
-fn parse_jwks(jwks: &[Value]) -> Result<Secret, String> {
+fn parse_jwks(jwks: &[Value]) -> Result<Secret, SecretError> {
     let mut secret = Secret::default();
+    let mut skipped = Vec::new();
     for (i, jwk) in jwks.iter().enumerate() {
         let label = match jwk.get("kid").and_then(Value::as_str) {
             Some(kid) => format!("key {} (kid {kid:?})", i + 1),
@@ -205,23 +238,21 @@ fn parse_jwks(jwks: &[Value]) -> Result<Secret, String> {
         };
         match parsed {
             Ok(key) => secret.keys.push(key),
-            Err(Unusable::Unsupported(why)) => secret
-                .warnings
-                .push(format!("jwt-secret: skipped the JWKS's {label}: it {why}")),
+            Err(Unusable::Unsupported(why)) => {
+                skipped.push(format!("skipped the JWKS's {label}: it {why}"))
+            }
             Err(Unusable::Malformed(why)) => {
-                return Err(format!("jwt-secret: the JWKS's {label} is invalid: {why}"));
+                return Err(SecretError::InvalidJwksKey { label, why });
             }
         }
     }
     if secret.keys.is_empty() {
-        let mut message =
-            "jwt-secret: the JWKS holds no key pgrest can verify tokens with".to_string();
-        for warning in &secret.warnings {
-            message.push_str("; ");
-            message.push_str(warning.trim_start_matches("jwt-secret: "));
-        }
-        return Err(message);
+        return Err(SecretError::NoUsableKey(skipped));
     }
+    secret.warnings = skipped
+        .into_iter()
+        .map(|why| format!("jwt-secret: {why}"))
+        .collect();
     Ok(secret)
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{JwsAlg, Secret, parse_secret};
+use super::{JwsAlg, Secret, SecretError, parse_secret};
 
 const RSA_N: &str = "t2z8RUpzd5wGvM_iKUAFU9JTrbPnT2WXWkmxCvmt0af9fjCBOgKjcgfCIzER9tP-d627Xkjz448D0m0iR1p3C6hIkgYbqNIjzMx4TDYCqUJUpPq2RbzvasddkXoBebqiikRE1NYcUZH9_78URkSShjPuwoqYVkWy50rWqfTZsoW2hzPgB8Gqh_QaTk6RisvTeKPjQAP13dFeXHtKZocl4Y8Za-XEI2zUKCWi0C3oaW9WaIKNBt0fgJfOqLIRuTIvUbF_1RjnmoTOKQDvePKw6BRWO8ISaiRYGYlXShs9GkXDy5PN1ldwVt2WCLw5_e3CIDgMYS0yPcdsnBGUyQ_qyw";
 const EC_X: &str = "A-Fp_bYfG1yHIclKjmQMvxnzbnxTSfkwJcnBCR3Tf-A";
@@ -13,8 +13,9 @@ fn rsa(kid: &str) -> Value {
     json!({"kty": "RSA", "n": RSA_N, "e": "AQAB", "kid": kid})
 }
 
+/// The keys of a JSON secret, or the message of its error.
 fn parse(doc: &Value) -> Result<Secret, String> {
-    parse_secret(doc.to_string().as_bytes())
+    parse_secret(doc.to_string().as_bytes()).map_err(|e| e.to_string())
 }
 
 /// The kids of the keys kept.
@@ -31,8 +32,9 @@ fn text_that_is_not_json_is_an_hs256_secret_of_32_bytes_or_more() {
     assert!(secret.keys[0].can_verify(JwsAlg::Hs256, None));
     assert!(!secret.keys[0].can_verify(JwsAlg::Hs512, None));
     assert!(secret.warnings.is_empty());
+    assert_eq!(parse_secret(b"short").unwrap_err(), SecretError::TooShort);
     assert_eq!(
-        parse_secret(b"short").unwrap_err(),
+        SecretError::TooShort.to_string(),
         "The JWT secret must be at least 32 characters long."
     );
     // Looks like JSON, is not: still a secret.
@@ -50,7 +52,7 @@ fn json_that_is_neither_a_jwk_nor_a_jwks_is_refused() {
     ];
     for text in texts {
         let err = parse_secret(text).expect_err("refused");
-        assert!(err.contains("neither a JWK nor a JWKS"), "{err}");
+        assert_eq!(err, SecretError::NeitherJwkNorJwks);
     }
     let err = parse(&json!({"keys": rsa("a")})).err().unwrap();
     assert_eq!(err, "jwt-secret is a JWKS whose \"keys\" is not an array");

@@ -3,11 +3,14 @@
 //! verified claims and the host's clock: time and audience checks, then the
 //! role from `jwt-role-claim-key`, else `db-anon-role`, else PGRST302.
 
+mod aeson_json;
 pub mod jwt;
 #[cfg(test)]
 mod jwt_tests;
 mod keys;
 pub mod role_claim;
+
+pub use keys::SecretError;
 
 use crate::config::Config;
 use crate::contract::{TokenCheck, Verified};

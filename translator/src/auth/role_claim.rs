@@ -31,6 +31,12 @@
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+/// A `jwt-role-claim-key` that is neither a JSONPath nor the pre-16 DSL,
+/// with PostgREST's startup message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("failed to parse role-claim-key value ({0})")]
+pub struct RoleClaimKeyError(pub String);
+
 /// A parsed `jwt-role-claim-key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoleClaimKey {
@@ -64,12 +70,12 @@ impl Default for RoleClaimKey {
 }
 
 impl RoleClaimKey {
-    /// Parses a configuration value; the error is PostgREST's startup message.
-    pub fn parse(text: &str) -> Result<RoleClaimKey, String> {
+    /// Parses a configuration value.
+    pub fn parse(text: &str) -> Result<RoleClaimKey, RoleClaimKeyError> {
         json_path(text)
             .map(RoleClaimKey::JsonPath)
             .or_else(|| parse_legacy(text).map(RoleClaimKey::Legacy))
-            .ok_or_else(|| format!("failed to parse role-claim-key value ({text})"))
+            .ok_or_else(|| RoleClaimKeyError(text.to_string()))
     }
 
     /// The first node the path selects in `claims`, if any.
@@ -237,7 +243,7 @@ mod tests {
     }
 
     fn refused(key: &str) -> bool {
-        RoleClaimKey::parse(key) == Err(format!("failed to parse role-claim-key value ({key})"))
+        RoleClaimKey::parse(key) == Err(RoleClaimKeyError(key.to_string()))
     }
 
     #[test]
