@@ -1,7 +1,7 @@
 //! Which relations are endpoints: tables, views, materialized views, foreign
 //! and partitioned tables of the exposed schemas, never their partitions.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::harness::get;
 
@@ -31,9 +31,7 @@ async fn partitions_are_not_endpoints() {
     let r = get("/events_2024").await;
     assert_eq!(r.status, 404, "{}", r.text);
     assert_eq!(r.body["code"], "PGRST205");
-    assert_eq!(
-        r.body["hint"], "Perhaps you meant the table 'test.events'",
-        "{}",
-        r.text
-    );
+    // "events" is not 3/4 similar to "events_2024": PostgREST 16 names no
+    // table (the partition's existence is not revealed either).
+    assert_eq!(r.body["hint"], Value::Null, "{}", r.text);
 }

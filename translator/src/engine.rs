@@ -39,7 +39,7 @@ pub fn dump_config(config: &[u8]) -> Result<String, ConfigError> {
 /// is nonetheless usable (the JWKS keys `jwt-secret` skips).
 pub fn config_warnings(config: &[u8]) -> Result<Vec<String>, ConfigError> {
     let config = Config::from_bytes(config)?;
-    let jwt = JwtSettings::from_config(&config).map_err(ConfigError::Jwt)?;
+    let jwt = JwtSettings::from_config(&config)?;
     Ok(jwt.warnings().to_vec())
 }
 
@@ -105,7 +105,7 @@ impl Engine {
             config.role_settings = RoleSettings::load(roles)?;
         }
         Ok(Engine {
-            jwt: JwtSettings::from_config(&config).map_err(ConfigError::Jwt)?,
+            jwt: JwtSettings::from_config(&config).map_err(ConfigError::from)?,
             cache: SchemaCache::load(schema)?,
             config,
         })

@@ -37,12 +37,6 @@ pub enum JwtConfigError {
 }
 
 /// For the configuration and engine code, whose errors are still text.
-impl From<JwtConfigError> for String {
-    fn from(e: JwtConfigError) -> String {
-        e.to_string()
-    }
-}
-
 /// The JWT part of the configuration, built once from its settings.
 #[derive(Debug, Clone, Default)]
 pub struct JwtSettings {
@@ -149,7 +143,7 @@ pub fn verify(
 pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError> {
     let keys = settings.keys.as_ref().ok_or(ApiError::JwtSecretMissing)?;
     let claims = verified_payload(keys, token)?;
-    let claims = match aeson_json::from_slice(&claims) {
+    let mut claims = match aeson_json::from_slice(&claims) {
         Ok(Value::Object(claims)) => claims,
         _ => return Err(JwtClaimsError::ParsingFailed.into()),
     };
@@ -169,8 +163,12 @@ pub fn decode(settings: &JwtSettings, token: &str) -> Result<Verified, ApiError>
             .map_or(AudienceClaim::Invalid, AudienceClaim::Values),
         Some(_) => AudienceClaim::Invalid,
     };
+    let role = settings.role(&claims);
+    if let Some(role) = &role {
+        claims.insert("role".into(), Value::String(role.clone()));
+    }
     Ok(Verified {
-        role: settings.role(&claims),
+        role,
         claims_json: aeson_json::to_string(&Value::Object(claims)),
         exp,
         nbf,

@@ -21,11 +21,22 @@ use jwt::JwtSettings;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthResult {
     pub role: String,
-    /// The claims as a JSON object, exposed as `request.jwt.claims` (`{}`
+    /// The claims as a JSON object, exposed as `request.jwt.claims`, with
+    /// `role` the request's role as PostgREST sets it (`{"role":…}` alone
     /// without a token).
     pub claims_json: String,
     /// The role is not `db-anon-role` (42501 is then 403, not 401).
     pub authenticated: bool,
+}
+
+/// `claims_json` with `role` set to `role`.
+fn with_role(claims_json: &str, role: &str) -> String {
+    let mut claims = match aeson_json::from_slice(claims_json.as_bytes()) {
+        Ok(serde_json::Value::Object(claims)) => claims,
+        _ => serde_json::Map::new(),
+    };
+    claims.insert("role".into(), role.into());
+    aeson_json::to_string(&serde_json::Value::Object(claims))
 }
 
 /// Checks an Authorization header value: signature and key, not time or
@@ -57,7 +68,12 @@ pub fn authenticate(
         .ok_or(ApiError::AnonymousDisabled)?;
     Ok(AuthResult {
         authenticated: config.db_anon_role.as_ref() != Some(&role),
-        claims_json: claims.map_or_else(|| "{}".to_string(), |c| c.claims_json.clone()),
+        claims_json: match claims {
+            // `decode` already wrote the role it found into the claims.
+            Some(c) if c.role.is_some() => c.claims_json.clone(),
+            Some(c) => with_role(&c.claims_json, &role),
+            None => with_role("{}", &role),
+        },
         role,
     })
 }
@@ -98,7 +114,7 @@ mod tests {
         config.db_anon_role = Some("web \"anon\"".into());
         let auth = authenticate(&config, &s, None, NOW).unwrap();
         assert_eq!(auth.role, "web \"anon\"");
-        assert_eq!(auth.claims_json, "{}");
+        assert_eq!(auth.claims_json, r#"{"role":"web \"anon\""}"#);
         assert!(!auth.authenticated);
     }
 
@@ -148,6 +164,6 @@ mod tests {
         config.db_anon_role = Some("alice".into());
         let auth = authenticate(&config, &s, Some(&no_role), NOW).unwrap();
         assert_eq!((auth.role.as_str(), auth.authenticated), ("alice", false));
-        assert_eq!(auth.claims_json, r#"{"sub":"1"}"#);
+        assert_eq!(auth.claims_json, r#"{"role":"alice","sub":"1"}"#);
     }
 }

@@ -28,8 +28,8 @@ pub enum ConfigError {
     ProxyUri,
     #[error("server-body-bytes-in-flight must be at least server-max-body-bytes")]
     BodyLimits,
-    #[error("{0}")]
-    Jwt(String),
+    #[error(transparent)]
+    Jwt(#[from] crate::auth::jwt::JwtConfigError),
     /// Bytes a host passed back that are not a configuration this
     /// translator wrote.
     #[error("invalid configuration: {0}")]

@@ -422,7 +422,7 @@ impl Config {
         if config.file_reference("jwt-secret").is_some() {
             check.jwt_secret = None;
         }
-        JwtSettings::from_config(&check).map_err(ConfigError::Jwt)?;
+        JwtSettings::from_config(&check)?;
         Ok(config)
     }
 

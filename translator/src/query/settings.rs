@@ -39,10 +39,7 @@ pub fn statement(s: &RequestSettings) -> Statement {
         set.named(name, value);
     }
     set.fixed("role", s.role);
-    set.fixed(
-        "request.jwt.claims",
-        claims_with_role(s.claims_json, s.role),
-    );
+    set.fixed("request.jwt.claims", s.claims_json);
     set.fixed("request.method", s.method);
     set.fixed("request.path", s.path);
     set.fixed("request.headers", headers_json(s.headers));
@@ -64,15 +61,6 @@ pub fn statement(s: &RequestSettings) -> Statement {
         params: set.params.into_vec(),
         rows: RowUse::Ignore,
     }
-}
-
-/// The claims with `role` set to the request's role, as PostgREST exposes
-/// them (an anonymous request's too: `{"role":"web_anon"}`).
-fn claims_with_role(claims_json: &str, role: &str) -> String {
-    let mut claims: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(claims_json).unwrap_or_default();
-    claims.insert("role".into(), role.into());
-    serde_json::Value::Object(claims).to_string()
 }
 
 /// The `set_config` SELECT, written into one buffer: it opens every request.
