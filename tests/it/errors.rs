@@ -30,7 +30,25 @@ async fn unknown_table_close_to_a_real_one_gets_a_hint() {
     assert_eq!(r.status, 404);
     assert_eq!(r.body["code"], "PGRST205");
     assert_eq!(r.body["hint"], "Perhaps you meant the table 'test.items'");
-    assert!(r.header("content-length").is_some());
+}
+
+#[tokio::test]
+async fn every_error_body_has_its_length() {
+    for path in [
+        "/itemz",
+        "/items?id=eqq.1",
+        "/items?select=nope(*)",
+        "/rpc/nope",
+        "/items?order=nope.desc",
+    ] {
+        let r = get(path).await;
+        assert!(r.status >= 400, "{path}: {}", r.status);
+        assert_eq!(
+            r.header("content-length"),
+            Some(r.text.len().to_string().as_str()),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
