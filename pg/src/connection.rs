@@ -184,24 +184,48 @@ impl Conn {
                     return Err(Error::malformed(e));
                 }
             }
-            // Room for the rest of a long message (a large body) at once.
-            let wanted = match Header::parse(&self.read) {
-                Ok(Some(header)) => (header.len() as usize + 1).saturating_sub(self.read.len()),
-                _ => 0,
-            };
-            if self.read.capacity() - self.read.len() < wanted.max(1024) {
-                self.read.reserve(wanted.max(8192));
+            self.fill().await?;
+        }
+    }
+
+    /// The next message as its tag and body, unparsed: the replication
+    /// stream's CopyBothResponse is one `Message::parse` does not know.
+    pub(crate) async fn frame(&mut self) -> Result<(u8, bytes::Bytes), Error> {
+        loop {
+            let header = Header::parse(&self.read).map_err(|e| {
+                self.broken = true;
+                Error::malformed(e)
+            })?;
+            if let Some(header) = header {
+                let len = header.len() as usize + 1;
+                if self.read.len() >= len {
+                    let frame = self.read.split_to(len).freeze();
+                    return Ok((header.tag(), frame.slice(5..)));
+                }
             }
-            match self.io.read_buf(&mut self.read).await {
-                Ok(0) => {
-                    self.broken = true;
-                    return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.broken = true;
-                    return Err(Error::Io(e));
-                }
+            self.fill().await?;
+        }
+    }
+
+    /// Reads more of the server's bytes, with room for the rest of a long
+    /// message (a large body) at once.
+    async fn fill(&mut self) -> Result<(), Error> {
+        let wanted = match Header::parse(&self.read) {
+            Ok(Some(header)) => (header.len() as usize + 1).saturating_sub(self.read.len()),
+            _ => 0,
+        };
+        if self.read.capacity() - self.read.len() < wanted.max(1024) {
+            self.read.reserve(wanted.max(8192));
+        }
+        match self.io.read_buf(&mut self.read).await {
+            Ok(0) => {
+                self.broken = true;
+                Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.broken = true;
+                Err(Error::Io(e))
             }
         }
     }

@@ -12,12 +12,14 @@
 //! - `pool`: a deadpool of connections; a `Lease` dropped mid-exchange
 //!   cancels its statement (`cancel`) and ends its transaction.
 //! - `listen`: a connection of its own that LISTENs on a channel.
+//! - `replication`: a logical replication stream (`pgoutput`), decoded.
 
 mod cancel;
 mod connection;
 mod listen;
 mod pipeline;
 mod pool;
+mod replication;
 mod require_auth;
 mod startup;
 pub mod tls;
@@ -28,6 +30,7 @@ pub use deadpool::Status as PoolStatus;
 pub use listen::Listening;
 pub use pipeline::{Executed, RowUse, Rows, Step};
 pub use pool::{Lease, Pool, PoolError};
+pub use replication::{Change, Datum, Lsn, Relation, RelationColumn, Replication};
 pub use values::Value;
 
 /// An error and its causes ("error performing TLS handshake: invalid peer

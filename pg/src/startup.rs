@@ -29,6 +29,23 @@ pub(crate) async fn open(
     config: &tokio_postgres::Config,
     connect: &PgConnect,
 ) -> Result<Conn, Error> {
+    open_session(config, connect, Session::Regular).await
+}
+
+/// What a connection is for: statements, or a logical replication stream
+/// (the `replication=database` walsender, which also runs SQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Session {
+    Regular,
+    Replication,
+}
+
+/// `open`, for `session`.
+pub(crate) async fn open_session(
+    config: &tokio_postgres::Config,
+    connect: &PgConnect,
+    session: Session,
+) -> Result<Conn, Error> {
     let ports = config.get_ports();
     let mut last = Error::Connect("no host to connect to".to_string());
     for (i, host) in config.get_hosts().iter().enumerate() {
@@ -42,11 +59,11 @@ pub(crate) async fn open(
         };
         let attempt = async {
             let conn = match connect.mode() {
-                SslMode::Allow => match open_one(config, connect, &target, false).await {
+                SslMode::Allow => match open_one(config, connect, &target, false, session).await {
                     Ok(conn) => conn,
-                    Err(_) => open_one(config, connect, &target, true).await?,
+                    Err(_) => open_one(config, connect, &target, true, session).await?,
                 },
-                _ => open_one(config, connect, &target, true).await?,
+                _ => open_one(config, connect, &target, true, session).await?,
             };
             check_session(conn, config.get_target_session_attrs()).await
         };
@@ -107,6 +124,7 @@ async fn open_one(
     connect: &PgConnect,
     target: &Target<'_>,
     tls: bool,
+    session: Session,
 ) -> Result<Conn, Error> {
     let port = target.port;
     let (io, transport, peer): (Box<dyn Io>, Transport, Peer) = match target.host {
@@ -136,7 +154,14 @@ async fn open_one(
         }
     };
     let mut conn = Conn::new(io);
-    let key = startup(&mut conn, config, connect.require_auth(), &transport).await?;
+    let key = startup(
+        &mut conn,
+        config,
+        connect.require_auth(),
+        &transport,
+        session,
+    )
+    .await?;
     conn.cancel = key.map(|(process_id, secret_key)| CancelTarget {
         peer,
         process_id,
@@ -202,6 +227,7 @@ async fn startup(
     config: &tokio_postgres::Config,
     require_auth: &RequireAuth,
     transport: &Transport,
+    session: Session,
 ) -> Result<Option<(i32, i32)>, Error> {
     let user = config
         .get_user()
@@ -214,6 +240,9 @@ async fn startup(
             .get_application_name()
             .map(|a| ("application_name", a)),
     );
+    if session == Session::Replication {
+        params.push(("replication", "database"));
+    }
     frontend::startup_message(params, &mut conn.out).map_err(Error::Io)?;
     conn.send(0).await?;
     let auth = Auth {

@@ -31,13 +31,14 @@ pub fn ca_file(trusted: bool) -> PathBuf {
 }
 
 /// `postgres` logs in without a password (trust); `scram_user` with
-/// SCRAM-SHA-256 over TCP; `tls_only` over TLS only.
+/// SCRAM-SHA-256 over TCP; `tls_only` over TLS only. The WAL is logical.
 pub fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Cluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         let cluster = Cluster::start_with(Options {
             tls: Some(pki().0.server.clone()),
-            ..Options::default()
+            // Logical replication streams (replication.rs).
+            settings: vec!["wal_level=logical".to_string()],
         })
         .expect("starting the cluster");
         cluster

@@ -6,3 +6,4 @@ mod common;
 mod connecting;
 mod listen;
 mod pipelines;
+mod replication;
