@@ -229,14 +229,19 @@ fn refs(names: Vec<&str>) -> Json {
 /// table. Filters carry no `format`: their values are `op.value` strings
 /// (PostgREST dropped it in 12.2).
 pub fn parameters<'a>(tables: impl IntoIterator<Item = &'a Table>) -> Obj {
+    // No `enum` when no value is listed (`params`, whose only value
+    // PostgREST 13 removed).
     let prefer = |values: &[&str]| {
-        Obj::new()
+        let param = Obj::new()
             .with("name", "Prefer")
             .with("description", "Preference")
-            .with("required", false)
-            .with("enum", strings(values))
-            .with("in", "header")
-            .with("type", "string")
+            .with("required", false);
+        let param = if values.is_empty() {
+            param
+        } else {
+            param.with("enum", strings(values))
+        };
+        param.with("in", "header").with("type", "string")
     };
     let plain = |name: &str, description: &str, location: &str| {
         Obj::new()
@@ -249,7 +254,7 @@ pub fn parameters<'a>(tables: impl IntoIterator<Item = &'a Table>) -> Obj {
     const RETURN: [&str; 3] = ["return=representation", "return=minimal", "return=none"];
     let paging = "Limiting and Pagination";
     let mut params = Obj::new()
-        .with("preferParams", prefer(&["params=single-object"]))
+        .with("preferParams", prefer(&[]))
         .with("preferReturn", prefer(&RETURN))
         .with("preferCount", prefer(&["count=none"]))
         .with(
