@@ -6,9 +6,10 @@
 //! fall back to the built-in handlers; `anyelement` aggregates take a
 //! function's scalars; the `vnd.pgrst` types are never overridden.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::harness::{client, get_with, shared};
+use crate::aggregates;
+use crate::harness::{client, get_with, send, shared};
 
 /// A GET answered as raw bytes: status, Content-Type, Content-Length, body.
 async fn raw(path: &str, accept: Option<&str>) -> (u16, String, String, Vec<u8>) {
@@ -158,4 +159,203 @@ async fn a_catch_all_handler_leaves_the_singular_object_to_postgrest() {
     let r = get_with("/mh_blobs?id=eq.1", &object).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body, json!({"id": 1, "data": "\\x0102"}));
+}
+
+/// A GET on the server with aggregates enabled: status and body.
+async fn aggregated(path: &str) -> (u16, Value) {
+    let r = send(client().get(aggregates::server().url(path))).await;
+    (r.status, r.body)
+}
+
+/// The rows of a 200 answer sorted by their JSON text, for groups whose
+/// order PostgreSQL leaves open.
+fn sorted(answer: (u16, Value)) -> Vec<String> {
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    let mut rows: Vec<String> = answer
+        .1
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn texts(rows: Value) -> Vec<String> {
+    sorted((200, rows))
+}
+
+#[tokio::test]
+async fn aggregates_in_spreads_group_by_the_parents_and_spreads_columns() {
+    assert_eq!(
+        aggregated(
+            "/mp95_costs?select=total:cost.sum(),...mp95_processes(category_id)\
+             &order=mp95_processes(category_id)"
+        )
+        .await,
+        (
+            200,
+            json!([{"total": 370, "category_id": 1}, {"total": 340, "category_id": 2}])
+        )
+    );
+    // Only aggregates: one group.
+    assert_eq!(
+        aggregated("/mp95_costs?select=...mp95_processes(ids:id.sum())").await,
+        (200, json!([{"ids": 21}]))
+    );
+    // Grouped by another spread's column.
+    assert_eq!(
+        aggregated(
+            "/mp95_processes?select=...mp95_costs(cost.sum()),...mp95_categories(category:name)\
+             &order=mp95_categories(category)"
+        )
+        .await,
+        (
+            200,
+            json!([{"sum": 370, "category": "Batch"}, {"sum": 340, "category": "Mass"}])
+        )
+    );
+}
+
+#[tokio::test]
+async fn aggregates_in_nested_spreads_group_at_every_level() {
+    assert_eq!(
+        aggregated(
+            "/mp95_supervisions?select=...mp95_processes(factory_id,...mp95_costs(cost.sum()))\
+             &order=mp95_processes(factory_id).desc"
+        )
+        .await,
+        (
+            200,
+            json!([
+                {"factory_id": 3, "sum": 110},
+                {"factory_id": 2, "sum": 250},
+                {"factory_id": 1, "sum": 500}
+            ])
+        )
+    );
+    // Grouped by an embed inside the spread.
+    assert_eq!(
+        sorted(
+            aggregated(
+                "/mp95_supervisions?select=...mp95_processes(factory:mp95_factories(name),\
+                 ...mp95_costs(cost_sum:cost.sum()))"
+            )
+            .await
+        ),
+        texts(json!([
+            {"factory": {"name": "Factory A"}, "cost_sum": 500},
+            {"factory": {"name": "Factory B"}, "cost_sum": 250},
+            {"factory": {"name": "Factory C"}, "cost_sum": 110}
+        ]))
+    );
+    // Grouped by the parent's column and a sibling spread's.
+    assert_eq!(
+        sorted(
+            aggregated(
+                "/mp95_supervisions?select=supervisor_id,...mp95_processes(\
+                 ...mp95_costs(cost.sum()),...mp95_categories(name))"
+            )
+            .await
+        ),
+        texts(json!([
+            {"supervisor_id": 1, "sum": 330, "name": "Batch"},
+            {"supervisor_id": 2, "sum": 270, "name": "Mass"},
+            {"supervisor_id": 3, "sum": 190, "name": "Batch"},
+            {"supervisor_id": 3, "sum": 70, "name": "Mass"}
+        ]))
+    );
+    // The same under a to-many embed: grouped per parent row.
+    let (status, body) = aggregated(
+        "/mp95_supervisors?select=name,mp95_supervisions(...mp95_processes(\
+         ...mp95_costs(cost.sum()),...mp95_categories(name)))&order=id",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let groups: Vec<(Value, Vec<String>)> = body
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|s| (s["name"].clone(), texts(s["mp95_supervisions"].clone())))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            (json!("Mary"), texts(json!([{"name": "Batch", "sum": 330}]))),
+            (json!("John"), texts(json!([{"name": "Mass", "sum": 270}]))),
+            (
+                json!("Peter"),
+                texts(json!([{"name": "Batch", "sum": 190}, {"name": "Mass", "sum": 70}]))
+            ),
+            (json!("Jane"), vec![]),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn count_beside_spread_columns_groups_by_them() {
+    let per_supervisor = |name: &str| {
+        json!([
+            {"supervisor_id": 1, name: 2},
+            {"supervisor_id": 2, name: 2},
+            {"supervisor_id": 3, name: 3}
+        ])
+    };
+    assert_eq!(
+        aggregated(
+            "/mp95_supervisions?select=supervisor_id,...mp95_processes(count())&order=supervisor_id"
+        )
+        .await,
+        (200, per_supervisor("count"))
+    );
+    assert_eq!(
+        aggregated(
+            "/mp95_supervisions?select=supervisor_id,...mp95_processes(...mp95_costs(n:count()))\
+             &order=supervisor_id"
+        )
+        .await,
+        (200, per_supervisor("n"))
+    );
+    assert_eq!(
+        aggregated(
+            "/mp95_supervisions?select=...mp95_supervisors(id,count())&order=mp95_supervisors(id)"
+        )
+        .await,
+        (
+            200,
+            json!([{"id": 1, "count": 2}, {"id": 2, "count": 2}, {"id": 3, "count": 3}])
+        )
+    );
+    assert_eq!(
+        aggregated(
+            "/mp95_supervisions?select=...mp95_processes(factory:factory_id,\
+             processes:count(),...mp95_costs(costs:count()))&order=mp95_processes(factory)"
+        )
+        .await,
+        (
+            200,
+            json!([
+                {"factory": 1, "processes": 3, "costs": 3},
+                {"factory": 2, "processes": 2, "costs": 2},
+                {"factory": 3, "processes": 2, "costs": 2}
+            ])
+        )
+    );
+}
+
+#[tokio::test]
+async fn aggregates_hoisted_into_a_to_many_spread_are_refused() {
+    assert_eq!(
+        aggregated(
+            "/mp95_supervisors?select=name,...mp95_supervisions(...mp95_processes(id.sum()))"
+        )
+        .await,
+        (
+            400,
+            json!({"code": "PGRST127", "message": "Feature not implemented",
+                   "details": "Aggregates are not implemented for one-to-many or many-to-many spreads.",
+                   "hint": null})
+        )
+    );
 }

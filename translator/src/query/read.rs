@@ -309,8 +309,10 @@ fn build_level(
 }
 
 /// Whether a level's select list has aggregates (its own, or those hoisted
-/// from a to-one spread), so its other items are grouped.
+/// from to-one spreads), so its other items are grouped; a level that hoists
+/// its aggregates groups nothing.
 fn aggregates(plan: &ReadPlan) -> bool {
-    (!plan.hoist_aggregates && plan.select.iter().any(|s| s.aggregate.is_some()))
-        || plan.embeds.iter().any(|e| e.plan.hoist_aggregates)
+    !plan.hoist_aggregates
+        && (plan.select.iter().any(|s| s.aggregate.is_some())
+            || plan.embeds.iter().any(|e| e.plan.hoist_aggregates))
 }
