@@ -128,6 +128,17 @@ async fn anyelement_handlers_take_a_functions_scalars() {
         raw("/rpc/mp95_numbers?limit=2", count).await,
         answer("text/x-count", b"2 rows")
     );
+    // One value is given as it is; a set's values as the rows holding
+    // them, as PostgREST 16 aggregates them.
+    let values = Some("text/x-values");
+    assert_eq!(
+        raw("/rpc/mp95_number", values).await,
+        answer("text/x-values", b"7;")
+    );
+    assert_eq!(
+        raw("/rpc/mp95_numbers", values).await,
+        answer("text/x-values", b"(1);(2);(3);")
+    );
 }
 
 #[tokio::test]

@@ -227,10 +227,15 @@ fn scalar_body(
                 };
                 (output, media)
             }
-            ScalarHandler::Aggregate(aggregate) => (
-                aggregate_output(aggregate, HandlerInput::Scalars),
-                handler_media(aggregate),
-            ),
+            // A set's values are given as the rows holding them.
+            ScalarHandler::Aggregate(aggregate) => {
+                let input = if routine.returns_set {
+                    HandlerInput::Rows
+                } else {
+                    HandlerInput::Scalars
+                };
+                (aggregate_output(aggregate, input), handler_media(aggregate))
+            }
         };
         let negotiated = negotiated.unwrap_or(media);
         Body {

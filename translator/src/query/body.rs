@@ -36,7 +36,7 @@ pub enum HandlerInput {
     /// The rows cast to a relation's row type (quoted SQL), a handler of
     /// that relation's.
     RowsAs(String),
-    /// A scalar function's values, `pgrst_scalar`.
+    /// The value of a function returning one scalar, `pgrst_scalar`.
     Scalars,
 }
 
