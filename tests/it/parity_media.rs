@@ -273,6 +273,7 @@ async fn aggregates_in_nested_spreads_group_at_every_level() {
         texts(json!([
             {"supervisor_id": 1, "sum": 330, "name": "Batch"},
             {"supervisor_id": 2, "sum": 270, "name": "Mass"},
+            {"supervisor_id": 2, "sum": null, "name": "Batch"},
             {"supervisor_id": 3, "sum": 190, "name": "Batch"},
             {"supervisor_id": 3, "sum": 70, "name": "Mass"}
         ]))
@@ -294,7 +295,10 @@ async fn aggregates_in_nested_spreads_group_at_every_level() {
         groups,
         vec![
             (json!("Mary"), texts(json!([{"name": "Batch", "sum": 330}]))),
-            (json!("John"), texts(json!([{"name": "Mass", "sum": 270}]))),
+            (
+                json!("John"),
+                texts(json!([{"name": "Mass", "sum": 270}, {"name": "Batch", "sum": null}]))
+            ),
             (
                 json!("Peter"),
                 texts(json!([{"name": "Batch", "sum": 190}, {"name": "Mass", "sum": 70}]))
@@ -306,11 +310,11 @@ async fn aggregates_in_nested_spreads_group_at_every_level() {
 
 #[tokio::test]
 async fn count_beside_spread_columns_groups_by_them() {
-    let per_supervisor = |name: &str| {
+    let per_supervisor = |name: &str, counts: [u8; 3]| {
         json!([
-            {"supervisor_id": 1, name: 2},
-            {"supervisor_id": 2, name: 2},
-            {"supervisor_id": 3, name: 3}
+            {"supervisor_id": 1, name: counts[0]},
+            {"supervisor_id": 2, name: counts[1]},
+            {"supervisor_id": 3, name: counts[2]}
         ])
     };
     assert_eq!(
@@ -318,7 +322,17 @@ async fn count_beside_spread_columns_groups_by_them() {
             "/mp95_supervisions?select=supervisor_id,...mp95_processes(count())&order=supervisor_id"
         )
         .await,
-        (200, per_supervisor("count"))
+        (200, per_supervisor("count", [2, 3, 3]))
+    );
+    // Without an alias, `count()` counts the rows of the outermost spread
+    // (p7 has no cost); with one, those of its own level that exist.
+    assert_eq!(
+        aggregated(
+            "/mp95_supervisions?select=supervisor_id,...mp95_processes(...mp95_costs(count()))\
+             &order=supervisor_id"
+        )
+        .await,
+        (200, per_supervisor("count", [2, 3, 3]))
     );
     assert_eq!(
         aggregated(
@@ -326,7 +340,7 @@ async fn count_beside_spread_columns_groups_by_them() {
              &order=supervisor_id"
         )
         .await,
-        (200, per_supervisor("n"))
+        (200, per_supervisor("n", [2, 2, 3]))
     );
     assert_eq!(
         aggregated(
@@ -335,7 +349,7 @@ async fn count_beside_spread_columns_groups_by_them() {
         .await,
         (
             200,
-            json!([{"id": 1, "count": 2}, {"id": 2, "count": 2}, {"id": 3, "count": 3}])
+            json!([{"id": 1, "count": 2}, {"id": 2, "count": 3}, {"id": 3, "count": 3}])
         )
     );
     assert_eq!(
@@ -349,7 +363,7 @@ async fn count_beside_spread_columns_groups_by_them() {
             json!([
                 {"factory": 1, "processes": 3, "costs": 3},
                 {"factory": 2, "processes": 2, "costs": 2},
-                {"factory": 3, "processes": 2, "costs": 2}
+                {"factory": 3, "processes": 3, "costs": 2}
             ])
         )
     );

@@ -135,9 +135,12 @@ fn hoisted_or_plain(
             }
             SpreadKey::Aggregate(item) => item,
         };
-        // `count()` counts the rows: there is no value to pass on.
-        let column =
-            (item.field.name != "*").then(|| item.alias.as_ref().unwrap_or(&item.field.name));
+        // The column holding the value, the row for an aliased `count()`;
+        // `count()` without one counts the spread's rows (`agg.*`).
+        let column = match (&item.alias, item.field.name.as_str()) {
+            (None, "*") => None,
+            (alias, name) => Some(alias.as_deref().unwrap_or(name)),
+        };
         if pass_on {
             if let Some(column) = column {
                 select.column(agg, column);
