@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{Server, base_env, client, send};
 
-fn server() -> &'static Server {
+pub(crate) fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let mut env = base_env();

@@ -38,6 +38,7 @@ mod parity_rpc;
 mod parity_writes;
 
 mod parity_auth;
+mod parity_media;
 mod postgrest_js;
 mod prepared;
 mod profiles;

@@ -12,7 +12,7 @@ use crate::contract::Plan;
 use crate::error::ApiError;
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
-use crate::query::body::{BodyShape, Output};
+use crate::query::body::{BodyShape, HandlerInput, Output};
 use crate::query::read::Count;
 use crate::query::sql::qualified;
 use crate::response::read::{ReadContext, TotalFrom};
@@ -132,11 +132,7 @@ pub(super) fn negotiate_body(
             }
         }
         Choice::Handler(handler) => {
-            // A `*/*` handler's body is octet-stream unless SQL says otherwise.
-            let media = MediaType::decode(match handler.media_type.as_str() {
-                "*/*" => "application/octet-stream",
-                other => other,
-            });
+            let media = handler_media(handler);
             Body {
                 output: handler_output(handler, table),
                 content_type: media.content_type(),
@@ -158,14 +154,33 @@ pub(super) fn negotiate_body(
 
 /// The body a media type handler builds from the rows of `table`.
 fn handler_output(handler: &AggregateHandler, table: &Table) -> Output {
+    let input = if handler.for_any_relation() {
+        HandlerInput::Rows
+    } else {
+        HandlerInput::RowsAs(qualified(&table.schema, &table.name))
+    };
+    aggregate_output(handler, input)
+}
+
+/// The body `handler` aggregates from `input`.
+pub(super) fn aggregate_output(handler: &AggregateHandler, input: HandlerInput) -> Output {
     Output {
         shape: BodyShape::Custom {
             aggregate: qualified(&handler.schema, &handler.name),
-            row_type: (!handler.for_any_relation()).then(|| qualified(&table.schema, &table.name)),
+            input,
             bytes: handler.bytes,
         },
         strip_nulls: false,
     }
+}
+
+/// The media type an aggregate handler's body is sent as: its own, or
+/// octet-stream for a `*/*` one (unless SQL sets another).
+pub(super) fn handler_media(handler: &AggregateHandler) -> MediaType {
+    MediaType::decode(match handler.media_type.as_str() {
+        "*/*" => "application/octet-stream",
+        other => other,
+    })
 }
 
 /// What the main statement counts, and where `respond` takes the total from.

@@ -1,9 +1,9 @@
 //! `GET`/`HEAD`/`POST` on `/rpc/name`: a function call, its rows read like a
 //! table's.
 
-use super::read::{Body, counting, negotiate_body};
+use super::read::{Body, aggregate_output, counting, handler_media, negotiate_body};
 use super::{Isolation, begin_with, explain, legacy_warning, options, settings_with, tx_end};
-use crate::api_request::accept::{self, MediaType};
+use crate::api_request::accept::{self, Choice, MediaType};
 use crate::api_request::arguments;
 use crate::api_request::ast::SelectItem;
 use crate::api_request::preferences::{Count as PreferCount, Handling};
@@ -15,11 +15,11 @@ use crate::error::ApiError;
 use crate::plan::call::{self, CallPlan, CallRequest};
 use crate::plan::read::{Limits, ReadPlan};
 use crate::query;
-use crate::query::body::{BodyShape, Output, ScalarBody};
+use crate::query::body::{BodyShape, HandlerInput, Output, ScalarBody};
 use crate::query::read::{Count, Source};
 use crate::response::read::{ReadContext, TotalFrom};
 use crate::response::{Context, Kind};
-use crate::schema_cache::{Routine, SchemaCache};
+use crate::schema_cache::{AggregateHandler, MediaHandler, Routine, SchemaCache};
 
 pub(super) fn call(
     config: &Config,
@@ -59,19 +59,27 @@ pub(super) fn call(
     let page = api.page(config.db_max_rows)?;
     let params = std::mem::take(&mut api.query);
     let prefs = &api.preferences;
-    // The relation the call's rows are read as, and the body's media type
-    // when they are scalars (`None`: rows of a table or of columns).
-    let (table, body, scalar_media) = match plan.row_table(cache) {
+    // The relation the call's rows are read as, its body, and whether the
+    // rows are scalars (else rows of a table or of columns).
+    let (table, body, scalar) = match plan.row_table(cache) {
         // Rows of a table: negotiated as a read of it (its media type
         // handlers included).
         Some(table) => {
             let default_select = params.select == [SelectItem::star()];
             let body = negotiate_body(config, cache, &api.accept, &table, default_select)?;
-            (table, body, None)
+            (table, body, false)
         }
         None => {
-            let (body, media) = scalar_body(config, &api.accept, routine, call.root_spec)?;
-            (plan.scalar_table(), body, Some(media))
+            let default_select = params.select == [SelectItem::star()];
+            let body = scalar_body(
+                config,
+                cache,
+                &api.accept,
+                routine,
+                default_select,
+                call.root_spec,
+            )?;
+            (plan.scalar_table(), body, true)
         }
     };
     let negotiated = body.negotiated;
@@ -94,18 +102,16 @@ pub(super) fn call(
     };
 
     let read = ReadPlan::new(cache, schema, &table, params, page, Limits::of(config))?;
-    let output = match &scalar_media {
+    let output = match body.output.shape {
         // One composite value is an object, not an array of one.
-        None if !routine.returns_set && body.output.shape == BodyShape::JsonArray => Output {
+        BodyShape::JsonArray if !scalar && !routine.returns_set => Output {
             shape: BodyShape::JsonObject,
             ..body.output
         },
-        None => body.output,
-        Some(media) => scalar_output(routine, media, body.output),
+        _ => body.output,
     };
-    let call = |sql: &mut String, p: &mut query::sql::Params| {
-        query::call::call(sql, &plan, scalar_media.is_some(), p)
-    };
+    let call =
+        |sql: &mut String, p: &mut query::sql::Params| query::call::call(sql, &plan, scalar, p);
     let source = Source::Call {
         rows: &call,
         single: !routine.returns_set,
@@ -164,64 +170,111 @@ pub(super) fn call(
     }))
 }
 
-/// The body of a function returning no table's rows: JSON, or its value raw
-/// when its return type is a domain named after the accepted media type;
-/// with the media type it is sent in (`output` is the JSON shape, which
-/// `scalar_output` turns into the scalar one).
+/// What answers a scalar function's values in an accepted media type
+/// besides the built-in JSON.
+enum ScalarHandler<'a> {
+    /// The function's return type is a domain named after the type (or
+    /// `*/*`): the values raw.
+    Raw(&'a MediaHandler),
+    /// An `anyelement` aggregate over the values.
+    Aggregate(&'a AggregateHandler),
+}
+
+/// The body of a function returning no table's rows, negotiated as
+/// PostgREST does: with the default select, the function's own media type
+/// (a `*/*` one for every type), then an `anyelement` aggregate, then JSON.
 fn scalar_body(
     config: &Config,
+    cache: &SchemaCache,
     accepted: &[MediaType],
     routine: &Routine,
+    default_select: bool,
     root_spec: bool,
-) -> Result<(Body, MediaType), ApiError> {
-    let mut produces = match &routine.media_type {
-        Some(handler) => vec![MediaType::Json, MediaType::decode(&handler.name)],
-        None => vec![MediaType::Json],
-    };
+) -> Result<Body, ApiError> {
     // `db-root-spec`'s function at `/` may also be asked for the OpenAPI
     // type: its JSON, served under that name.
-    if root_spec {
-        produces.push(MediaType::OpenApi);
-    }
-    let negotiated = accept::negotiate(accepted, &produces, config.db_plan_enabled)?;
-    let media = accept::body_type(&negotiated, &produces);
+    let produces = if root_spec {
+        vec![MediaType::Json, MediaType::OpenApi]
+    } else {
+        vec![MediaType::Json]
+    };
+    let own = routine.media_type.as_ref().filter(|_| default_select);
+    let choice = accept::negotiate_with(accepted, &produces, config.db_plan_enabled, |media| {
+        own.filter(|h| h.name == "*/*" || h.name.eq_ignore_ascii_case(media))
+            .map(ScalarHandler::Raw)
+            .or_else(|| {
+                cache
+                    .any_relation_handler(media)
+                    .map(ScalarHandler::Aggregate)
+            })
+    })?;
+    let handled = |handler: ScalarHandler, negotiated: Option<MediaType>| {
+        let (output, media) = match handler {
+            ScalarHandler::Raw(raw) => {
+                let values = if raw.bytes {
+                    ScalarBody::Bytes
+                } else {
+                    ScalarBody::Text
+                };
+                let output = Output {
+                    shape: BodyShape::Scalar(values),
+                    strip_nulls: false,
+                };
+                // A `*/*` value is octet-stream unless SQL says otherwise.
+                let media = match raw.name.as_str() {
+                    "*/*" => MediaType::OctetStream,
+                    name => MediaType::decode(name),
+                };
+                (output, media)
+            }
+            // A set's values are given as the rows holding them.
+            ScalarHandler::Aggregate(aggregate) => {
+                let input = if routine.returns_set {
+                    HandlerInput::Rows
+                } else {
+                    HandlerInput::Scalars
+                };
+                (aggregate_output(aggregate, input), handler_media(aggregate))
+            }
+        };
+        let negotiated = negotiated.unwrap_or(media);
+        Body {
+            output,
+            content_type: negotiated.content_type(),
+            singular: false,
+            negotiated,
+        }
+    };
+    Ok(match choice {
+        Choice::Builtin(negotiated) => builtin_scalar_body(routine, negotiated, &produces),
+        Choice::Handler(handler) => handled(handler, None),
+        Choice::PlanOfHandler(handler, plan) => handled(handler, Some(MediaType::Plan(plan))),
+    })
+}
+
+/// A scalar function's values in a built-in type: JSON (a set of them as
+/// an array), its singular forms, or no body for `void`.
+fn builtin_scalar_body(routine: &Routine, negotiated: MediaType, produces: &[MediaType]) -> Body {
+    let media = accept::body_type(&negotiated, produces);
     let (shape, strip_nulls) = match &media {
         MediaType::Object { stripped } => (BodyShape::JsonObject, *stripped),
         MediaType::ArrayStripped => (BodyShape::JsonArray, true),
         _ => (BodyShape::JsonArray, false),
     };
-    let body = Body {
+    let shape = match &media {
+        _ if routine.returns_void => BodyShape::Scalar(ScalarBody::Void),
+        // A singular answer from a set of scalars is its row, an object
+        // (`{"pgrst_scalar": …}`), as PostgREST answers it.
+        MediaType::Object { .. } if routine.returns_set => shape,
+        _ => BodyShape::Scalar(ScalarBody::Json {
+            single: !routine.returns_set,
+        }),
+    };
+    Body {
         output: Output { shape, strip_nulls },
         content_type: media.content_type(),
         singular: matches!(media, MediaType::Object { .. }),
         negotiated,
-    };
-    let media = match media {
-        MediaType::OpenApi => MediaType::Json,
-        other => other,
-    };
-    Ok((body, media))
-}
-
-/// How a scalar function's values become the body in the negotiated media
-/// type (`json`: the JSON output negotiation chose).
-fn scalar_output(routine: &Routine, media: &MediaType, json: Output) -> Output {
-    let scalar = match (media, &routine.media_type) {
-        _ if routine.returns_void => ScalarBody::Void,
-        // A singular answer from a set of scalars is its row, an object
-        // (`{"pgrst_scalar": …}`), as PostgREST answers it.
-        (MediaType::Object { .. }, _) if routine.returns_set => return json,
-        (MediaType::Json | MediaType::Object { .. } | MediaType::ArrayStripped, _) | (_, None) => {
-            ScalarBody::Json {
-                single: !routine.returns_set,
-            }
-        }
-        (_, Some(handler)) if handler.bytes => ScalarBody::Bytes,
-        (_, Some(_)) => ScalarBody::Text,
-    };
-    Output {
-        shape: BodyShape::Scalar(scalar),
-        strip_nulls: json.strip_nulls,
     }
 }
 

@@ -53,9 +53,10 @@ pub struct ReadPlan<'a> {
     pub limit: Option<i64>,
     pub offset: i64,
     pub embeds: Vec<Embed<'a>>,
-    /// A to-one spread's aggregates are computed by its parent, grouped by
-    /// the parent's other columns (PostgREST's hoisting): this level selects
-    /// their plain values.
+    /// A to-one spread's aggregates (its own and those hoisted from to-one
+    /// spreads inside it) are computed by the nearest ancestor that is not
+    /// such a spread, grouped by that level's other columns (PostgREST's
+    /// hoisting): this level selects their plain values.
     pub hoist_aggregates: bool,
     /// Embeds that a filter, order or limit named by their relation although
     /// they have an alias, as (relation, alias), for the deprecation
@@ -425,7 +426,11 @@ impl<'a> Builder<'a, '_> {
         let depth = depth + 1;
         let name = alias.unwrap_or_else(|| relation.clone());
         let mut plan = self.level(table, children, depth)?;
-        if spread && plan.select.iter().any(|s| s.aggregate.is_some()) {
+        // Aggregates of a to-one spread, or hoisted from to-one spreads
+        // inside it, go up to the nearest level that is not such a spread.
+        let aggregates = plan.select.iter().any(|s| s.aggregate.is_some())
+            || plan.embeds.iter().any(|e| e.plan.hoist_aggregates);
+        if spread && aggregates {
             if !rel.is_to_one() {
                 return Err(ApiError::NotImplemented {
                     details:

@@ -16,17 +16,28 @@ pub enum BodyShape {
     Csv,
     /// `application/geo+json`: a FeatureCollection (needs PostGIS).
     GeoJson,
-    /// A media type handler: `aggregate(row::row_type)` (`aggregate(row)`
-    /// for an `anyelement` one), cast to `bytea` (`bytes`) or `text`. The
-    /// names are quoted SQL.
+    /// A media type handler: `aggregate(input)`, cast to `bytea` (`bytes`)
+    /// or `text`. The aggregate's name is quoted SQL.
     Custom {
         aggregate: String,
-        row_type: Option<String>,
+        input: HandlerInput,
         bytes: bool,
     },
     /// The values of a function returning scalars (or `void`): its rows'
     /// one column, `pgrst_scalar`.
     Scalar(ScalarBody),
+}
+
+/// What a media type handler aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerInput {
+    /// The rows as they are selected (an `anyelement` handler).
+    Rows,
+    /// The rows cast to a relation's row type (quoted SQL), a handler of
+    /// that relation's.
+    RowsAs(String),
+    /// The value of a function returning one scalar, `pgrst_scalar`.
+    Scalars,
 }
 
 /// How a scalar function's values become the body.
@@ -62,15 +73,16 @@ pub(super) fn body(output: &Output, rows: &str) -> Cow<'static, str> {
     match &output.shape {
         BodyShape::Custom {
             aggregate,
-            row_type,
+            input,
             bytes,
         } => {
             let cast = if *bytes { "bytea" } else { "text" };
-            let row = match row_type {
-                Some(row_type) => format!("_postgrest_t::{row_type}"),
-                None => "_postgrest_t".to_string(),
+            let input = match input {
+                HandlerInput::Rows => Cow::Borrowed("_postgrest_t"),
+                HandlerInput::RowsAs(row_type) => format!("_postgrest_t::{row_type}").into(),
+                HandlerInput::Scalars => "_postgrest_t.pgrst_scalar".into(),
             };
-            format!("{aggregate}({row})::{cast}").into()
+            format!("{aggregate}({input})::{cast}").into()
         }
         BodyShape::Scalar(scalar) => scalar_body(*scalar, strip),
         BodyShape::JsonArray if !output.strip_nulls => "coalesce(json_agg(_postgrest_t), '[]')".into(),

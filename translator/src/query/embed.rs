@@ -84,7 +84,7 @@ pub(super) fn selects(select: &mut SelectList, plan: &ReadPlan) -> Result<(), Ap
         if e.spread {
             let agg = ident(&e.agg_alias);
             if e.rel.is_to_one() {
-                hoisted_or_plain(select, e, &agg)?;
+                hoisted_or_plain(select, e, &agg, plan.hoist_aggregates)?;
             } else {
                 for n in spread_names(e) {
                     select.column(&agg, n);
@@ -110,39 +110,87 @@ pub(super) fn selects(select: &mut SelectList, plan: &ReadPlan) -> Result<(), Ap
     Ok(())
 }
 
-/// A to-one spread's columns in its parent; with hoisted aggregates, each
-/// aggregate applies to the spread's plain value (`count()`: its rows) and
-/// is named by its alias, else its function.
-fn hoisted_or_plain(select: &mut SelectList, e: &Embed, agg: &str) -> Result<(), ApiError> {
+/// A to-one spread's columns in its parent. With hoisted aggregates, each
+/// aggregate (the spread's own and those of to-one spreads inside it)
+/// applies to its plain value (`count()`: the spread's rows) and is named by
+/// its alias, else its function; a parent that hoists them itself
+/// (`pass_on`) selects the plain values for its own parent.
+fn hoisted_or_plain(
+    select: &mut SelectList,
+    e: &Embed,
+    agg: &str,
+    pass_on: bool,
+) -> Result<(), ApiError> {
     if !e.plan.hoist_aggregates {
         for n in spread_names(e) {
             select.column(agg, n);
         }
         return Ok(());
     }
-    for item in &e.plan.select {
-        let Some(f) = item.aggregate else {
-            for n in names_of(e, item) {
+    for key in hoisted_keys(e) {
+        let item = match key {
+            SpreadKey::Plain(n) => {
                 select.column(agg, n);
+                continue;
+            }
+            SpreadKey::Aggregate(item) => item,
+        };
+        // The column holding the value, the row for an aliased `count()`;
+        // `count()` without one counts the spread's rows (`agg.*`).
+        let column = match (&item.alias, item.field.name.as_str()) {
+            (None, "*") => None,
+            (alias, name) => Some(alias.as_deref().unwrap_or(name)),
+        };
+        if pass_on {
+            if let Some(column) = column {
+                select.column(agg, column);
             }
             continue;
-        };
+        }
+        let Some(f) = item.aggregate else { continue };
         let cast = item.aggregate_cast.as_deref().map(type_name).transpose()?;
         let start = select.start();
         let sql = &mut select.sql;
         open_aggregate(sql, f, cast);
-        if item.field.name == "*" {
-            push_all(sql, &[agg, ".*"]);
-        } else {
-            push_column(sql, agg, item.alias.as_ref().unwrap_or(&item.field.name));
+        match column {
+            Some(column) => push_column(sql, agg, column),
+            None => push_all(sql, &[agg, ".*"]),
         }
         close_aggregate(sql, cast);
         select.end(start, Some(output_name(item)), true);
     }
-    for n in embed_names(e) {
-        select.column(agg, n);
-    }
     Ok(())
+}
+
+/// A key a hoisting to-one spread adds to its parent.
+enum SpreadKey<'p> {
+    /// A plain column, by name.
+    Plain(&'p str),
+    /// A hoisted aggregate of the spread or of a to-one spread inside it.
+    Aggregate(&'p SelectField),
+}
+
+/// The keys of a spread that hoists aggregates, in its select's order, then
+/// its embeds' (those of hoisting spreads inside it included).
+fn hoisted_keys<'p>(e: &'p Embed) -> Vec<SpreadKey<'p>> {
+    let mut keys = Vec::new();
+    for item in &e.plan.select {
+        if item.aggregate.is_some() {
+            keys.push(SpreadKey::Aggregate(item));
+        } else {
+            keys.extend(names_of(e, item).into_iter().map(SpreadKey::Plain));
+        }
+    }
+    for child in &e.plan.embeds {
+        if child.spread && child.plan.hoist_aggregates {
+            keys.extend(hoisted_keys(child));
+        } else if child.spread {
+            keys.extend(spread_names(child).into_iter().map(SpreadKey::Plain));
+        } else if !child.is_empty() {
+            keys.push(SpreadKey::Plain(&child.name));
+        }
+    }
+    keys
 }
 
 /// The embed's FROM item (its table as `alias`) and the conditions that tie

@@ -268,12 +268,18 @@ fn build_level(
     let mut select = SelectList::new(aggregates(plan));
     for item in &plan.select {
         match item.aggregate {
-            // Hoisted to the parent: the plain value (`count()`: nothing).
-            Some(_) if plan.hoist_aggregates => {
-                if item.field.name != "*" {
-                    select_item(&mut select, plan.table, qualifier, item, false, params)?;
+            // Hoisted to the parent: the plain value. `count()` counts the
+            // parent's rows of this level, or with an alias (PostgREST's
+            // full-row count) the non-null rows selected under it.
+            Some(_) if plan.hoist_aggregates => match (&item.alias, item.field.name.as_str()) {
+                (None, "*") => {}
+                (Some(alias), "*") => {
+                    let start = select.start();
+                    select.sql.push_str(qualifier);
+                    select.end(start, Some(alias), false);
                 }
-            }
+                _ => select_item(&mut select, plan.table, qualifier, item, false, params)?,
+            },
             None if item.field.name == "*" => star(&mut select, plan.table, qualifier),
             _ => select_item(&mut select, plan.table, qualifier, item, true, params)?,
         }
@@ -309,8 +315,10 @@ fn build_level(
 }
 
 /// Whether a level's select list has aggregates (its own, or those hoisted
-/// from a to-one spread), so its other items are grouped.
+/// from to-one spreads), so its other items are grouped; a level that hoists
+/// its aggregates groups nothing.
 fn aggregates(plan: &ReadPlan) -> bool {
-    (!plan.hoist_aggregates && plan.select.iter().any(|s| s.aggregate.is_some()))
-        || plan.embeds.iter().any(|e| e.plan.hoist_aggregates)
+    !plan.hoist_aggregates
+        && (plan.select.iter().any(|s| s.aggregate.is_some())
+            || plan.embeds.iter().any(|e| e.plan.hoist_aggregates))
 }

@@ -146,7 +146,7 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table)
 /// (an unnamed one has the name ""), the return type, and the output columns
 /// of a composite or `TABLE(...)` return, with the table or view when the
 /// type is a relation's row type, and the media type a domain return type is
-/// named after (`text/plain`).
+/// named after (`text/plain`, `*/*`) when one value is returned.
 const FUNCTIONS: &str = r#"
 SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   SELECT
@@ -180,7 +180,9 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
     (SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
        FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE rc.oid = t.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
-    CASE WHEN t.typtype = 'd' AND t.typname LIKE '%/%' THEN json_build_object(
+    CASE WHEN NOT p.proretset AND t.typtype = 'd'
+              AND (t.typname ~* '^[A-Za-z0-9.-]+/[A-Za-z0-9.\+-]+$' OR t.typname = '*/*')
+    THEN json_build_object(
       'name', t.typname, 'bytes', t.typbasetype = 'pg_catalog.bytea'::pg_catalog.regtype)
     END AS media_type,
     p.provolatile AS volatility,

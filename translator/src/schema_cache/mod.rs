@@ -8,7 +8,7 @@ mod routine;
 
 pub use introspection::statements as introspection_statements;
 pub use relationships::{Cardinality, QualifiedName, Relationship};
-pub use routine::{Routine, RoutineArg};
+pub use routine::{MediaHandler, Routine, RoutineArg};
 
 use representation::{Cast, Representation};
 use serde::{Deserialize, Serialize};
@@ -216,7 +216,15 @@ impl SchemaCache {
         default_select
             .then(|| find(schema, table, "*/*").or_else(|| find(schema, table, media)))
             .flatten()
-            .or_else(|| find(ANY_SCHEMA, ANY_NAME, media))
+            .or_else(|| self.any_relation_handler(media))
+    }
+
+    /// The `anyelement` aggregate answering `media` (lower case), for any
+    /// relation and for a function's scalars.
+    pub fn any_relation_handler(&self, media: &str) -> Option<&AggregateHandler> {
+        self.media_handlers
+            .iter()
+            .find(|h| h.for_any_relation() && h.media_type == media)
     }
 
     /// The relationships whose origin is `schema.name`.
