@@ -87,28 +87,37 @@ SELECT coalesce(json_agg(k ORDER BY k.schema, k.table, k.constraint), '[]')::tex
 
 /// Where each view column comes from: PostgreSQL records the origin table
 /// and column of every output column (`resorigtbl`/`resorigcol`) in the
-/// view's stored query tree. Target entries of subqueries come earlier in
-/// that text than the view's own, so the last entry per column number wins.
-/// The origin may itself be a view; the cache follows the chain.
+/// view's stored query tree, following subqueries in `FROM`, joins and CTEs
+/// itself (not `UNION` branches nor sublinks: their columns have none). Only
+/// the view's own target entries count, as in PostgREST: the braces counted
+/// up to each entry (`\`-escaped ones skipped) put them at depth 2, those of
+/// nested queries deeper. The origin may itself be a view; the cache follows
+/// the chain through views of the exposed schemas and the extra search path
+/// (`$1`), and no others, as PostgREST does. `base_key`: the origin is part
+/// of its table's primary key (that table may be in any schema).
 const VIEW_COLUMNS: &str = r#"
 SELECT coalesce(json_agg(v ORDER BY v.view_schema, v.view, v.column), '[]')::text FROM (
   SELECT vn.nspname AS view_schema, vc.relname AS view, a.attname AS column,
-         bn.nspname AS base_schema, bc.relname AS base_table, ba.attname AS base_column
+         bn.nspname AS base_schema, bc.relname AS base_table, ba.attname AS base_column,
+         EXISTS (SELECT 1 FROM pg_catalog.pg_constraint pk
+                  WHERE pk.conrelid = t.tbl AND pk.contype = 'p' AND t.col = ANY (pk.conkey)) AS base_key
   FROM pg_catalog.pg_class vc
   JOIN pg_catalog.pg_namespace vn ON vn.oid = vc.relnamespace
   JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = vc.oid AND rw.rulename = '_RETURN'
   CROSS JOIN LATERAL (
-    SELECT DISTINCT ON (m.g[1]::int) m.g[1]::int AS resno, m.g[2]::oid AS tbl, m.g[3]::int AS col
-      FROM regexp_matches(rw.ev_action::text,
-             ':resno (\d+) :resname (?:[^:]|:(?!ressortgroupref ))* :ressortgroupref \d+ :resorigtbl (\d+) :resorigcol (\d+) :resjunk false',
-             'g') WITH ORDINALITY AS m(g, ord)
-     ORDER BY m.g[1]::int, m.ord DESC
+    SELECT e.g[2]::int AS resno, e.g[3]::oid AS tbl, e.g[4]::int AS col
+      FROM (SELECT m.g, sum(CASE m.g[1] WHEN '{' THEN 1 WHEN '}' THEN -1 ELSE 0 END)
+                          OVER (ORDER BY m.ord) AS depth
+              FROM regexp_matches(rw.ev_action::text,
+                     '\\.|([{}])|:resno (\d+) :resname (?:[^:\\]|\\.|:(?!ressortgroupref ))* :ressortgroupref \d+ :resorigtbl (\d+) :resorigcol (\d+) :resjunk false',
+                     'g') WITH ORDINALITY AS m(g, ord)) e
+     WHERE e.depth = 2 AND e.g[2] IS NOT NULL
   ) t
   JOIN pg_catalog.pg_attribute a ON a.attrelid = vc.oid AND a.attnum = t.resno
   JOIN pg_catalog.pg_class bc ON bc.oid = t.tbl
   JOIN pg_catalog.pg_namespace bn ON bn.oid = bc.relnamespace
   JOIN pg_catalog.pg_attribute ba ON ba.attrelid = t.tbl AND ba.attnum = t.col
-  WHERE vc.relkind IN ('v', 'm') AND vn.nspname NOT IN ('pg_catalog', 'information_schema')
+  WHERE vc.relkind IN ('v', 'm') AND vn.nspname = ANY($1::text[])
 ) v"#;
 
 /// Computed relationships: functions of the exposed schemas taking one
@@ -133,8 +142,8 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table)
 /// functions) that a call can name, for `/rpc/`: input arguments in order
 /// (an unnamed one has the name ""), the return type, and the output columns
 /// of a composite or `TABLE(...)` return, with the table or view when the
-/// type is a relation's row type, and the media type a domain return type is
-/// named after (`text/plain`).
+/// type (or the type under its domains) is a relation's row type, and the
+/// media type a domain return type is named after (`text/plain`).
 const FUNCTIONS: &str = r#"
 SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   SELECT
@@ -163,11 +172,11 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
       (SELECT json_agg(json_build_object('name', a.attname, 'data_type', pg_catalog.format_type(a.atttypid, a.atttypmod))
                        ORDER BY a.attnum)
          FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+        WHERE a.attrelid = bt.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
     ) AS return_columns,
     (SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
        FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE rc.oid = t.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
+      WHERE rc.oid = bt.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
     CASE WHEN t.typtype = 'd' AND t.typname LIKE '%/%' THEN json_build_object(
       'name', t.typname, 'bytes', t.typbasetype = 'pg_catalog.bytea'::pg_catalog.regtype)
     END AS media_type,
@@ -176,6 +185,16 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_catalog.pg_type t ON t.oid = p.prorettype
+  -- The return type under its domains: a domain over a row type returns
+  -- that relation's rows.
+  CROSS JOIN LATERAL (
+    WITH RECURSIVE d(oid, typbasetype) AS (
+      SELECT t.oid, t.typbasetype
+      UNION ALL
+      SELECT b.oid, b.typbasetype FROM d JOIN pg_catalog.pg_type b ON b.oid = d.typbasetype
+    ) SELECT d.oid FROM d WHERE d.typbasetype = 0
+  ) base
+  JOIN pg_catalog.pg_type bt ON bt.oid = base.oid
   WHERE p.prokind = 'f' AND n.nspname = ANY($1::text[])
     AND p.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype
     -- Callable by name: every input argument named, or a single unnamed
@@ -241,6 +260,10 @@ SELECT coalesce(json_agg(r ORDER BY r.source, r.target), '[]')::text FROM (
 /// then the impersonated roles' settings (`RoleSettings::load`).
 pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
     let schemas = || vec![Param::Text(text_array(&config.db_schemas))];
+    let view_schemas: Vec<String> = (config.db_schemas.iter())
+        .chain(&config.db_extra_search_path)
+        .cloned()
+        .collect();
     let statement = |sql: &str, params: Vec<Param>| Statement {
         sql: sql.trim().to_string(),
         params,
@@ -249,7 +272,7 @@ pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
     vec![
         statement(TABLES, schemas()),
         statement(FOREIGN_KEYS, vec![]),
-        statement(VIEW_COLUMNS, vec![]),
+        statement(VIEW_COLUMNS, vec![Param::Text(text_array(&view_schemas))]),
         statement(COMPUTED_RELATIONSHIPS, schemas()),
         statement(FUNCTIONS, schemas()),
         statement(MEDIA_HANDLERS, schemas()),

@@ -163,6 +163,9 @@ impl SchemaCache {
             IntrospectionError::parse("view column", view_columns)?;
         let computed: Vec<relationships::ComputedRel> =
             IntrospectionError::parse("function", computed)?;
+        // Before deriving: a view whose key comes from its base's can be a
+        // junction, as in PostgREST.
+        view_primary_keys(&mut tables, &view_columns);
         let infos: Vec<relationships::RelationInfo> = tables
             .iter()
             .map(|t| relationships::RelationInfo {
@@ -172,8 +175,6 @@ impl SchemaCache {
             })
             .collect();
         let relationships = relationships::derive(&infos, &keys, &view_columns, &computed);
-        // After deriving: relationships are found from the tables' own keys.
-        view_primary_keys(&mut tables, &view_columns);
         let routines: Vec<Routine> = IntrospectionError::parse("function", routines)?;
         let media_handlers: Vec<AggregateHandler> =
             IntrospectionError::parse("media handler", handlers)?;
@@ -323,10 +324,11 @@ fn view_primary_keys(tables: &mut [Table], view_columns: &[relationships::ViewCo
                         vc.view_schema == view.schema
                             && vc.view == view.name
                             && vc.column == col.name
-                            && tables
-                                .iter()
-                                .find(|t| t.schema == vc.base_schema && t.name == vc.base_table)
-                                .is_some_and(|base| base.primary_key.contains(&vc.base_column))
+                            && (vc.base_key
+                                || tables
+                                    .iter()
+                                    .find(|t| t.schema == vc.base_schema && t.name == vc.base_table)
+                                    .is_some_and(|base| base.primary_key.contains(&vc.base_column)))
                     })
                 })
                 .map(|col| col.name.clone())
@@ -458,7 +460,7 @@ mod tests {
         ]"#;
         let origin = |view: &str, column: &str, base: &str, base_column: &str| {
             format!(
-                r#"{{"view_schema":"api","view":"{view}","column":"{column}","base_schema":"api","base_table":"{base}","base_column":"{base_column}"}}"#
+                r#"{{"view_schema":"api","view":"{view}","column":"{column}","base_schema":"api","base_table":"{base}","base_column":"{base_column}","base_key":false}}"#
             )
         };
         // a2 over v1 over t: a2 sorts first, so its key needs v1's.

@@ -6,8 +6,8 @@
 //!   (one-to-one both ways when its columns are a primary key or unique);
 //! - a view whose columns come from a key's columns carries the key too, so
 //!   views relate to tables and to other views (chains of views included);
-//! - a table with two foreign keys whose columns all belong to its primary key
-//!   is a junction: a many-to-many between the two tables it points at;
+//! - a table or view with two many-to-one keys whose columns all belong to
+//!   its primary key is a junction: a many-to-many between their targets;
 //! - a function `f(t) RETURNS SETOF u` (or `u`) is a computed relationship
 //!   from `t` to `u` named `f`, replacing detected ones to a table named `f`.
 
@@ -134,6 +134,8 @@ pub struct ViewColumn {
     pub base_schema: String,
     pub base_table: String,
     pub base_column: String,
+    /// `base_column` belongs to the primary key of `base_table`.
+    pub base_key: bool,
 }
 
 /// A function of one row-type argument returning a table type.
@@ -354,9 +356,10 @@ fn inverse(rel: &Relationship) -> Relationship {
     }
 }
 
-/// Junctions: a table (not a view) with two keys to other relations whose
-/// columns are all part of its primary key; every ordered pair of such keys
-/// gives a many-to-many between their targets.
+/// Junctions: a table or view with two many-to-one keys (one-to-one ones do
+/// not count, as in PostgREST) whose columns are all part of its primary key
+/// (a view's comes from its base's); every ordered pair of such keys gives a
+/// many-to-many between their targets.
 fn many_to_many(
     known: &BTreeMap<&QualifiedName, &RelationInfo>,
     m2o: &[Relationship],
@@ -369,22 +372,14 @@ fn many_to_many(
         let Relationship::ForeignKey {
             table,
             foreign_table,
-            cardinality,
-            table_is_view: false,
+            cardinality:
+                Cardinality::ManyToOne {
+                    constraint,
+                    columns,
+                },
             foreign_table_is_view,
             ..
         } = rel
-        else {
-            continue;
-        };
-        let (Cardinality::ManyToOne {
-            constraint,
-            columns,
-        }
-        | Cardinality::OneToOne {
-            constraint,
-            columns,
-        }) = cardinality
         else {
             continue;
         };
@@ -535,6 +530,7 @@ mod tests {
             base_schema: "api".into(),
             base_table: "films".into(),
             base_column: base.into(),
+            base_key: false,
         };
         let views = [view("ident", "id"), view("director", "director_id")];
         let computed = [ComputedRel {
