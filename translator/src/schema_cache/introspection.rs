@@ -142,8 +142,9 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table)
 /// functions) that a call can name, for `/rpc/`: input arguments in order
 /// (an unnamed one has the name ""), the return type, and the output columns
 /// of a composite or `TABLE(...)` return, with the table or view when the
-/// type (or the type under its domains) is a relation's row type, and the
-/// media type a domain return type is named after (`text/plain`).
+/// type (or the type under its domains) is a relation's row type, the name of
+/// a composite return type (`record` with output arguments), and the media
+/// type a domain return type is named after (`text/plain`).
 const FUNCTIONS: &str = r#"
 SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   SELECT
@@ -177,6 +178,8 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
     (SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
        FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
       WHERE rc.oid = bt.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
+    CASE WHEN bt.typtype = 'c' OR coalesce(p.proargmodes::text[] && '{t,b,o}', false)
+      THEN bt.typname END AS composite_name,
     CASE WHEN t.typtype = 'd' AND t.typname LIKE '%/%' THEN json_build_object(
       'name', t.typname, 'bytes', t.typbasetype = 'pg_catalog.bytea'::pg_catalog.regtype)
     END AS media_type,
