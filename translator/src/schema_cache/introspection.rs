@@ -93,14 +93,16 @@ SELECT coalesce(json_agg(k ORDER BY k.schema, k.table, k.constraint), '[]')::tex
 /// up to each entry (`\`-escaped ones skipped) put them at depth 2, those of
 /// nested queries deeper. The origin may itself be a view; the cache follows
 /// the chain through views of the exposed schemas and the extra search path
-/// (`$1`), and no others, as PostgREST does. `base_key`: the origin is part
-/// of its table's primary key (that table may be in any schema).
+/// (`$1`), and no others, as PostgREST does. `base_key_size`: the number of
+/// columns of its table's primary key when the origin is one of them (that
+/// table may be in any schema), else 0.
 const VIEW_COLUMNS: &str = r#"
 SELECT coalesce(json_agg(v ORDER BY v.view_schema, v.view, v.column), '[]')::text FROM (
   SELECT vn.nspname AS view_schema, vc.relname AS view, a.attname AS column,
          bn.nspname AS base_schema, bc.relname AS base_table, ba.attname AS base_column,
-         EXISTS (SELECT 1 FROM pg_catalog.pg_constraint pk
-                  WHERE pk.conrelid = t.tbl AND pk.contype = 'p' AND t.col = ANY (pk.conkey)) AS base_key
+         coalesce((SELECT cardinality(pk.conkey) FROM pg_catalog.pg_constraint pk
+                    WHERE pk.conrelid = t.tbl AND pk.contype = 'p' AND t.col = ANY (pk.conkey)), 0)
+           AS base_key_size
   FROM pg_catalog.pg_class vc
   JOIN pg_catalog.pg_namespace vn ON vn.oid = vc.relnamespace
   JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = vc.oid AND rw.rulename = '_RETURN'

@@ -134,8 +134,9 @@ pub struct ViewColumn {
     pub base_schema: String,
     pub base_table: String,
     pub base_column: String,
-    /// `base_column` belongs to the primary key of `base_table`.
-    pub base_key: bool,
+    /// The size of `base_table`'s primary key when `base_column` belongs to
+    /// it (and `base_table` is a table), else 0.
+    pub base_key_size: usize,
 }
 
 /// A function of one row-type argument returning a table type.
@@ -530,7 +531,7 @@ mod tests {
             base_schema: "api".into(),
             base_table: "films".into(),
             base_column: base.into(),
-            base_key: false,
+            base_key_size: 0,
         };
         let views = [view("ident", "id"), view("director", "director_id")];
         let computed = [ComputedRel {
@@ -590,10 +591,70 @@ mod tests {
             }
             ref other => panic!("{other:?}"),
         }
+        // The junction's keys reach the views over their targets too.
+        assert!(between("actors", "films_view").iter().any(
+            |r| matches!(r, Relationship::ForeignKey {
+                    cardinality: Cardinality::ManyToMany(j), ..
+                } if j.table.name == "roles")
+        ));
         // The computed relationship replaces nothing here but is present.
         assert!(matches!(
             between("actors", "directors")[..],
             [Relationship::Computed { .. }]
         ));
+    }
+
+    #[test]
+    fn views_over_junctions_are_junctions_but_one_to_one_keys_make_none() {
+        let id = vec!["id".to_string()];
+        let pair = vec!["a_id".to_string(), "b_id".to_string()];
+        let ext_pk = vec!["id".to_string(), "b_id".to_string()];
+        let relations = [
+            rel("a", false, &id),
+            rel("b", false, &id),
+            rel("ab", true, &pair),
+            rel("a_ext", false, &ext_pk),
+        ];
+        // ab is a view over a junction outside the cache; a_ext's key to a
+        // is unique (one-to-one), though both keys are in its primary key.
+        let keys = [
+            ForeignKey {
+                schema: "private".into(),
+                ..fk("j_a", "j", "a", &[("a_id", "id")], false)
+            },
+            ForeignKey {
+                schema: "private".into(),
+                ..fk("j_b", "j", "b", &[("b_id", "id")], false)
+            },
+            fk("ext_a", "a_ext", "a", &[("id", "id")], true),
+            fk("ext_b", "a_ext", "b", &[("b_id", "id")], false),
+        ];
+        let view = |col: &str| ViewColumn {
+            view_schema: "api".into(),
+            view: "ab".into(),
+            column: col.into(),
+            base_schema: "private".into(),
+            base_table: "j".into(),
+            base_column: col.into(),
+            base_key_size: 2,
+        };
+        let rels = derive(&relations, &keys, &[view("a_id"), view("b_id")], &[]);
+        let m2m: Vec<(&str, &str, &str)> = rels
+            .iter()
+            .filter_map(|r| match r {
+                Relationship::ForeignKey {
+                    table,
+                    foreign_table,
+                    cardinality: Cardinality::ManyToMany(j),
+                    ..
+                } => Some((
+                    table.name.as_str(),
+                    foreign_table.name.as_str(),
+                    j.table.name.as_str(),
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(m2m, [("a", "b", "ab"), ("b", "a", "ab")]);
     }
 }
