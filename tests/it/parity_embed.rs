@@ -2,12 +2,13 @@
 //! through GROUP BY, DISTINCT, subqueries, joins and CTEs (and not through
 //! UNION branches, sublinks or views of unexposed schemas), views as
 //! junctions, embedding from functions returning a domain over a row type,
-//! and disambiguation by constraint or column on either side
+//! disambiguation by constraint or column on either side, and computed
+//! relationships found from their function's schema
 //! (`tests/fixtures/94_parity_embed.sql`).
 
 use serde_json::{Value, json};
 
-use crate::harness::{Reply, get};
+use crate::harness::{Reply, Server, base_env, client, get, send};
 
 async fn ok(path: &str) -> Value {
     let r: Reply = get(path).await;
@@ -216,5 +217,35 @@ async fn two_keys_to_one_table_are_told_apart_by_constraint_or_column() {
     assert_eq!(
         err("/emb94_players?select=name,emb94_teams!nope(name)", 400).await,
         pgrst200("emb94_players", "emb94_teams", Some("nope"), None)
+    );
+}
+
+#[tokio::test]
+async fn computed_relationships_are_found_from_their_functions_schema() {
+    let mut env = base_env();
+    env.push(("PGRST_DB_SCHEMAS".into(), "test,emb94_api".into()));
+    let server = Server::start(env);
+    let get = |path: &'static str| {
+        let req = client().get(server.url(path));
+        async move { send(req).await }
+    };
+    // test.emb94_staff returns rows of emb94_api, another exposed schema.
+    let r = get("/emb94_teams?select=name,emb94_staff(name)&id=eq.1").await;
+    assert_eq!(
+        (r.status, r.body),
+        (
+            200,
+            json!([{"name": "Lions", "emb94_staff": [{"name": "Kim"}]}])
+        ),
+        "{}",
+        r.text
+    );
+    // emb94_api.emb94_rivals is not of the request's schema (test).
+    let r = get("/emb94_teams?select=name,emb94_rivals(name)&id=eq.1").await;
+    assert_eq!(
+        (r.status, &r.body["code"]),
+        (400, &json!("PGRST200")),
+        "{}",
+        r.text
     );
 }

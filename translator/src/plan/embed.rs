@@ -19,7 +19,7 @@ pub fn find<'a>(
 ) -> Result<&'a Relationship, ApiError> {
     let mut found: Vec<&Relationship> = cache
         .relationships_from(origin_schema, origin)
-        .filter(|r| r.foreign_table().schema == schema)
+        .filter(|r| in_schema(r, schema))
         .filter(|r| matches(r, target, hint))
         .collect();
     found.sort_by_key(|r| order(r));
@@ -37,6 +37,16 @@ pub fn find<'a>(
             child: target.to_string(),
             candidates: found.iter().filter_map(|r| candidate(r)).collect(),
         }),
+    }
+}
+
+/// Whether `rel` is found from a request to `schema`: as PostgREST keys them,
+/// a computed relationship by its function's schema (its target may be in
+/// another exposed one), a detected one by its target's.
+fn in_schema(rel: &Relationship, schema: &str) -> bool {
+    match rel {
+        Relationship::Computed { function, .. } => function.schema == schema,
+        Relationship::ForeignKey { foreign_table, .. } => foreign_table.schema == schema,
     }
 }
 

@@ -59,7 +59,8 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
 ) t"#;
 
 /// Every foreign key outside the system schemas (views over tables of other
-/// schemas carry them into the exposed ones). `one_to_one`: the referencing
+/// schemas carry them into the exposed ones), but the copies a key of or to
+/// a partitioned table gets on its partitions. `one_to_one`: the referencing
 /// columns are exactly a primary key or a unique constraint.
 const FOREIGN_KEYS: &str = r#"
 SELECT coalesce(json_agg(k ORDER BY k.schema, k.table, k.constraint), '[]')::text FROM (
@@ -82,7 +83,8 @@ SELECT coalesce(json_agg(k ORDER BY k.schema, k.table, k.constraint), '[]')::tex
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
   JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
-  WHERE con.contype = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  WHERE con.contype = 'f' AND con.conparentid = 0
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ) k"#;
 
 /// Where each view column comes from: PostgreSQL records the origin table

@@ -9,7 +9,8 @@
 //! - a table or view with two many-to-one keys whose columns all belong to
 //!   its primary key is a junction: a many-to-many between their targets;
 //! - a function `f(t) RETURNS SETOF u` (or `u`) is a computed relationship
-//!   from `t` to `u` named `f`, replacing detected ones to a table named `f`.
+//!   from `t` to `u` named `f`, replacing detected ones to the table `f` of
+//!   its schema.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -427,7 +428,7 @@ fn many_to_many(
 }
 
 /// Adds the computed relationships; each hides the detected relationships
-/// from the same table to a relation named like the function.
+/// from the same table to the relation of the function's schema and name.
 fn with_computed(
     rels: Vec<Relationship>,
     computed: &[ComputedRel],
@@ -447,7 +448,7 @@ fn with_computed(
         computed.iter().any(|c| match c {
             Relationship::Computed {
                 function, table, ..
-            } => table == r.table() && function.name == r.foreign_table().name,
+            } => table == r.table() && function == r.foreign_table(),
             Relationship::ForeignKey { .. } => false,
         })
     };
