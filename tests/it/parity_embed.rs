@@ -56,6 +56,12 @@ async fn views_carry_keys_through_group_by_distinct_subqueries_joins_and_ctes() 
         ok("/emb94_v_cte?select=id,emb94_teams(name)&id=eq.2").await,
         json!([{"id": 2, "emb94_teams": {"name": "Lions"}}])
     );
+    // Column names that look like the query tree's own fields.
+    assert_eq!(
+        ok("/emb94_v_odd?select=emb94_teams(name)&order=emb94_teams(name).desc").await,
+        json!([{"emb94_teams": {"name": "Tigers"}}, {"emb94_teams": {"name": "Lions"}},
+               {"emb94_teams": {"name": "Lions"}}])
+    );
     // From the referenced side too: teams to the views.
     assert_eq!(
         ok("/emb94_teams?select=name,emb94_v_cte(id)&id=eq.1&emb94_v_cte.order=id").await,
