@@ -33,6 +33,7 @@ mod openapi;
 mod operators;
 mod paging;
 mod parity;
+mod parity_embed;
 mod parity_rpc;
 
 mod parity_writes;

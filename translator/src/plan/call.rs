@@ -210,16 +210,18 @@ fn candidate(routine: &Routine) -> FnCandidate {
 
 impl<'a> CallPlan<'a> {
     /// The rows a set or composite result is read as: the returned table or
-    /// view (so embedding works), else a relation named after the function
-    /// with the returned columns. `None`: a scalar or void result.
+    /// view (so embedding works), else a relation named after the composite
+    /// type with the returned columns. `None`: a scalar or void result.
     pub fn row_table(&self, cache: &'a SchemaCache) -> Option<Table> {
         let routine = self.routine;
         if let Some(t) = &routine.return_table {
             return cache.table(&t.schema, &t.name).cloned();
         }
         let columns = routine.return_columns.as_ref()?;
+        let name = routine.composite_name.as_deref().unwrap_or(&routine.name);
         Some(
             self.relation(
+                name,
                 columns
                     .iter()
                     .map(|c| Column {
@@ -238,14 +240,17 @@ impl<'a> CallPlan<'a> {
     /// formatted by a domain's cast (PostgREST leaves it as it is).
     pub fn scalar_table(&self) -> Table {
         // `query::call` selects the value under this name.
-        self.relation(vec![column("pgrst_scalar", &self.routine.return_type)])
+        self.relation(
+            &self.routine.name,
+            vec![column("pgrst_scalar", &self.routine.return_type)],
+        )
     }
 
-    /// A relation named after the function, in its schema, with `columns`.
-    fn relation(&self, columns: Vec<Column>) -> Table {
+    /// A relation `name` of the function's schema, with `columns`.
+    fn relation(&self, name: &str, columns: Vec<Column>) -> Table {
         Table {
             schema: self.routine.schema.clone(),
-            name: self.routine.name.clone(),
+            name: name.to_string(),
             is_view: false,
             insertable: false,
             updatable: false,
@@ -296,6 +301,7 @@ mod tests {
             returns_void: false,
             return_columns: None,
             return_table: None,
+            composite_name: None,
             media_type: None,
             volatility: "v".into(),
             settings: vec![],

@@ -4,7 +4,8 @@
 
 use crate::error::{ApiError, RelCandidate, RelKind, RelSuggestion};
 use crate::fuzzy;
-use crate::schema_cache::{Cardinality, Relationship, SchemaCache};
+use crate::schema_cache::relationships::ColumnPairs;
+use crate::schema_cache::{Cardinality, QualifiedName, Relationship, SchemaCache};
 
 /// The one relationship from `origin` (a relation of `origin_schema`) to
 /// `target` (a relation, or for a computed relationship a function, of the
@@ -17,11 +18,12 @@ pub fn find<'a>(
     target: &str,
     hint: Option<&str>,
 ) -> Result<&'a Relationship, ApiError> {
-    let found: Vec<&Relationship> = cache
+    let mut found: Vec<&Relationship> = cache
         .relationships_from(origin_schema, origin)
-        .filter(|r| r.foreign_table().schema == schema)
+        .filter(|r| in_schema(r, schema))
         .filter(|r| matches(r, target, hint))
         .collect();
+    found.sort_by_key(|r| order(r));
     match found[..] {
         [one] => Ok(one),
         [] => Err(ApiError::RelationshipNotFound {
@@ -36,6 +38,16 @@ pub fn find<'a>(
             child: target.to_string(),
             candidates: found.iter().filter_map(|r| candidate(r)).collect(),
         }),
+    }
+}
+
+/// Whether `rel` is found from a request to `schema`: as PostgREST keys them,
+/// a computed relationship by its function's schema (its target may be in
+/// another exposed one), a detected one by its target's.
+fn in_schema(rel: &Relationship, schema: &str) -> bool {
+    match rel {
+        Relationship::Computed { function, .. } => function.schema == schema,
+        Relationship::ForeignKey { foreign_table, .. } => foreign_table.schema == schema,
     }
 }
 
@@ -72,6 +84,74 @@ fn matches(rel: &Relationship, target: &str, hint: Option<&str>) -> bool {
             names_table && (constraint(h) || fk_col(h) || ref_col(h) || junction)
         }
     }
+}
+
+type OrderKey<'a> = (
+    &'a QualifiedName,
+    bool,
+    u8,
+    (&'a QualifiedName, &'a str, &'a str),
+    (&'a ColumnPairs, &'a ColumnPairs),
+    bool,
+    bool,
+);
+
+/// PostgREST's order of relationships (PGRST201 lists them in it): by
+/// target, self-reference, then one-to-many, many-to-one, one-to-one,
+/// many-to-many, each by constraint (a junction by its table and two
+/// constraints) and columns, then whether each end is a view.
+fn order(rel: &Relationship) -> Option<OrderKey<'_>> {
+    let Relationship::ForeignKey {
+        foreign_table,
+        is_self,
+        cardinality,
+        table_is_view,
+        foreign_table_is_view,
+        ..
+    } = rel
+    else {
+        return None;
+    };
+    let (rank, names, columns) = match cardinality {
+        Cardinality::OneToMany {
+            constraint,
+            columns,
+        } => (
+            0,
+            (foreign_table, constraint.as_str(), ""),
+            (columns, columns),
+        ),
+        Cardinality::ManyToOne {
+            constraint,
+            columns,
+        } => (
+            1,
+            (foreign_table, constraint.as_str(), ""),
+            (columns, columns),
+        ),
+        Cardinality::OneToOne {
+            constraint,
+            columns,
+        } => (
+            2,
+            (foreign_table, constraint.as_str(), ""),
+            (columns, columns),
+        ),
+        Cardinality::ManyToMany(j) => (
+            3,
+            (&j.table, j.constraint1.as_str(), j.constraint2.as_str()),
+            (&j.source_columns, &j.target_columns),
+        ),
+    };
+    Some((
+        foreign_table,
+        *is_self,
+        rank,
+        names,
+        columns,
+        *table_is_view,
+        *foreign_table_is_view,
+    ))
 }
 
 fn single_column(cardinality: &Cardinality) -> Option<(&str, &str)> {

@@ -71,7 +71,8 @@ SELECT coalesce(json_agg(t), '[]')::text FROM (
 ) t"#;
 
 /// Every foreign key outside the system schemas (views over tables of other
-/// schemas carry them into the exposed ones). `one_to_one`: the referencing
+/// schemas carry them into the exposed ones), but the copies a key of or to
+/// a partitioned table gets on its partitions. `one_to_one`: the referencing
 /// columns are exactly a primary key or a unique constraint.
 const FOREIGN_KEYS: &str = r#"
 SELECT coalesce(json_agg(k ORDER BY k.schema, k.table, k.constraint), '[]')::text FROM (
@@ -94,33 +95,53 @@ SELECT coalesce(json_agg(k ORDER BY k.schema, k.table, k.constraint), '[]')::tex
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
   JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
-  WHERE con.contype = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  WHERE con.contype = 'f' AND con.conparentid = 0
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ) k"#;
 
 /// Where each view column comes from: PostgreSQL records the origin table
 /// and column of every output column (`resorigtbl`/`resorigcol`) in the
-/// view's stored query tree. Target entries of subqueries come earlier in
-/// that text than the view's own, so the last entry per column number wins.
-/// The origin may itself be a view; the cache follows the chain.
+/// view's stored query tree, following subqueries in `FROM`, joins and CTEs
+/// itself (not `UNION` branches nor sublinks: their columns have none). Only
+/// the view's own target entries count, as in PostgREST: the text is cut at
+/// each ` :resno ` (names escape their spaces, so none is cut), and the
+/// braces before a cut (escaped ones removed first) put the view's entries at
+/// depth 2, those of nested queries deeper. Plain string functions read each
+/// entry's fields from the head of its piece: a regular expression over
+/// every piece made this statement seven times slower. The origin may itself
+/// be a view; the cache follows the chain through views of the exposed
+/// schemas and the extra search path (`$1`), and no others, as PostgREST
+/// does. `base_key_size`: the number of columns of its table's primary key
+/// when the origin is one of them (that table may be in any schema), else 0.
 const VIEW_COLUMNS: &str = r#"
 SELECT coalesce(json_agg(v ORDER BY v.view_schema, v.view, v.column), '[]')::text FROM (
   SELECT vn.nspname AS view_schema, vc.relname AS view, a.attname AS column,
-         bn.nspname AS base_schema, bc.relname AS base_table, ba.attname AS base_column
+         bn.nspname AS base_schema, bc.relname AS base_table, ba.attname AS base_column,
+         coalesce((SELECT cardinality(pk.conkey) FROM pg_catalog.pg_constraint pk
+                    WHERE pk.conrelid = t.tbl AND pk.contype = 'p' AND t.col = ANY (pk.conkey)), 0)
+           AS base_key_size
   FROM pg_catalog.pg_class vc
   JOIN pg_catalog.pg_namespace vn ON vn.oid = vc.relnamespace
   JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = vc.oid AND rw.rulename = '_RETURN'
   CROSS JOIN LATERAL (
-    SELECT DISTINCT ON (m.g[1]::int) m.g[1]::int AS resno, m.g[2]::oid AS tbl, m.g[3]::int AS col
-      FROM regexp_matches(rw.ev_action::text,
-             ':resno (\d+) :resname (?:[^:]|:(?!ressortgroupref ))* :ressortgroupref \d+ :resorigtbl (\d+) :resorigcol (\d+) :resjunk false',
-             'g') WITH ORDINALITY AS m(g, ord)
-     ORDER BY m.g[1]::int, m.ord DESC
+    SELECT split_part(e.head, ' ', 1)::int AS resno,
+           split_part(split_part(e.head, ' :resorigtbl ', 2), ' ', 1)::oid AS tbl,
+           split_part(split_part(e.head, ' :resorigcol ', 2), ' ', 1)::int AS col
+      FROM (SELECT left(s.piece, 400) AS head, s.ord,
+                   sum(length(s.piece) - length(replace(s.piece, '{', ''))
+                       - length(s.piece) + length(replace(s.piece, '}', '')))
+                     OVER (ORDER BY s.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS depth
+              FROM regexp_split_to_table(
+                     replace(replace(rw.ev_action::text, '\{', ''), '\}', ''), ' :resno ')
+                   WITH ORDINALITY AS s(piece, ord)) e
+     WHERE e.depth = 2 AND e.ord > 1
+       AND left(split_part(e.head, ' :resjunk ', 2), 5) = 'false'
   ) t
   JOIN pg_catalog.pg_attribute a ON a.attrelid = vc.oid AND a.attnum = t.resno
   JOIN pg_catalog.pg_class bc ON bc.oid = t.tbl
   JOIN pg_catalog.pg_namespace bn ON bn.oid = bc.relnamespace
   JOIN pg_catalog.pg_attribute ba ON ba.attrelid = t.tbl AND ba.attnum = t.col
-  WHERE vc.relkind IN ('v', 'm') AND vn.nspname NOT IN ('pg_catalog', 'information_schema')
+  WHERE vc.relkind IN ('v', 'm') AND vn.nspname = ANY($1::text[])
 ) v"#;
 
 /// Computed relationships: functions of the exposed schemas taking one
@@ -145,8 +166,10 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.arg_schema, f.arg_table)
 /// functions) that a call can name, for `/rpc/`: input arguments in order
 /// (an unnamed one has the name ""), the return type, and the output columns
 /// of a composite or `TABLE(...)` return, with the table or view when the
-/// type is a relation's row type, and the media type a domain return type is
-/// named after (`text/plain`, `*/*`) when one value is returned.
+/// type (or the type under its domains) is a relation's row type, the name of
+/// a composite return type (`record` with output arguments), and the media
+/// type a domain return type is named after (`text/plain`, `*/*`) when one
+/// value is returned.
 const FUNCTIONS: &str = r#"
 SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   SELECT
@@ -175,11 +198,13 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
       (SELECT json_agg(json_build_object('name', a.attname, 'data_type', pg_catalog.format_type(a.atttypid, a.atttypmod))
                        ORDER BY a.attnum)
          FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+        WHERE a.attrelid = bt.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
     ) AS return_columns,
     (SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
        FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
-      WHERE rc.oid = t.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
+      WHERE rc.oid = bt.typrelid AND rc.relkind IN ('r', 'v', 'm', 'f', 'p')) AS return_table,
+    CASE WHEN bt.typtype = 'c' OR coalesce(p.proargmodes::text[] && '{t,b,o}', false)
+      THEN bt.typname END AS composite_name,
     CASE WHEN NOT p.proretset AND t.typtype = 'd'
               AND (t.typname ~* '^[A-Za-z0-9.-]+/[A-Za-z0-9.\+-]+$' OR t.typname = '*/*')
     THEN json_build_object(
@@ -190,6 +215,16 @@ SELECT coalesce(json_agg(f ORDER BY f.schema, f.name, f.oid), '[]')::text FROM (
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   JOIN pg_catalog.pg_type t ON t.oid = p.prorettype
+  -- The return type under its domains: a domain over a row type returns
+  -- that relation's rows.
+  CROSS JOIN LATERAL (
+    WITH RECURSIVE d(oid, typbasetype) AS (
+      SELECT t.oid, t.typbasetype
+      UNION ALL
+      SELECT b.oid, b.typbasetype FROM d JOIN pg_catalog.pg_type b ON b.oid = d.typbasetype
+    ) SELECT d.oid FROM d WHERE d.typbasetype = 0
+  ) base
+  JOIN pg_catalog.pg_type bt ON bt.oid = base.oid
   WHERE p.prokind = 'f' AND n.nspname = ANY($1::text[])
     AND p.prorettype <> 'pg_catalog.trigger'::pg_catalog.regtype
     -- Callable by name: every input argument named, or a single unnamed
@@ -255,6 +290,10 @@ SELECT coalesce(json_agg(r ORDER BY r.source, r.target), '[]')::text FROM (
 /// then the impersonated roles' settings (`RoleSettings::load`).
 pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
     let schemas = || vec![Param::Text(text_array(&config.db_schemas))];
+    let view_schemas: Vec<String> = (config.db_schemas.iter())
+        .chain(&config.db_extra_search_path)
+        .cloned()
+        .collect();
     let statement = |sql: &str, params: Vec<Param>| Statement {
         sql: sql.trim().to_string(),
         params,
@@ -263,7 +302,7 @@ pub fn statements(config: &Config, server_version_num: u32) -> Vec<Statement> {
     vec![
         statement(TABLES, schemas()),
         statement(FOREIGN_KEYS, vec![]),
-        statement(VIEW_COLUMNS, vec![]),
+        statement(VIEW_COLUMNS, vec![Param::Text(text_array(&view_schemas))]),
         statement(COMPUTED_RELATIONSHIPS, schemas()),
         statement(FUNCTIONS, schemas()),
         statement(MEDIA_HANDLERS, schemas()),

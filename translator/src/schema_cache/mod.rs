@@ -10,6 +10,8 @@ pub use introspection::statements as introspection_statements;
 pub use relationships::{Cardinality, QualifiedName, Relationship};
 pub use routine::{MediaHandler, Routine, RoutineArg};
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use representation::{Cast, Representation};
 use serde::{Deserialize, Serialize};
 
@@ -168,6 +170,9 @@ impl SchemaCache {
             IntrospectionError::parse("view column", view_columns)?;
         let computed: Vec<relationships::ComputedRel> =
             IntrospectionError::parse("function", computed)?;
+        // Before deriving: a view whose key comes from its base's can be a
+        // junction, as in PostgREST.
+        view_primary_keys(&mut tables, &view_columns);
         let infos: Vec<relationships::RelationInfo> = tables
             .iter()
             .map(|t| relationships::RelationInfo {
@@ -177,8 +182,6 @@ impl SchemaCache {
             })
             .collect();
         let relationships = relationships::derive(&infos, &keys, &view_columns, &computed);
-        // After deriving: relationships are found from the tables' own keys.
-        view_primary_keys(&mut tables, &view_columns);
         let routines: Vec<Routine> = IntrospectionError::parse("function", routines)?;
         let media_handlers: Vec<AggregateHandler> =
             IntrospectionError::parse("media handler", handlers)?;
@@ -285,9 +288,10 @@ impl SchemaCache {
     }
 }
 
-/// A view's primary key is made of its columns that come from primary key
-/// columns of the relation they are selected from (through chains of
-/// views), as PostgREST infers it: OPTIONS, PUT and the OpenAPI notes use it.
+/// A view's primary key, as PostgREST gives it one: the view columns that
+/// come from every column of an origin's primary key (the first such column
+/// for each), the origin being a table of any schema or a view of the cache.
+/// Junctions, OPTIONS, PUT and the OpenAPI notes use it.
 fn view_primary_keys(tables: &mut [Table], view_columns: &[relationships::ViewColumn]) {
     // Views over views need their base's key first: repeat until stable
     // (bounded by the depth of the deepest chain).
@@ -297,23 +301,7 @@ fn view_primary_keys(tables: &mut [Table], view_columns: &[relationships::ViewCo
             if !tables[i].is_view || !tables[i].primary_key.is_empty() {
                 continue;
             }
-            let view = &tables[i];
-            let key: Vec<String> = view
-                .columns
-                .iter()
-                .filter(|col| {
-                    view_columns.iter().any(|vc| {
-                        vc.view_schema == view.schema
-                            && vc.view == view.name
-                            && vc.column == col.name
-                            && tables
-                                .iter()
-                                .find(|t| t.schema == vc.base_schema && t.name == vc.base_table)
-                                .is_some_and(|base| base.primary_key.contains(&vc.base_column))
-                    })
-                })
-                .map(|col| col.name.clone())
-                .collect();
+            let key = view_key(&tables[i], tables, view_columns);
             if !key.is_empty() {
                 tables[i].primary_key = key;
                 changed = true;
@@ -323,6 +311,55 @@ fn view_primary_keys(tables: &mut [Table], view_columns: &[relationships::ViewCo
             break;
         }
     }
+}
+
+/// `view`'s key columns in their order (empty when no origin's whole key is
+/// exposed).
+fn view_key(
+    view: &Table,
+    tables: &[Table],
+    view_columns: &[relationships::ViewColumn],
+) -> Vec<String> {
+    // Per origin: its key's size and, per key column reached, the first view
+    // column from it.
+    type Reached<'a> = (usize, BTreeMap<&'a str, &'a str>);
+    let mut origins: BTreeMap<(&str, &str), Reached> = BTreeMap::new();
+    for col in &view.columns {
+        let from_col = view_columns.iter().filter(|vc| {
+            vc.view_schema == view.schema && vc.view == view.name && vc.column == col.name
+        });
+        for vc in from_col {
+            let size = if vc.base_key_size > 0 {
+                vc.base_key_size
+            } else {
+                match tables
+                    .iter()
+                    .find(|t| t.schema == vc.base_schema && t.name == vc.base_table)
+                {
+                    Some(base) if base.primary_key.contains(&vc.base_column) => {
+                        base.primary_key.len()
+                    }
+                    _ => continue,
+                }
+            };
+            origins
+                .entry((&vc.base_schema, &vc.base_table))
+                .or_insert((size, BTreeMap::new()))
+                .1
+                .entry(&vc.base_column)
+                .or_insert(&col.name);
+        }
+    }
+    let key: BTreeSet<&str> = origins
+        .values()
+        .filter(|(size, cols)| cols.len() == *size)
+        .flat_map(|(_, cols)| cols.values().copied())
+        .collect();
+    view.columns
+        .iter()
+        .filter(|c| key.contains(c.name.as_str()))
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -441,7 +478,7 @@ mod tests {
         ]"#;
         let origin = |view: &str, column: &str, base: &str, base_column: &str| {
             format!(
-                r#"{{"view_schema":"api","view":"{view}","column":"{column}","base_schema":"api","base_table":"{base}","base_column":"{base_column}"}}"#
+                r#"{{"view_schema":"api","view":"{view}","column":"{column}","base_schema":"api","base_table":"{base}","base_column":"{base_column}","base_key_size":0}}"#
             )
         };
         // a2 over v1 over t: a2 sorts first, so its key needs v1's.
@@ -464,6 +501,43 @@ mod tests {
         .unwrap();
         assert_eq!(cache.table("api", "v1").unwrap().primary_key, ["key"]);
         assert_eq!(cache.table("api", "a2").unwrap().primary_key, ["k"]);
+    }
+
+    #[test]
+    fn a_view_key_needs_a_whole_key_of_one_origin() {
+        let view = |name: &str, columns: &[&str]| Table {
+            is_view: true,
+            columns: columns
+                .iter()
+                .map(|c| {
+                    serde_json::from_value(serde_json::json!({
+                    "name": c, "data_type": "integer", "nullable": true,
+                    "default": null, "description": null}))
+                    .unwrap()
+                })
+                .collect(),
+            ..Table::for_tests("api", name)
+        };
+        // Origins: private.j, a table outside the cache keyed by (a, b).
+        let origin = |view: &str, column: &str, base_column: &str| relationships::ViewColumn {
+            view_schema: "api".into(),
+            view: view.into(),
+            column: column.into(),
+            base_schema: "private".into(),
+            base_table: "j".into(),
+            base_column: base_column.into(),
+            base_key_size: 2,
+        };
+        let mut tables = vec![view("half", &["a"]), view("whole", &["b2", "a", "b"])];
+        let origins = [
+            origin("half", "a", "a"),
+            origin("whole", "b2", "b"),
+            origin("whole", "a", "a"),
+            origin("whole", "b", "b"),
+        ];
+        view_primary_keys(&mut tables, &origins);
+        assert!(tables[0].primary_key.is_empty());
+        assert_eq!(tables[1].primary_key, ["b2", "a"]);
     }
 
     #[test]

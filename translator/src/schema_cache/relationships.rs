@@ -6,10 +6,11 @@
 //!   (one-to-one both ways when its columns are a primary key or unique);
 //! - a view whose columns come from a key's columns carries the key too, so
 //!   views relate to tables and to other views (chains of views included);
-//! - a table with two foreign keys whose columns all belong to its primary key
-//!   is a junction: a many-to-many between the two tables it points at;
+//! - a table or view with two many-to-one keys whose columns all belong to
+//!   its primary key is a junction: a many-to-many between their targets;
 //! - a function `f(t) RETURNS SETOF u` (or `u`) is a computed relationship
-//!   from `t` to `u` named `f`, replacing detected ones to a table named `f`.
+//!   from `t` to `u` named `f`, replacing detected ones to the table `f` of
+//!   its schema.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -134,6 +135,9 @@ pub struct ViewColumn {
     pub base_schema: String,
     pub base_table: String,
     pub base_column: String,
+    /// The size of `base_table`'s primary key when `base_column` belongs to
+    /// it (and `base_table` is a table), else 0.
+    pub base_key_size: usize,
 }
 
 /// A function of one row-type argument returning a table type.
@@ -354,9 +358,10 @@ fn inverse(rel: &Relationship) -> Relationship {
     }
 }
 
-/// Junctions: a table (not a view) with two keys to other relations whose
-/// columns are all part of its primary key; every ordered pair of such keys
-/// gives a many-to-many between their targets.
+/// Junctions: a table or view with two many-to-one keys (one-to-one ones do
+/// not count, as in PostgREST) whose columns are all part of its primary key
+/// (a view's comes from its base's); every ordered pair of such keys gives a
+/// many-to-many between their targets.
 fn many_to_many(
     known: &BTreeMap<&QualifiedName, &RelationInfo>,
     m2o: &[Relationship],
@@ -369,22 +374,14 @@ fn many_to_many(
         let Relationship::ForeignKey {
             table,
             foreign_table,
-            cardinality,
-            table_is_view: false,
+            cardinality:
+                Cardinality::ManyToOne {
+                    constraint,
+                    columns,
+                },
             foreign_table_is_view,
             ..
         } = rel
-        else {
-            continue;
-        };
-        let (Cardinality::ManyToOne {
-            constraint,
-            columns,
-        }
-        | Cardinality::OneToOne {
-            constraint,
-            columns,
-        }) = cardinality
         else {
             continue;
         };
@@ -431,7 +428,7 @@ fn many_to_many(
 }
 
 /// Adds the computed relationships; each hides the detected relationships
-/// from the same table to a relation named like the function.
+/// from the same table to the relation of the function's schema and name.
 fn with_computed(
     rels: Vec<Relationship>,
     computed: &[ComputedRel],
@@ -451,7 +448,7 @@ fn with_computed(
         computed.iter().any(|c| match c {
             Relationship::Computed {
                 function, table, ..
-            } => table == r.table() && function.name == r.foreign_table().name,
+            } => table == r.table() && function == r.foreign_table(),
             Relationship::ForeignKey { .. } => false,
         })
     };
@@ -535,6 +532,7 @@ mod tests {
             base_schema: "api".into(),
             base_table: "films".into(),
             base_column: base.into(),
+            base_key_size: 0,
         };
         let views = [view("ident", "id"), view("director", "director_id")];
         let computed = [ComputedRel {
@@ -594,10 +592,70 @@ mod tests {
             }
             ref other => panic!("{other:?}"),
         }
+        // The junction's keys reach the views over their targets too.
+        assert!(between("actors", "films_view").iter().any(
+            |r| matches!(r, Relationship::ForeignKey {
+                    cardinality: Cardinality::ManyToMany(j), ..
+                } if j.table.name == "roles")
+        ));
         // The computed relationship replaces nothing here but is present.
         assert!(matches!(
             between("actors", "directors")[..],
             [Relationship::Computed { .. }]
         ));
+    }
+
+    #[test]
+    fn views_over_junctions_are_junctions_but_one_to_one_keys_make_none() {
+        let id = vec!["id".to_string()];
+        let pair = vec!["a_id".to_string(), "b_id".to_string()];
+        let ext_pk = vec!["id".to_string(), "b_id".to_string()];
+        let relations = [
+            rel("a", false, &id),
+            rel("b", false, &id),
+            rel("ab", true, &pair),
+            rel("a_ext", false, &ext_pk),
+        ];
+        // ab is a view over a junction outside the cache; a_ext's key to a
+        // is unique (one-to-one), though both keys are in its primary key.
+        let keys = [
+            ForeignKey {
+                schema: "private".into(),
+                ..fk("j_a", "j", "a", &[("a_id", "id")], false)
+            },
+            ForeignKey {
+                schema: "private".into(),
+                ..fk("j_b", "j", "b", &[("b_id", "id")], false)
+            },
+            fk("ext_a", "a_ext", "a", &[("id", "id")], true),
+            fk("ext_b", "a_ext", "b", &[("b_id", "id")], false),
+        ];
+        let view = |col: &str| ViewColumn {
+            view_schema: "api".into(),
+            view: "ab".into(),
+            column: col.into(),
+            base_schema: "private".into(),
+            base_table: "j".into(),
+            base_column: col.into(),
+            base_key_size: 2,
+        };
+        let rels = derive(&relations, &keys, &[view("a_id"), view("b_id")], &[]);
+        let m2m: Vec<(&str, &str, &str)> = rels
+            .iter()
+            .filter_map(|r| match r {
+                Relationship::ForeignKey {
+                    table,
+                    foreign_table,
+                    cardinality: Cardinality::ManyToMany(j),
+                    ..
+                } => Some((
+                    table.name.as_str(),
+                    foreign_table.name.as_str(),
+                    j.table.name.as_str(),
+                )),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(m2m, [("a", "b", "ab"), ("b", "a", "ab")]);
     }
 }

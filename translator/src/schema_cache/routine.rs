@@ -21,6 +21,11 @@ pub struct Routine {
     pub return_columns: Option<Vec<ReturnColumn>>,
     /// The table or view whose row type is returned (embedding works there).
     pub return_table: Option<QualifiedName>,
+    /// A composite return type's name (`record` with output arguments): as
+    /// in PostgREST, the rows of the result are read as a relation of that
+    /// name (in the function's schema), so embedding starts there.
+    #[serde(default)]
+    pub composite_name: Option<String>,
     /// The return type is a domain named after a media type (PostgREST's
     /// media type handlers): a matching `Accept` gets the value raw.
     #[serde(default)]
