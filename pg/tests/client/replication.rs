@@ -107,33 +107,39 @@ async fn committed_changes_arrive_decoded() {
     );
 
     // Confirming a commit's end moves the slot on.
+    confirm_next_commit(&mut stream, &mut lease, "pgrst_test").await;
+    lease.release(true);
+}
+
+/// Reads on to the next commit, confirms it, and waits until the server
+/// has taken the confirmation.
+async fn confirm_next_commit(stream: &mut Replication, lease: &mut pgrest_pg::Lease, slot: &str) {
     let end = loop {
         match tokio::time::timeout(WAIT, stream.next()).await {
             Ok(Ok((_, Change::Commit { end_lsn, .. }))) => break end_lsn,
             Ok(Ok(_)) => {}
-            other => panic!("the delete's commit: {other:?}"),
+            other => panic!("a commit: {other:?}"),
         }
     };
     stream.confirm(end).await.expect("confirmed");
+    wait_for_confirmation(lease, slot, end).await;
+}
+
+/// Waits until the server has taken `slot`'s confirmation of `lsn`.
+async fn wait_for_confirmation(lease: &mut pgrest_pg::Lease, slot: &str, lsn: u64) {
     let reached = format!(
         "SELECT (confirmed_flush_lsn >= '{:X}/{:X}')::text FROM pg_replication_slots \
-         WHERE slot_name = 'pgrst_test'",
-        end >> 32,
-        end & 0xffff_ffff
+         WHERE slot_name = '{slot}'",
+        lsn >> 32,
+        lsn & 0xffff_ffff
     );
-    let mut moved = false;
     for _ in 0..100 {
-        if query(&mut lease, &reached).await.as_deref() == Some("true") {
-            moved = true;
-            break;
+        if query(lease, &reached).await.as_deref() == Some("true") {
+            return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(
-        moved,
-        "the slot's confirmed position did not reach the commit"
-    );
-    lease.release(true);
+    panic!("{slot}'s confirmed position did not reach {lsn:X}");
 }
 
 #[tokio::test]
@@ -161,5 +167,68 @@ async fn bad_slot_names_and_publications_are_refused() {
     .await
     .expect("an error in time");
     assert!(next.to_string().contains("no such"), "{next}");
+    lease.release(true);
+}
+
+/// The inserted ids a stream sends, up to and including `last`.
+async fn inserted_ids(stream: &mut Replication, last: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    while ids.last().map(String::as_str) != Some(last) {
+        if let Change::Insert { new, .. } = next_row_change(stream).await
+            && let Some(Datum::Text(id)) = new.first()
+        {
+            ids.push(id.clone());
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_kept_slot_resumes_after_what_was_confirmed() {
+    let mut lease = connect(&unix()).await.expect("connection");
+    query(
+        &mut lease,
+        "CREATE TABLE resumed (id int PRIMARY KEY);
+         CREATE PUBLICATION resumed_pub FOR TABLE resumed",
+    )
+    .await;
+    let (config, connect_with) = connector(&unix());
+    let open = || Replication::start(&config, &connect_with, "pgrst_kept", "resumed_pub", false);
+    let mut stream = open().await.expect("streaming");
+    query(&mut lease, "INSERT INTO resumed VALUES (1)").await;
+    query(&mut lease, "INSERT INTO resumed VALUES (2)").await;
+    assert_eq!(inserted_ids(&mut stream, "1").await, ["1"]);
+    // Confirm the first transaction only.
+    confirm_next_commit(&mut stream, &mut lease, "pgrst_kept").await;
+    drop(stream);
+    query(&mut lease, "INSERT INTO resumed VALUES (3)").await;
+
+    // The slot outlives its session (the server may take a moment to let
+    // the old walsender go): the next stream starts after the confirmed
+    // transaction, with nothing lost.
+    let mut again = None;
+    for _ in 0..100 {
+        match open().await {
+            Ok(stream) => {
+                again = Some(stream);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    let mut stream = again.expect("the kept slot streams again");
+    assert_eq!(inserted_ids(&mut stream, "3").await, ["2", "3"]);
+    drop(stream);
+    let dropped = "SELECT count(pg_drop_replication_slot(slot_name))::text \
+                   FROM pg_replication_slots WHERE slot_name = 'pgrst_kept' AND NOT active";
+    let mut gone = false;
+    for _ in 0..100 {
+        if query(&mut lease, dropped).await.as_deref() == Some("1") {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(gone, "the kept slot was dropped");
     lease.release(true);
 }
